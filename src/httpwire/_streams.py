@@ -1,0 +1,78 @@
+"""Body streams: the shapes a request or response body takes between layers.
+
+A sync body is a :class:`ByteStream` (iterate for ``bytes`` chunks, then ``close()``); an async
+body is an :class:`AsyncByteStream` (``async for``, then ``await aclose()``). :class:`BytesStream`
+holds a body already in memory and is both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+
+__all__ = ["ByteStream", "AsyncByteStream", "BytesStream", "IteratorByteStream", "AsyncIteratorByteStream"]
+
+
+class ByteStream:
+    """A sync body: ``for chunk in stream`` yields ``bytes``; ``close()`` releases resources."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        raise NotImplementedError  # pragma: no cover
+
+    def close(self) -> None:
+        """Release the resources behind the stream (for a response: the connection)."""
+
+
+class AsyncByteStream:
+    """An async body: ``async for chunk in stream`` yields ``bytes``; ``await aclose()`` releases."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        raise NotImplementedError  # pragma: no cover
+
+    async def aclose(self) -> None:
+        """Release the resources behind the stream (for a response: the connection)."""
+
+
+class BytesStream(ByteStream, AsyncByteStream):
+    """A body already in memory; usable from both flavours and re-iterable."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self.data:
+            yield self.data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self.data:
+            yield self.data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+class IteratorByteStream(ByteStream):
+    """Wraps a user's sync iterable of ``bytes`` (sent with chunked transfer coding)."""
+
+    def __init__(self, iterable: Iterable[bytes]) -> None:
+        self._iterable = iterable
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._iterable:
+            if not isinstance(chunk, bytes | bytearray | memoryview):
+                raise TypeError(f"a request body iterator must yield bytes, not {type(chunk).__name__}")
+            yield bytes(chunk)
+
+
+class AsyncIteratorByteStream(AsyncByteStream):
+    """Wraps a user's async iterable of ``bytes`` (sent with chunked transfer coding)."""
+
+    def __init__(self, iterable: AsyncIterable[bytes]) -> None:
+        self._iterable = iterable
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._iterable:
+            if not isinstance(chunk, bytes | bytearray | memoryview):
+                raise TypeError(f"a request body iterator must yield bytes, not {type(chunk).__name__}")
+            yield bytes(chunk)
