@@ -1,0 +1,498 @@
+"""Benchmark worker: one (client, scenario) measurement in this fresh process.
+
+Run by ``bench/run.py`` as ``python -m bench.clients --client NAME --scenario NAME --url URL
+--length BYTES --sha256 HEX --n COUNT --seconds LIMIT --warmup COUNT`` from the repository root.
+It prints one line ``BENCH-RESULT {json}`` on stdout and exits 0, or prints a ``BENCH-RESULT``
+line with ``"ok": false`` and an ``error`` (or ``skip`` when the client's API does not exist) and
+exits 1.
+
+Every run first checks one complete body byte for byte (length and SHA-256), then warms up, then
+measures. Each measured response's length is checked too, so a client that returns the wrong
+body cannot look fast. Loops stop at ``--n`` requests or ``--seconds`` of wall time, whichever
+comes first, and the rate is computed from the requests actually done.
+
+Figures reported (all measured in this process, around the measured loop only):
+``requests``, ``bytes`` (body bytes), ``wall`` (seconds, ``time.perf_counter``), ``cpu`` (seconds
+of this process's CPU, ``time.process_time``: user + system, all threads), ``rss_before_kib`` and
+``maxrss_kib`` (peak resident set size before the first request and at the end, KiB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import importlib
+import json
+import resource
+import socket
+import sys
+import time
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+Body = bytes | bytearray | memoryview
+SyncGet = Callable[[], Body]
+AsyncGet = Callable[[int], Awaitable[Body]]
+
+SCENARIOS: dict[str, tuple[str, str]] = {
+    # name: (path, kind)
+    "seq_small": ("/small", "sync"),
+    "get_1m": ("/1m", "sync"),
+    "get_16m": ("/16m", "sync"),
+    "async_100": ("/small", "async"),
+}
+
+SYNC_CLIENTS = ["raw", "http.client", "urllib3", "httpx", "httpwire", "httpwire-pool"]
+ASYNC_CLIENTS = ["raw", "httpx", "aiohttp", "ahttpwire", "ahttpwire-pool"]
+# Clients we compare against (the "anchors"); raw is the ceiling, httpwire* are under test.
+ANCHORS = {"http.client", "urllib3", "httpx", "aiohttp"}
+
+# Room for the status line and headers in front of the body in the raw clients' buffers.
+_HEAD_ROOM = 64 * 1024
+
+
+class Skip(Exception):
+    """The client's API does not exist (yet): reported as n/a, not as a failure."""
+
+
+class BadResponse(Exception):
+    """The client returned a body that is not the file nginx serves."""
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    return parts.hostname, parts.port
+
+
+def _version(module: Any) -> str:
+    return str(getattr(module, "__version__", "?"))
+
+
+def _import_httpwire(name: str) -> Any:
+    # Imported by name so that this file type-checks and runs while httpwire is being written.
+    return importlib.import_module(name)
+
+
+# --- raw socket ceiling -----------------------------------------------------------------------
+
+
+def _parse_head(buf: bytearray, head_end: int) -> int:
+    """Check the status is 200 and return Content-Length from ``buf[:head_end]``."""
+    if buf[9:12] != b"200":
+        status_line = bytes(buf[: buf.find(b"\r\n")])
+        raise BadResponse(f"status line {status_line!r}")
+    i = buf.find(b"\r\nContent-Length:", 0, head_end)
+    if i < 0:
+        # nginx spells it this way; a lower-cased search only if it ever does not.
+        i = bytes(buf[:head_end]).lower().find(b"\r\ncontent-length:")
+        if i < 0:
+            raise BadResponse("no Content-Length")
+    j = buf.find(b"\r\n", i + 2, head_end + 2)
+    return int(buf[i + 17 : j])
+
+
+@contextlib.contextmanager
+def raw_sync(url: str, length: int) -> Iterator[tuple[SyncGet, str]]:
+    """Precomputed request bytes, one socket, recv_into one preallocated buffer (the ceiling).
+
+    The body is returned as a memoryview into the buffer (overwritten by the next request): the
+    least work a client can do to have the whole body in memory.
+    """
+    host, port = _host_port(url)
+    path = urlsplit(url).path
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+    sock = socket.create_connection((host, port), timeout=30)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    buf = bytearray(_HEAD_ROOM + length)
+    view = memoryview(buf)
+    sendall = sock.sendall
+    recv_into = sock.recv_into
+
+    def get() -> Body:
+        sendall(request)
+        pos = 0
+        start = end = -1
+        while True:
+            n = recv_into(view[pos:])
+            if not n:
+                raise ConnectionError("server closed the connection")
+            pos += n
+            if end < 0:
+                head_end = buf.find(b"\r\n\r\n", 0, pos)
+                if head_end < 0:
+                    continue
+                start = head_end + 4
+                end = start + _parse_head(buf, head_end)
+                if end > len(buf):
+                    raise BadResponse("body larger than expected")
+            if pos >= end:
+                return view[start:end]
+
+    try:
+        yield get, "socket"
+    finally:
+        view.release()
+        sock.close()
+
+
+class _RawProtocol(asyncio.BufferedProtocol):
+    """One connection of the asyncio raw client: responses land in one preallocated buffer."""
+
+    def __init__(self, size: int) -> None:
+        self.buf = bytearray(size)
+        self.view = memoryview(self.buf)
+        self.pos = 0
+        self.start = -1
+        self.end = -1
+        self.waiter: asyncio.Future[Body] | None = None
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.view[self.pos :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.pos += nbytes
+        if self.end < 0:
+            head_end = self.buf.find(b"\r\n\r\n", 0, self.pos)
+            if head_end < 0:
+                return
+            self.start = head_end + 4
+            try:
+                self.end = self.start + _parse_head(self.buf, head_end)
+            except BadResponse as exc:
+                self._fail(exc)
+                return
+        if self.pos >= self.end and self.waiter is not None:
+            waiter, self.waiter = self.waiter, None
+            waiter.set_result(self.view[self.start : self.end])
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(exc)
+        self.waiter = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._fail(exc or ConnectionError("server closed the connection"))
+
+    def get(self, request: bytes) -> asyncio.Future[Body]:
+        assert self.transport is not None
+        self.pos = 0
+        self.start = self.end = -1
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(request)
+        return self.waiter
+
+
+@contextlib.asynccontextmanager
+async def raw_async(url: str, length: int, concurrency: int) -> AsyncIterator[tuple[AsyncGet, str]]:
+    """One asyncio BufferedProtocol connection per task; task ``i`` always uses connection ``i``."""
+    host, port = _host_port(url)
+    path = urlsplit(url).path
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+    loop = asyncio.get_running_loop()
+    size = _HEAD_ROOM + length
+    conns: list[_RawProtocol] = []
+    try:
+        for _ in range(concurrency):
+            _t, proto = await loop.create_connection(lambda: _RawProtocol(size), host, port)
+            conns.append(proto)
+
+        def get(i: int) -> Awaitable[Body]:
+            return conns[i].get(request)
+
+        yield get, "asyncio BufferedProtocol"
+    finally:
+        for proto in conns:
+            if proto.transport is not None:
+                proto.transport.close()
+
+
+# --- sync clients -------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def sync_client(name: str, url: str, length: int) -> Iterator[tuple[SyncGet, str]]:
+    """Yield ``(get, version)``: ``get()`` does one GET of ``url`` and returns the whole body."""
+    if name == "raw":
+        with raw_sync(url, length) as pair:
+            yield pair
+    elif name == "http.client":
+        import http.client
+
+        host, port = _host_port(url)
+        path = urlsplit(url).path
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+
+        def get_hc() -> Body:
+            conn.request("GET", path)
+            return conn.getresponse().read()
+
+        try:
+            yield get_hc, sys.version.split()[0]
+        finally:
+            conn.close()
+    elif name == "urllib3":
+        import urllib3
+
+        with urllib3.PoolManager() as pm:
+
+            def get_u3() -> Body:
+                return pm.request("GET", url).data
+
+            yield get_u3, _version(urllib3)
+    elif name == "httpx":
+        import httpx
+
+        with httpx.Client() as client:
+
+            def get_hx() -> Body:
+                return client.get(url).content
+
+            yield get_hx, _version(httpx)
+    elif name == "httpwire":
+        hw = _import_httpwire("httpwire")
+        client = hw.Client()
+        try:
+
+            def get_hw() -> Body:
+                body: Body = client.get(url).content
+                return body
+
+            yield get_hw, _version(hw)
+        finally:
+            client.close()
+    elif name == "httpwire-pool":
+        hw = _import_httpwire("httpwire")
+        if not hasattr(hw, "ConnectionPool"):
+            raise Skip("httpwire.ConnectionPool does not exist")
+        pool = hw.ConnectionPool()
+        try:
+
+            def get_hwp() -> Body:
+                body: Body = pool.request("GET", url).content
+                return body
+
+            yield get_hwp, _version(hw)
+        finally:
+            pool.close()
+    else:
+        raise ValueError(f"no sync client named {name!r}")
+
+
+# --- async clients ------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def async_client(
+    name: str, url: str, length: int, concurrency: int
+) -> AsyncIterator[tuple[AsyncGet, str]]:
+    """Yield ``(get, version)``: ``await get(task_index)`` does one GET and returns the body.
+
+    Every library client is one shared client object whose pool allows ``concurrency``
+    connections, so no task waits for a connection.
+    """
+    if name == "raw":
+        async with raw_async(url, length, concurrency) as pair:
+            yield pair
+    elif name == "httpx":
+        import httpx
+
+        # httpx keeps only 20 idle connections by default; allow all of them to stay alive,
+        # so httpx is measured at its best configuration, not its default.
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(limits=limits) as client:
+
+            async def get_hx(i: int) -> Body:
+                return (await client.get(url)).content
+
+            yield get_hx, _version(httpx)
+    elif name == "aiohttp":
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def get_aio(i: int) -> Body:
+                async with session.get(url) as response:
+                    return await response.read()
+
+            yield get_aio, _version(aiohttp)
+    elif name == "ahttpwire":
+        ahw = _import_httpwire("ahttpwire")
+        async with ahw.Client() as client:
+
+            async def get_ahw(i: int) -> Body:
+                body: Body = (await client.get(url)).content
+                return body
+
+            yield get_ahw, _version(ahw)
+    elif name == "ahttpwire-pool":
+        ahw = _import_httpwire("ahttpwire")
+        if not hasattr(ahw, "ConnectionPool"):
+            raise Skip("ahttpwire.ConnectionPool does not exist")
+        async with ahw.ConnectionPool(max_connections=concurrency) as pool:
+
+            async def get_ahwp(i: int) -> Body:
+                body: Body = (await pool.request("GET", url)).content
+                return body
+
+            yield get_ahwp, _version(ahw)
+    else:
+        raise ValueError(f"no async client named {name!r}")
+
+
+# --- measurement --------------------------------------------------------------------------
+
+
+def _verify(body: Body, length: int, sha256: str) -> None:
+    if len(body) != length:
+        raise BadResponse(f"body is {len(body)} bytes, expected {length}")
+    if hashlib.sha256(body).hexdigest() != sha256:
+        raise BadResponse("body bytes differ from the served file")
+
+
+def _maxrss_kib() -> int:
+    """Peak resident set size of this process so far, KiB.
+
+    ``VmHWM`` of the current address space. ``getrusage().ru_maxrss`` is not used: Linux carries
+    it over from the parent through fork and exec, so a child of a big parent would report the
+    parent's peak.
+    """
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def run_sync(args: argparse.Namespace) -> dict[str, Any]:
+    length: int = args.length
+    with sync_client(args.client, args.url, length) as (get, version):
+        rss_before = _maxrss_kib()
+        _verify(get(), length, args.sha256)
+        deadline = time.perf_counter() + max(0.5, args.seconds / 2)
+        for _ in range(args.warmup):
+            if len(get()) != length:
+                raise BadResponse("wrong body length during warm-up")
+            if time.perf_counter() > deadline:
+                break
+        n: int = args.n
+        done = 0
+        wall0 = time.perf_counter()
+        cpu0 = time.process_time()
+        deadline = wall0 + args.seconds
+        while done < n:
+            if len(get()) != length:
+                raise BadResponse(f"wrong body length at request {done}")
+            done += 1
+            if time.perf_counter() > deadline:
+                break
+        cpu = time.process_time() - cpu0
+        wall = time.perf_counter() - wall0
+        # A second full check after the loop: the last body must be right too.
+        _verify(get(), length, args.sha256)
+    return _result(version, done, length, wall, cpu, rss_before)
+
+
+async def _run_async(args: argparse.Namespace) -> dict[str, Any]:
+    length: int = args.length
+    conc: int = args.concurrency
+    async with async_client(args.client, args.url, length, conc) as (get, version):
+        rss_before = _maxrss_kib()
+        _verify(await get(0), length, args.sha256)
+        left = 0
+        done = 0
+        deadline = 0.0
+
+        async def worker(i: int) -> None:
+            nonlocal left, done
+            while left > 0 and time.perf_counter() < deadline:
+                left -= 1
+                if len(await get(i)) != length:
+                    raise BadResponse(f"wrong body length in task {i}")
+                done += 1
+
+        async def phase(count: int, seconds: float) -> None:
+            nonlocal left, done, deadline
+            left, done = count, 0
+            deadline = time.perf_counter() + seconds
+            # The tasks stop at the deadline by themselves; wait_for is the backstop for a
+            # client that hangs inside a request.
+            await asyncio.wait_for(
+                asyncio.gather(*(worker(i) for i in range(conc))), timeout=seconds + 30
+            )
+
+        # Warm-up: at least one request per task, so that every connection is open.
+        await phase(max(args.warmup, conc), max(1.0, args.seconds / 2))
+        wall0 = time.perf_counter()
+        cpu0 = time.process_time()
+        await phase(args.n, args.seconds)
+        cpu = time.process_time() - cpu0
+        wall = time.perf_counter() - wall0
+        _verify(await get(0), length, args.sha256)
+    return _result(version, done, length, wall, cpu, rss_before)
+
+
+def _result(
+    version: str, done: int, length: int, wall: float, cpu: float, rss_before: int
+) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "version": version,
+        "requests": done,
+        "bytes": done * length,
+        "wall": wall,
+        "cpu": cpu,
+        "rss_before_kib": rss_before,
+        "maxrss_kib": _maxrss_kib(),
+    }
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--client", required=True)
+    parser.add_argument("--scenario", required=True, choices=sorted(SCENARIOS))
+    parser.add_argument("--url", required=True, help="full URL of the file to GET")
+    parser.add_argument("--length", type=int, required=True, help="expected body size, bytes")
+    parser.add_argument("--sha256", required=True, help="expected body SHA-256, hex")
+    parser.add_argument("--n", type=int, required=True, help="measured requests (upper bound)")
+    parser.add_argument("--seconds", type=float, required=True, help="measured wall-time bound")
+    parser.add_argument("--warmup", type=int, default=0, help="warm-up requests (upper bound)")
+    parser.add_argument("--concurrency", type=int, default=100, help="async tasks")
+    args = parser.parse_args(argv)
+    kind = SCENARIOS[args.scenario][1]
+    try:
+        if kind == "sync":
+            result = run_sync(args)
+        else:
+            result = asyncio.run(_run_async(args))
+    except Skip as exc:
+        print("BENCH-RESULT " + json.dumps({"ok": False, "skip": str(exc)}), flush=True)
+        return 1
+    except Exception as exc:
+        traceback.print_exc()
+        print("BENCH-RESULT " + json.dumps({"ok": False, "error": _one_line(exc)}), flush=True)
+        return 1
+    print("BENCH-RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

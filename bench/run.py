@@ -1,0 +1,433 @@
+"""httpwire benchmark harness: httpwire against raw sockets, http.client, urllib3, httpx, aiohttp.
+
+Usage (from the repository root)::
+
+    .venv/bin/python bench/run.py [--quick] [--scenarios a,b] [--clients x,y] [--rounds R]
+                                  [--write-docs] [--json FILE]
+
+Starts a private nginx on 127.0.0.1 (bench/nginx.py), then runs every (client, scenario) pair
+in a fresh child process (``python -m bench.clients``), interleaved round-robin across clients
+and repeated ``R`` times, and prints a Markdown table of medians to stdout (progress goes to
+stderr). ``--write-docs`` also rewrites the results section of docs/benchmarks.md. A client
+whose run fails is reported as ``failed: <one line>`` and is not retried in later rounds; the
+run always goes on. nginx is stopped by its PID at the end, on errors and on Ctrl-C.
+
+See bench/README.md and docs/benchmarks.md for the method and how to read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import re
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.clients import ANCHORS, ASYNC_CLIENTS, SCENARIOS, SYNC_CLIENTS  # noqa: E402
+from bench.nginx import FILES, NginxServer, nginx_version  # noqa: E402
+
+DOCS = REPO / "docs" / "benchmarks.md"
+BEGIN = "<!-- results:begin (written by bench/run.py --write-docs) -->"
+END = "<!-- results:end -->"
+
+
+@dataclass(frozen=True)
+class Params:
+    """Bounds of one measured run: at most ``n`` requests and at most ``seconds`` of wall time."""
+
+    n: int
+    seconds: float
+    warmup: int
+
+
+# scenario -> (default, --quick). Warm-up is also bounded to max(0.5, seconds / 2) seconds.
+PARAMS: dict[str, tuple[Params, Params]] = {
+    "seq_small": (Params(20_000, 1.5, 300), Params(5_000, 0.5, 100)),
+    "get_1m": (Params(200, 2.0, 5), Params(100, 0.5, 2)),
+    "get_16m": (Params(8, 2.0, 1), Params(3, 0.5, 1)),
+    "async_100": (Params(20_000, 1.5, 200), Params(5_000, 0.5, 100)),
+}
+DEFAULT_ROUNDS = 3
+QUICK_ROUNDS = 1
+# Scenarios whose main figure is a byte rate (MB/s) rather than a request rate.
+BYTE_RATE = {"get_1m", "get_16m"}
+TITLES = {
+    "seq_small": "seq_small: sync, 1 keep-alive connection, sequential GET /small (100 B)",
+    "get_1m": "get_1m: sync, GET /1m (1 MiB) repeatedly on one connection, body in memory",
+    "get_16m": "get_16m: sync, GET /16m (16 MiB) repeatedly, body in memory, peak RSS",
+    "async_100": "async_100: asyncio, 100 tasks sharing one client (pool >= 100), GET /small",
+}
+
+
+@dataclass
+class Outcome:
+    """All runs of one client in one scenario."""
+
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    failed: str | None = None
+    skipped: str | None = None
+    version: str = ""
+
+
+def clients_for(scenario: str) -> list[str]:
+    return SYNC_CLIENTS if SCENARIOS[scenario][1] == "sync" else ASYNC_CLIENTS
+
+
+def _digest(path: Path) -> tuple[int, str]:
+    h = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return size, h.hexdigest()
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Measure the working tree's httpwire, installed or not.
+    src = str(REPO / "src")
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("PYTHONASYNCIODEBUG", None)
+    env.pop("PYTHONDEVMODE", None)
+    return env
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:200] if lines else ""
+
+
+def run_child(
+    server: NginxServer,
+    client: str,
+    scenario: str,
+    params: Params,
+    files: dict[str, tuple[int, str]],
+) -> dict[str, Any]:
+    """Run one measurement in a fresh process; return its result dict (``ok`` tells success).
+
+    The child is killed if it outlives ``2 * seconds + 20`` seconds of wall time.
+    """
+    path = SCENARIOS[scenario][0]
+    length, sha = files[path.lstrip("/")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.clients",
+        "--client",
+        client,
+        "--scenario",
+        scenario,
+        "--url",
+        server.base_url + path,
+        "--length",
+        str(length),
+        "--sha256",
+        sha,
+        "--n",
+        str(params.n),
+        "--seconds",
+        str(params.seconds),
+        "--warmup",
+        str(params.warmup),
+    ]
+    limit = 2 * params.seconds + 20
+    try:
+        before = server.accepted_connections()
+    except (OSError, ValueError):
+        before = -1
+    try:
+        proc = subprocess.run(
+            cmd, cwd=REPO, env=_child_env(), capture_output=True, text=True, timeout=limit
+        )
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"timed out after {limit:.0f} s"}
+    result: dict[str, Any] | None = None
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH-RESULT "):
+            result = json.loads(line[len("BENCH-RESULT ") :])
+    if result is None:
+        why = _last_line(proc.stderr) or _last_line(proc.stdout) or "no output"
+        return {"ok": False, "error": f"exit code {proc.returncode}: {why}"}
+    if result.get("ok") and before >= 0:
+        try:
+            # Minus one: the status request's own connection.
+            result["connections"] = server.accepted_connections() - before - 1
+        except (OSError, ValueError):
+            pass
+    return result
+
+
+def _fmt_int(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _fmt_ratio(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}"
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(float(r[key]) for r in runs)
+
+
+def summarise(scenario: str, outcomes: dict[str, Outcome]) -> dict[str, dict[str, float]]:
+    """Medians per client: ``rate`` (req/s or MB/s), ``cpu_us`` (CPU µs per request), etc."""
+    stats: dict[str, dict[str, float]] = {}
+    for client, out in outcomes.items():
+        if out.failed or out.skipped or not out.runs:
+            continue
+        if scenario in BYTE_RATE:
+            rates = [r["bytes"] / r["wall"] / 1e6 for r in out.runs]
+        else:
+            rates = [r["requests"] / r["wall"] for r in out.runs]
+        med = statistics.median(rates)
+        s = {
+            "rate": med,
+            "spread": (max(rates) - min(rates)) / med if med else 0.0,
+            "cpu_us": statistics.median(1e6 * r["cpu"] / r["requests"] for r in out.runs),
+            "rss_mib": _median(out.runs, "maxrss_kib") / 1024,
+            "requests": _median(out.runs, "requests"),
+            "runs": float(len(out.runs)),
+        }
+        if all("connections" in r for r in out.runs):
+            s["connections"] = _median(out.runs, "connections")
+        stats[client] = s
+    return stats
+
+
+def table(scenario: str, outcomes: dict[str, Outcome]) -> str:
+    """One Markdown section for ``scenario``: a line naming the best anchors, then the table."""
+    stats = summarise(scenario, outcomes)
+    unit = "MB/s" if scenario in BYTE_RATE else "req/s"
+    raw = stats.get("raw")
+    anchors = {c: s for c, s in stats.items() if c in ANCHORS}
+    best_speed = max(anchors, key=lambda c: anchors[c]["rate"]) if anchors else None
+    best_cpu = min(anchors, key=lambda c: anchors[c]["cpu_us"]) if anchors else None
+    lines = [f"### {TITLES[scenario]}", ""]
+    if best_speed and best_cpu:
+        lines.append(f"Best anchor: **{best_speed}** by speed, **{best_cpu}** by CPU.")
+        lines.append("")
+    show_rss = scenario == "get_16m"
+    head = [
+        "client",
+        unit,
+        "CPU µs/req",
+        "speed ÷ raw",
+        "speed ÷ best anchor",
+        "CPU ÷ raw",
+        "CPU ÷ best anchor",
+    ]
+    head += ["peak RSS MiB"] if show_rss else []
+    head += ["conns", "spread", "runs"]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "---|" * len(head))
+    for client in clients_for(scenario):
+        if client not in outcomes:
+            continue
+        out = outcomes[client]
+        name = client if not out.version else f"{client} {out.version}"
+        if out.failed or out.skipped:
+            note = f"failed: {out.failed}" if out.failed else f"n/a: {out.skipped}"
+            lines.append(f"| {name} | {note.replace('|', '/')} |" + " |" * (len(head) - 2))
+            continue
+        s = stats[client]
+        rate = f"{s['rate']:,.0f}"
+        cells = [
+            name,
+            rate,
+            _fmt_int(s["cpu_us"]),
+            _fmt_ratio(s["rate"] / raw["rate"] if raw else None),
+            _fmt_ratio(s["rate"] / anchors[best_speed]["rate"] if best_speed else None),
+            _fmt_ratio(s["cpu_us"] / raw["cpu_us"] if raw else None),
+            _fmt_ratio(s["cpu_us"] / anchors[best_cpu]["cpu_us"] if best_cpu else None),
+        ]
+        if show_rss:
+            cells.append(f"{s['rss_mib']:.0f}")
+        cells.append(_fmt_int(s["connections"]) if "connections" in s else "?")
+        cells.append(f"±{100 * s['spread'] / 2:.0f}%")
+        cells.append(f"{s['runs']:.0f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def machine_info() -> dict[str, str]:
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    load = os.getloadavg()
+    return {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": str(len(os.sched_getaffinity(0))),
+        "cpu": cpu or "unknown",
+        "python": platform.python_version(),
+        "nginx": nginx_version(),
+        "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+    }
+
+
+def report(
+    scenarios: list[str],
+    results: dict[str, dict[str, Outcome]],
+    info: dict[str, str],
+    command: str,
+    elapsed: float,
+) -> str:
+    versions: dict[str, str] = {}
+    for outs in results.values():
+        for client, out in outs.items():
+            if out.version and client not in ("raw", "http.client"):
+                versions[client.removesuffix("-pool")] = out.version
+    parts = [
+        f"Run on {info['date']}: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, "
+        f"{info['nginx']} (one process), load average at start {info['load']}; "
+        f"{elapsed:.0f} s in all.",
+        "",
+        "Command: `" + command + "`",
+        "",
+    ]
+    if versions:
+        parts.append(
+            "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) + "."
+        )
+        parts.append("")
+    for scenario in scenarios:
+        parts.append(table(scenario, results[scenario]))
+        parts.append("")
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def write_docs(text: str) -> None:
+    """Replace what lies between the BEGIN and END markers of docs/benchmarks.md with ``text``.
+
+    Raises SystemExit if the file or its markers are missing (nothing is written then).
+    """
+    if not DOCS.exists():
+        raise SystemExit(f"{DOCS} does not exist")
+    doc = DOCS.read_text()
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    if not pattern.search(doc):
+        raise SystemExit(f"{DOCS} has no results markers ({BEGIN!r} ... {END!r})")
+    new = pattern.sub(lambda _m: BEGIN + "\n\n" + text + "\n" + END, doc, count=1)
+    DOCS.write_text(new)
+
+
+def _split(value: str | None, allowed: list[str], what: str) -> list[str] | None:
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise SystemExit(f"unknown {what}: {', '.join(unknown)} (choose from {', '.join(allowed)})")
+    return names
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Unwind through the finally blocks, so nginx and the current child are stopped.
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    all_clients = list(dict.fromkeys(SYNC_CLIENTS + ASYNC_CLIENTS))
+    parser = argparse.ArgumentParser(
+        description="Benchmark httpwire against raw sockets and the usual Python HTTP clients."
+    )
+    parser.add_argument("--quick", action="store_true", help="short runs, one round (<~60 s)")
+    parser.add_argument("--scenarios", help="comma-separated: " + ", ".join(SCENARIOS))
+    parser.add_argument(
+        "--clients", help="comma-separated: " + ", ".join(all_clients) + " (raw is always run)"
+    )
+    parser.add_argument("--rounds", type=int, help="repetitions (default 3, --quick 1)")
+    parser.add_argument("--write-docs", action="store_true", help="rewrite docs/benchmarks.md")
+    parser.add_argument("--json", type=Path, help="also write every run's raw figures here")
+    args = parser.parse_args(argv)
+
+    scenarios = _split(args.scenarios, list(SCENARIOS), "scenario") or list(SCENARIOS)
+    wanted = _split(args.clients, all_clients, "client")
+    rounds = args.rounds or (QUICK_ROUNDS if args.quick else DEFAULT_ROUNDS)
+    if not 1 <= rounds <= 20:
+        raise SystemExit("--rounds must be between 1 and 20")
+    plan = {
+        sc: [c for c in clients_for(sc) if wanted is None or c in wanted or c == "raw"]
+        for sc in scenarios
+    }
+    command = ".venv/bin/python bench/run.py" + (
+        " " + shlex.join(argv if argv is not None else sys.argv[1:])
+        if (argv if argv is not None else sys.argv[1:])
+        else ""
+    )
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    info = machine_info()
+    results: dict[str, dict[str, Outcome]] = {sc: {c: Outcome() for c in plan[sc]} for sc in plan}
+    started = time.monotonic()
+    try:
+        with NginxServer() as server:
+            files = {name: _digest(server.docroot / name) for name in FILES}
+            print(f"nginx pid {server.pid} on {server.base_url}", file=sys.stderr)
+            for rnd in range(rounds):
+                for sc in scenarios:
+                    params = PARAMS[sc][1 if args.quick else 0]
+                    order = plan[sc]
+                    # Rotate the order each round so no client always runs first or last.
+                    k = rnd % len(order) if order else 0
+                    for client in order[k:] + order[:k]:
+                        out = results[sc][client]
+                        if out.failed or out.skipped:
+                            continue
+                        res = run_child(server, client, sc, params, files)
+                        if res.get("ok"):
+                            out.runs.append(res)
+                            out.version = str(res.get("version", ""))
+                            msg = f"{res['requests']} req in {res['wall']:.2f} s"
+                        elif "skip" in res:
+                            out.skipped = str(res["skip"])
+                            msg = "n/a: " + out.skipped
+                        else:
+                            out.failed = str(res.get("error", "unknown error"))
+                            msg = "failed: " + out.failed
+                        print(f"[{rnd + 1}/{rounds}] {sc:9} {client:14} {msg}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted; nginx stopped", file=sys.stderr)
+        return 130
+    elapsed = time.monotonic() - started
+    text = report(scenarios, results, info, command, elapsed)
+    print(text)
+    if args.json:
+        dump = {
+            "info": info,
+            "command": command,
+            "results": {
+                sc: {c: vars(o) for c, o in outs.items()} for sc, outs in results.items()
+            },
+        }
+        args.json.write_text(json.dumps(dump, indent=1))
+    if args.write_docs:
+        write_docs(text)
+        print(f"wrote {DOCS.relative_to(REPO)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

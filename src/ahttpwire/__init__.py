@@ -1,0 +1,115 @@
+"""ahttpwire: the async flavour of httpwire (asyncio; trio planned), same public names.
+
+``ahttpwire.Client`` is the async client (``async with ahttpwire.Client() as c: await
+c.get(url)``); the models, exceptions, ``timeout()`` and ``http11`` are shared with ``httpwire``.
+"""
+
+from httpwire import (
+    URL,
+    AsyncByteStream,
+    ByteStream,
+    CloseError,
+    ConnectError,
+    ConnectTimeout,
+    DecodingError,
+    Headers,
+    HTTPError,
+    HTTPStatusError,
+    InvalidURL,
+    LocalProtocolError,
+    NetworkError,
+    PoolTimeout,
+    ProtocolError,
+    ProxyError,
+    QueryParams,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    Request,
+    Response,
+    ResponseNotRead,
+    StreamClosed,
+    StreamConsumed,
+    StreamError,
+    TimeoutConfig,
+    TimeoutException,
+    TooManyRedirects,
+    TransportError,
+    UnsupportedProtocol,
+    WriteError,
+    WriteTimeout,
+    __version__,
+    create_ssl_context,
+    http11,
+    timeout,
+)
+from httpwire._async._client import AsyncClient as Client
+from httpwire._async._client import Cookies, Limits
+from httpwire._async._connection import AsyncConnection as Connection
+from httpwire._async._connection import open_connection
+from httpwire._async._pool import AsyncConnectionPool as ConnectionPool
+from httpwire._backends.asyncio import AsyncioStream as NetworkStream
+from httpwire._backends.auto import AsyncNetworkBackend as NetworkBackend
+from httpwire._backends.base import AsyncNetworkBackendInterface as NetworkBackendInterface
+from httpwire._backends.base import AsyncNetworkStreamInterface as NetworkStreamInterface
+
+from ._api import delete, get, head, options, patch, post, put, request, stream
+
+__all__ = [
+    "__version__",
+    "Client",
+    "Cookies",
+    "Limits",
+    "request",
+    "get",
+    "head",
+    "options",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "stream",
+    "URL",
+    "QueryParams",
+    "Headers",
+    "Request",
+    "Response",
+    "ByteStream",
+    "AsyncByteStream",
+    "Connection",
+    "ConnectionPool",
+    "open_connection",
+    "NetworkBackend",
+    "NetworkStream",
+    "NetworkBackendInterface",
+    "NetworkStreamInterface",
+    "create_ssl_context",
+    "timeout",
+    "TimeoutConfig",
+    "http11",
+    "HTTPError",
+    "TransportError",
+    "TimeoutException",
+    "ConnectTimeout",
+    "ReadTimeout",
+    "WriteTimeout",
+    "PoolTimeout",
+    "NetworkError",
+    "ConnectError",
+    "ReadError",
+    "WriteError",
+    "CloseError",
+    "ProtocolError",
+    "LocalProtocolError",
+    "RemoteProtocolError",
+    "ProxyError",
+    "UnsupportedProtocol",
+    "HTTPStatusError",
+    "TooManyRedirects",
+    "InvalidURL",
+    "DecodingError",
+    "StreamError",
+    "StreamConsumed",
+    "StreamClosed",
+    "ResponseNotRead",
+]

@@ -1,0 +1,462 @@
+"""Module-level ``httpwire.get(url)`` and friends (sync flavour).
+
+Each call uses a fresh, cheap :class:`Client` (so no cookies, auth or other state leak from one
+call to the next, as with ``requests.get``) on top of a connection pool that is shared by every
+call in the process, so repeated calls to the same host reuse keep-alive connections.
+
+- The shared pool is created lazily, on first use, under a lock (safe from many threads), and
+  closed at interpreter exit. A child process made by ``os.fork()`` starts with a fresh one
+  (sockets inherited from the parent are never reused).
+- ``verify``, ``cert``, ``http2`` and ``proxy`` select the pool: each distinct combination of
+  plain values gets its own shared pool (at most a few); a combination that cannot serve as a key
+  (an ``ssl.SSLContext`` for ``verify``) gets a pool for that one call, closed after it.
+- Redirects are not followed unless ``follow_redirects=True`` (as ``Client`` and httpx).
+
+For many requests, or to keep cookies between them, use a ``Client`` of your own.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ._models import Response
+from ._ssl import create_ssl_context
+from ._sync._client import DEFAULT_TIMEOUT, Client
+from ._sync._pool import ConnectionPool
+
+__all__ = ["request", "stream", "get", "options", "head", "post", "put", "patch", "delete"]
+
+_MAX_SHARED_POOLS = 8
+
+_lock = threading.Lock()
+_pools: dict[tuple[Any, ...], ConnectionPool] = {}
+
+
+def _pool_key(verify: Any, cert: Any, http2: bool, proxy: Any) -> tuple[Any, ...] | None:
+    if not (verify is True or verify is False or isinstance(verify, str)):
+        return None
+    if not (cert is None or isinstance(cert, str | tuple)) or not (
+        proxy is None or isinstance(proxy, str)
+    ):
+        return None
+    return (verify, cert, bool(http2), proxy)
+
+
+def _new_pool(verify: Any, cert: Any, http2: bool, proxy: Any) -> ConnectionPool:
+    return ConnectionPool(
+        ssl_context=create_ssl_context(verify, cert=cert, http2=http2), http2=http2, proxy=proxy
+    )
+
+
+def _shared_pool(verify: Any, cert: Any, http2: bool, proxy: Any) -> ConnectionPool | None:
+    """The shared pool for these settings, or None when the call needs a one-off pool."""
+    key = _pool_key(verify, cert, http2, proxy)
+    if key is None:
+        return None
+    pool = _pools.get(key)
+    if pool is None:
+        with _lock:
+            pool = _pools.get(key)
+            if pool is None:
+                if len(_pools) >= _MAX_SHARED_POOLS:
+                    return None
+                pool = _pools[key] = _new_pool(verify, cert, http2, proxy)
+    return pool
+
+
+def _close_pools() -> None:
+    with _lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        try:
+            pool.close()
+        except Exception:  # noqa: BLE001 - at exit, a failing close must not hide others
+            pass
+
+
+def _forget_pools_after_fork() -> None:
+    # The child must not share sockets with its parent: drop the pools without closing (closing
+    # could send a TLS close_notify on the parent's connections); a new lock too, as the parent
+    # may have held it while forking.
+    global _lock
+    _lock = threading.Lock()
+    _pools.clear()
+
+
+atexit.register(_close_pools)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools_after_fork)
+
+
+def _client(
+    auth: Any, follow_redirects: bool, timeout: Any, verify: Any, cert: Any, http2: bool, proxy: Any
+) -> tuple[Client, bool]:
+    """A per-call client, and whether its pool is a one-off (to close after the call)."""
+    pool = _shared_pool(verify, cert, http2, proxy)
+    if pool is None:
+        client = Client(
+            auth=auth,
+            follow_redirects=follow_redirects,
+            timeout=timeout,
+            verify=verify,
+            cert=cert,
+            http2=http2,
+            proxy=proxy,
+        )
+        return client, True
+    return Client(auth=auth, follow_redirects=follow_redirects, timeout=timeout, transport=pool), False
+
+
+def request(
+    method: str,
+    url: Any,
+    *,
+    params: Any = None,
+    content: Any = None,
+    data: Any = None,
+    files: Any = None,
+    json: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """Send one request and read the response body: ``httpwire.request("GET", url)``.
+
+    Arguments are those of :meth:`Client.request` plus the client settings ``cookies`` (a dict
+    sent with this call and its redirects), ``auth``, ``follow_redirects`` (default False),
+    ``timeout`` (default connect 10 s, read/write/pool 60 s), ``verify``, ``cert``, ``http2`` and
+    ``proxy``. Raises as :meth:`Client.request` does.
+    """
+    client, one_off = _client(auth, follow_redirects, timeout, verify, cert, http2, proxy)
+    if cookies is not None:
+        client.cookies = cookies
+    try:
+        return client.request(
+            method,
+            url,
+            params=params,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            headers=headers,
+            extensions=extensions,
+        )
+    finally:
+        if one_off:
+            client.close()
+
+
+@contextmanager
+def stream(
+    method: str,
+    url: Any,
+    *,
+    params: Any = None,
+    content: Any = None,
+    data: Any = None,
+    files: Any = None,
+    json: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Iterator[Response]:
+    """``with httpwire.stream("GET", url) as response:`` a response whose body is not read yet.
+
+    Iterate ``response.iter_bytes()``; the response is closed when the block ends. Arguments
+    as :func:`request`.
+    """
+    client, one_off = _client(auth, follow_redirects, timeout, verify, cert, http2, proxy)
+    if cookies is not None:
+        client.cookies = cookies
+    try:
+        with client.stream(
+            method,
+            url,
+            params=params,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            headers=headers,
+            extensions=extensions,
+        ) as response:
+            yield response
+    finally:
+        if one_off:
+            client.close()
+
+
+def get(
+    url: Any,
+    *,
+    params: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """``GET url``; see :func:`request`."""
+    return request(
+        "GET",
+        url,
+        params=params,
+        headers=headers,
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+        extensions=extensions,
+    )
+
+
+def options(
+    url: Any,
+    *,
+    params: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """``OPTIONS url``; see :func:`request`."""
+    return request(
+        "OPTIONS",
+        url,
+        params=params,
+        headers=headers,
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+        extensions=extensions,
+    )
+
+
+def head(
+    url: Any,
+    *,
+    params: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """``HEAD url``; see :func:`request`."""
+    return request(
+        "HEAD",
+        url,
+        params=params,
+        headers=headers,
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+        extensions=extensions,
+    )
+
+
+def delete(
+    url: Any,
+    *,
+    params: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """``DELETE url``; see :func:`request`."""
+    return request(
+        "DELETE",
+        url,
+        params=params,
+        headers=headers,
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+        extensions=extensions,
+    )
+
+
+def post(
+    url: Any,
+    *,
+    content: Any = None,
+    data: Any = None,
+    files: Any = None,
+    json: Any = None,
+    params: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """``POST url`` with a body; see :func:`request`."""
+    return request(
+        "POST",
+        url,
+        content=content,
+        data=data,
+        files=files,
+        json=json,
+        params=params,
+        headers=headers,
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+        extensions=extensions,
+    )
+
+
+def put(
+    url: Any,
+    *,
+    content: Any = None,
+    data: Any = None,
+    files: Any = None,
+    json: Any = None,
+    params: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """``PUT url`` with a body; see :func:`request`."""
+    return request(
+        "PUT",
+        url,
+        content=content,
+        data=data,
+        files=files,
+        json=json,
+        params=params,
+        headers=headers,
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+        extensions=extensions,
+    )
+
+
+def patch(
+    url: Any,
+    *,
+    content: Any = None,
+    data: Any = None,
+    files: Any = None,
+    json: Any = None,
+    params: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """``PATCH url`` with a body; see :func:`request`."""
+    return request(
+        "PATCH",
+        url,
+        content=content,
+        data=data,
+        files=files,
+        json=json,
+        params=params,
+        headers=headers,
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+        extensions=extensions,
+    )

@@ -1,0 +1,1029 @@
+"""AsyncClient: the high-level client of ``ahttpwire`` (``Client`` in ``httpwire`` is generated).
+
+The client adds, on top of a transport (by default one :class:`AsyncConnectionPool` per client):
+a base URL, default headers and query parameters, cookies, authentication, redirects, timeouts
+and event hooks. Response bodies are decoded (Content-Encoding, charset) by :class:`Response`.
+
+Defaults, and why: connect 10 s (a dead or black-holed host fails fast enough to retry), read
+60 s per idle gap (not for the whole body: a slow but live stream is never cut off), write 60 s,
+pool 60 s. To bound a whole exchange, wrap it in a ``timeout()`` block.
+"""
+
+from __future__ import annotations
+
+import time
+import types
+import typing
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
+from contextlib import asynccontextmanager
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from .._auth import AuthCallable, build_auth, url_auth
+from .._decoders import SUPPORTED_ENCODINGS
+from .._exceptions import (
+    InvalidURL,
+    RemoteProtocolError,
+    StreamConsumed,
+    TooManyRedirects,
+    UnsupportedProtocol,
+)
+from .._headers import Headers
+from .._models import Request, Response
+from .._ssl import create_ssl_context
+from .._streams import BytesStream
+from .._timeouts import TimeoutConfig, normalize_timeout
+from .._urls import URL, QueryParams
+from .._version import __version__
+from ._pool import AsyncConnectionPool
+
+__all__ = [
+    "AsyncClient",
+    "Cookies",
+    "Limits",
+    "USE_CLIENT_DEFAULT",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_REDIRECTS",
+]
+
+
+class _UseClientDefault:
+    """The type of :data:`USE_CLIENT_DEFAULT`: "not given here, use the client's setting"."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "USE_CLIENT_DEFAULT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+USE_CLIENT_DEFAULT: Any = _UseClientDefault()
+"""Passed for ``auth``, ``follow_redirects`` and ``timeout`` to mean "the client's setting"
+(distinct from ``None``, which for ``timeout`` means no limit and for ``auth`` means none)."""
+
+DEFAULT_TIMEOUT = TimeoutConfig(connect=10.0, read=60.0, write=60.0, pool=60.0)
+DEFAULT_MAX_REDIRECTS = 20
+
+
+class Limits:
+    """Connection pool limits: ``max_connections`` (open at once, None for no limit),
+    ``max_keepalive_connections`` (idle ones kept), ``keepalive_expiry`` (seconds an idle
+    connection is kept). Any object with these three attributes, or a dict with these keys, is
+    accepted where a ``Limits`` is."""
+
+    __slots__ = ("max_connections", "max_keepalive_connections", "keepalive_expiry")
+
+    def __init__(
+        self,
+        *,
+        max_connections: int | None = 100,
+        max_keepalive_connections: int | None = 20,
+        keepalive_expiry: float | None = 5.0,
+    ) -> None:
+        self.max_connections = max_connections
+        self.max_keepalive_connections = max_keepalive_connections
+        self.keepalive_expiry = keepalive_expiry
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Limits) and _limits_tuple(self) == _limits_tuple(other)
+
+    def __repr__(self) -> str:
+        return (
+            f"Limits(max_connections={self.max_connections!r}, "
+            f"max_keepalive_connections={self.max_keepalive_connections!r}, "
+            f"keepalive_expiry={self.keepalive_expiry!r})"
+        )
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def _limits_tuple(limits: Any) -> tuple[Any, Any, Any]:
+    if isinstance(limits, Mapping):
+        unknown = set(limits) - set(Limits.__slots__)
+        if unknown:
+            raise ValueError(f"unknown limits key(s) {sorted(unknown)}; use {list(Limits.__slots__)}")
+        return (
+            limits.get("max_connections", 100),
+            limits.get("max_keepalive_connections", 20),
+            limits.get("keepalive_expiry", 5.0),
+        )
+    try:
+        return (limits.max_connections, limits.max_keepalive_connections, limits.keepalive_expiry)
+    except AttributeError:
+        raise TypeError(f"limits must be a Limits or a dict, not {type(limits).__name__}") from None
+
+
+# -- cookies ----------------------------------------------------------------------------------
+
+
+class _Cookie:
+    __slots__ = ("name", "value", "domain", "host_only", "path", "secure", "expires")
+
+    def __init__(
+        self,
+        name: str,
+        value: str,
+        domain: str,
+        host_only: bool,
+        path: str,
+        secure: bool,
+        expires: float | None,
+    ) -> None:
+        self.name = name
+        self.value = value
+        self.domain = domain
+        self.host_only = host_only
+        self.path = path
+        self.secure = secure
+        self.expires = expires
+
+
+def _domain_match(host: str, domain: str) -> bool:
+    # RFC 6265 section 5.1.3; an IP address only matches itself.
+    return host == domain or (
+        host.endswith(domain) and host[-len(domain) - 1] == "." and not _is_ip(host)
+    )
+
+
+def _is_ip(host: str) -> bool:
+    return ":" in host or host.replace(".", "").isdigit()
+
+
+def _path_match(request_path: str, cookie_path: str) -> bool:
+    # RFC 6265 section 5.1.4.
+    if request_path == cookie_path:
+        return True
+    return request_path.startswith(cookie_path) and (
+        cookie_path.endswith("/") or request_path[len(cookie_path)] == "/"
+    )
+
+
+def _default_path(request_path: str) -> str:
+    # RFC 6265 section 5.1.4: the directory of the request path.
+    if not request_path.startswith("/") or request_path.count("/") == 1:
+        return "/"
+    return request_path[: request_path.rindex("/")]
+
+
+class Cookies(MutableMapping[str, str]):
+    """A small cookie jar: what ``Set-Cookie`` responses stored, sent back on later requests.
+
+    It follows the storage and matching rules of RFC 6265 (sections 5.2 to 5.4: Domain,
+    host-only cookies, Path, Secure, Max-Age, Expires) but keeps no public-suffix list: a
+    ``Domain`` attribute naming a single label (``Domain=com``) is refused, nothing finer.
+    HttpOnly and SameSite do not apply to a non-browser client and are ignored.
+
+    As a mapping it is keyed by cookie name (the first one stored wins when several domains hold
+    the same name). Cookies set through the mapping (``jar["k"] = "v"``, or ``Client(cookies=...)``)
+    have no domain and are sent to every host.
+    """
+
+    def __init__(self, cookies: Mapping[str, str] | Iterable[tuple[str, str]] | None = None) -> None:
+        self._jar: dict[tuple[str, str, str], _Cookie] = {}
+        if cookies is not None:
+            items = cookies.items() if isinstance(cookies, Mapping) else cookies
+            for name, value in items:
+                self.set(name, value)
+
+    # -- mapping interface
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        """Store a cookie; ``domain=""`` sends it to every host."""
+        domain = domain.lower().lstrip(".")
+        self._jar[(domain, path, name)] = _Cookie(name, value, domain, False, path, False, None)
+
+    def get(self, name: str, default: Any = None, domain: str | None = None) -> Any:  # type: ignore[override]
+        for cookie in self._jar.values():
+            if cookie.name == name and (domain is None or cookie.domain == domain):
+                return cookie.value
+        return default
+
+    def __getitem__(self, name: str) -> str:
+        value: str | None = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self.set(name, value)
+
+    def __delitem__(self, name: str) -> None:
+        keys = [k for k, c in self._jar.items() if c.name == name]
+        if not keys:
+            raise KeyError(name)
+        for key in keys:
+            del self._jar[key]
+
+    def delete(self, name: str, domain: str | None = None, path: str | None = None) -> None:
+        """Remove the cookies called ``name`` (only those of ``domain`` / ``path`` if given)."""
+        for key in [
+            k
+            for k, c in self._jar.items()
+            if c.name == name
+            and (domain is None or c.domain == domain)
+            and (path is None or c.path == path)
+        ]:
+            del self._jar[key]
+
+    def clear(self, domain: str | None = None) -> None:  # type: ignore[override]
+        """Remove every cookie, or those of one ``domain``."""
+        if domain is None:
+            self._jar.clear()
+        else:
+            for key in [k for k in self._jar if k[0] == domain]:
+                del self._jar[key]
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for cookie in self._jar.values():
+            if cookie.name not in seen:
+                seen.add(cookie.name)
+                yield cookie.name
+
+    def __len__(self) -> int:
+        return len({c.name for c in self._jar.values()})
+
+    def __bool__(self) -> bool:
+        return bool(self._jar)
+
+    def __repr__(self) -> str:
+        cells = ", ".join(f"{c.name}={c.value!r} for {c.domain or '*'}{c.path}" for c in self._jar.values())
+        return f"<Cookies [{cells}]>"
+
+    # -- HTTP side
+    def extract(self, set_cookie_values: list[str], url: URL) -> None:
+        """Store the cookies of ``Set-Cookie`` header values received for ``url``."""
+        host = url.host.lower()
+        path = url.path or "/"
+        now = time.time()
+        for header in set_cookie_values:
+            cookie = _parse_set_cookie(header, host, path, now)
+            if cookie is None:
+                continue
+            key = (cookie.domain, cookie.path, cookie.name)
+            if cookie.expires is not None and cookie.expires <= now:
+                self._jar.pop(key, None)  # RFC 6265 5.3 step 11: an expired cookie deletes
+            else:
+                self._jar[key] = cookie
+
+    def header_for(self, url: URL) -> str | None:
+        """The ``Cookie`` header value for a request to ``url`` (RFC 6265 5.4), or None."""
+        host = url.host.lower()
+        path = url.path or "/"
+        secure = url.scheme == "https"
+        now = time.time()
+        found: list[_Cookie] = []
+        expired: list[tuple[str, str, str]] = []
+        for key, c in self._jar.items():
+            if c.expires is not None and c.expires <= now:
+                expired.append(key)
+                continue
+            if c.domain and not (host == c.domain if c.host_only else _domain_match(host, c.domain)):
+                continue
+            if (c.secure and not secure) or not _path_match(path, c.path):
+                continue
+            found.append(c)
+        for key in expired:
+            del self._jar[key]
+        if not found:
+            return None
+        found.sort(key=lambda c: len(c.path), reverse=True)  # RFC 6265 5.4 step 2
+        return "; ".join(f"{c.name}={c.value}" for c in found)
+
+
+def _parse_set_cookie(header: str, host: str, request_path: str, now: float) -> _Cookie | None:
+    """One ``Set-Cookie`` value parsed as RFC 6265 section 5.2 says; None when it is ignored."""
+    pair, _, attrs = header.partition(";")
+    name, eq, value = pair.partition("=")
+    name, value = name.strip(), value.strip()
+    if not eq or not name:
+        return None
+    domain = ""
+    path = ""
+    secure = False
+    expires: float | None = None
+    max_age_seen = False
+    for attr in attrs.split(";"):
+        key, _, val = attr.partition("=")
+        key = key.strip().lower()
+        val = val.strip()
+        if key == "max-age":
+            try:
+                seconds = int(val)
+            except ValueError:
+                continue
+            expires = now + seconds if seconds > 0 else 0.0
+            max_age_seen = True
+        elif key == "expires" and not max_age_seen:  # Max-Age wins (5.3 step 3)
+            try:
+                expires = parsedate_to_datetime(val).timestamp()
+            except (TypeError, ValueError, IndexError, OverflowError):
+                continue
+        elif key == "domain" and val:
+            domain = val.lstrip(".").lower()
+        elif key == "path":
+            path = val
+        elif key == "secure":
+            secure = True
+    if not path.startswith("/"):
+        path = _default_path(request_path)
+    if domain:
+        # 5.3 step 6: the response's host must domain-match; a bare single label other than the
+        # host itself is the public-suffix case we can recognise without a suffix list.
+        if not _domain_match(host, domain) or ("." not in domain and domain != host):
+            return None
+        return _Cookie(name, value, domain, False, path, secure, expires)
+    return _Cookie(name, value, host, True, path, secure, expires)
+
+
+# -- redirects --------------------------------------------------------------------------------
+
+_REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_BODY_HEADERS = ("content-length", "transfer-encoding", "content-type", "content-encoding")
+
+
+def _origin(url: URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(url.scheme))
+
+
+def _keeps_authorization(old: URL, new: URL) -> bool:
+    if _origin(old) == _origin(new):
+        return True
+    # An upgrade of the same host from http to https on the default ports keeps credentials,
+    # as httpx and browsers do: the new channel is strictly safer.
+    return (
+        old.scheme == "http"
+        and new.scheme == "https"
+        and old.host.lower() == new.host.lower()
+        and old.port in (None, 80)
+        and new.port in (None, 443)
+    )
+
+
+def _default_accept_encoding() -> str:
+    return ", ".join(SUPPORTED_ENCODINGS)
+
+
+def _merge_base(base: URL, url: URL) -> URL:
+    """A relative ``url`` joined onto ``base`` (whose path ends with ``/``), as httpx does:
+    ``base_url="http://h/api/v1"`` + ``"items"`` or ``"/items"`` -> ``http://h/api/v1/items``."""
+    path = base.raw_path.split(b"?", 1)[0] + url.raw_path.lstrip(b"/")
+    return base.copy_with(raw_path=path)
+
+
+class AsyncClient:
+    """An HTTP client: connection pooling, redirects, cookies, auth, hooks, timeouts.
+
+    Every argument is keyword-only:
+
+    - ``base_url``: prefix for relative request URLs (see :meth:`build_request`).
+    - ``headers``, ``params``, ``cookies``: sent with every request; per-request values are
+      merged over them (a request header of the same name replaces the client's).
+    - ``auth``: ``(username, password)`` for Basic, or a callable (see ``httpwire._auth``).
+    - ``verify``, ``cert``, ``http2``, ``proxy``, ``limits``: configure the default transport, an
+      :class:`AsyncConnectionPool` created here, once; ignored when ``transport`` is given.
+    - ``follow_redirects`` (default False) and ``max_redirects`` (default 20).
+    - ``timeout``: seconds, a dict / :class:`TimeoutConfig` of ``connect``/``read``/``write``/
+      ``pool`` seconds, or None for no limits. Default: 10 / 60 / 60 / 60.
+    - ``transport``: anything with ``async send(request) -> Response`` and ``aclose()``.
+    - ``event_hooks``: ``{"request": [async f(request)], "response": [async f(response)]}``.
+    - ``default_encoding``: charset for ``response.text`` when the response names none.
+
+    Use it as ``async with AsyncClient() as client:``, or call :meth:`aclose` when done.
+    Raises ``TypeError`` / ``ValueError`` for malformed settings, naming the argument.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: URL | str = "",
+        headers: Any = None,
+        params: Any = None,
+        cookies: Mapping[str, str] | Cookies | None = None,
+        auth: Any = None,
+        verify: Any = True,
+        cert: str | tuple[str, str] | None = None,
+        http2: bool = False,
+        proxy: Any = None,
+        follow_redirects: bool = False,
+        max_redirects: int = DEFAULT_MAX_REDIRECTS,
+        timeout: Any = DEFAULT_TIMEOUT,
+        limits: Any = DEFAULT_LIMITS,
+        transport: Any = None,
+        event_hooks: Mapping[str, Iterable[Callable[..., Any]]] | None = None,
+        default_encoding: str = "utf-8",
+    ) -> None:
+        self._base_url = self._enforce_trailing_slash(URL(base_url)) if base_url else None
+        default_headers = Headers(
+            {
+                "User-Agent": f"python-httpwire/{__version__}",
+                "Accept": "*/*",
+                "Accept-Encoding": _default_accept_encoding(),
+            }
+        )
+        if headers is not None:
+            default_headers.update(Headers(headers))
+        self._headers = default_headers
+        self._params = QueryParams(params) if params is not None else QueryParams()
+        self._cookies = cookies if isinstance(cookies, Cookies) else Cookies(cookies)
+        self._auth: AuthCallable | None = build_auth(auth)
+        if not isinstance(max_redirects, int) or max_redirects < 0:
+            raise ValueError(f"max_redirects must be an int >= 0, not {max_redirects!r}")
+        self.follow_redirects = bool(follow_redirects)
+        self.max_redirects = max_redirects
+        self._timeout = normalize_timeout(timeout)
+        hooks = dict(event_hooks or {})
+        unknown = set(hooks) - {"request", "response"}
+        if unknown:
+            raise ValueError(f"unknown event hook kind(s) {sorted(unknown)}; use 'request' and 'response'")
+        self._request_hooks = list(hooks.get("request", ()))
+        self._response_hooks = list(hooks.get("response", ()))
+        self.default_encoding = default_encoding
+        if transport is None:
+            max_conn, max_keepalive, expiry = _limits_tuple(limits)
+            transport = AsyncConnectionPool(
+                ssl_context=create_ssl_context(verify, cert=cert, http2=http2),
+                max_connections=max_conn,
+                max_keepalive_connections=max_keepalive,
+                keepalive_expiry=expiry,
+                http1=True,
+                http2=http2,
+                proxy=proxy,
+            )
+        self._transport = transport
+        self._closed = False
+        # Parsed absolute URLs by their string, so that a loop of ``client.get(same_url)`` does
+        # not parse the URL again each time. URL objects are immutable, so sharing is safe.
+        self._url_cache: dict[str, URL] = {}
+
+    # -- settings ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _enforce_trailing_slash(url: URL) -> URL:
+        path = url.raw_path.split(b"?", 1)[0]
+        if path.endswith(b"/"):
+            return url
+        return url.copy_with(raw_path=path + b"/")
+
+    @property
+    def base_url(self) -> URL | None:
+        """The base URL (its path always ends with ``/``), or None."""
+        return self._base_url
+
+    @property
+    def headers(self) -> Headers:
+        """The headers sent with every request (a live, mutable :class:`Headers`)."""
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: Any) -> None:
+        self._headers = Headers(value)
+
+    @property
+    def params(self) -> QueryParams:
+        """The query parameters added to every request."""
+        return self._params
+
+    @params.setter
+    def params(self, value: Any) -> None:
+        self._params = QueryParams(value)
+
+    @property
+    def cookies(self) -> Cookies:
+        """The cookie jar (live): cookies received are stored here and sent back."""
+        return self._cookies
+
+    @cookies.setter
+    def cookies(self, value: Mapping[str, str] | Cookies | None) -> None:
+        self._cookies = value if isinstance(value, Cookies) else Cookies(value)
+
+    @property
+    def auth(self) -> AuthCallable | None:
+        return self._auth
+
+    @auth.setter
+    def auth(self, value: Any) -> None:
+        self._auth = build_auth(value)
+
+    @property
+    def timeout(self) -> dict[str, float | None]:
+        """The ``timeout`` request extension used when a request names none (seconds)."""
+        return dict(self._timeout)
+
+    @timeout.setter
+    def timeout(self, value: Any) -> None:
+        self._timeout = normalize_timeout(value)
+
+    @property
+    def event_hooks(self) -> dict[str, list[Callable[..., Any]]]:
+        """The hook lists (live: append to them to add hooks)."""
+        return {"request": self._request_hooks, "response": self._response_hooks}
+
+    @property
+    def transport(self) -> Any:
+        return self._transport
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed
+
+    # -- building requests ---------------------------------------------------------------------
+
+    def _merge_url(self, url: URL | str) -> URL:
+        if isinstance(url, str):
+            cached = self._url_cache.get(url)
+            if cached is not None:
+                return cached
+            parsed = URL(url)
+            if self._base_url is not None and parsed.is_relative_url:
+                parsed = _merge_base(self._base_url, parsed)
+            if len(self._url_cache) >= 256:
+                self._url_cache.clear()
+            self._url_cache[url] = parsed
+            return parsed
+        if not isinstance(url, URL):
+            raise TypeError(f"url must be a str or URL, not {type(url).__name__}")
+        if self._base_url is not None and url.is_relative_url:
+            return _merge_base(self._base_url, url)
+        return url
+
+    def build_request(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: Any = None,
+        timeout: Any = USE_CLIENT_DEFAULT,
+        extensions: dict[str, Any] | None = None,
+    ) -> Request:
+        """A :class:`Request` with the client's base URL, headers, params and timeout merged in.
+
+        Relative ``url`` values are joined onto ``base_url``'s path (``"items"`` and ``"/items"``
+        both give ``<base path>/items``). Query ``params`` are added after the client's and the
+        URL's own. ``headers`` replace client headers of the same name. Cookies and auth are
+        applied later, by :meth:`send`. Raises ``InvalidURL`` for a URL that cannot be parsed.
+        """
+        full_url = self._merge_url(url)
+        if self._params or params is not None:
+            merged = self._params.merge(params) if params is not None else self._params
+            full_url = full_url.copy_merge_params(merged)
+        if headers is None:
+            merged_headers = self._headers.copy()
+        else:
+            merged_headers = self._headers.copy()
+            merged_headers.update(Headers(headers))
+        if extensions is None:
+            extensions = {}
+        if timeout is not USE_CLIENT_DEFAULT:
+            extensions["timeout"] = normalize_timeout(timeout)
+        elif "timeout" not in extensions:
+            extensions["timeout"] = self._timeout.copy()
+        return Request(
+            method,
+            full_url,
+            headers=merged_headers,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            extensions=extensions,
+        )
+
+    # -- sending -------------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: Any = None,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: Any = USE_CLIENT_DEFAULT,
+        timeout: Any = USE_CLIENT_DEFAULT,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a request and read the whole response body; returns the :class:`Response`.
+
+        ``content`` is ``bytes``/``str`` or an (async) iterator of ``bytes`` (sent chunked);
+        ``data`` a form dict (urlencoded); ``files`` multipart uploads; ``json`` any
+        JSON-serialisable value. ``auth``, ``follow_redirects`` and ``timeout`` override the
+        client's settings for this request (``timeout=None``: no limits).
+
+        Raises the transport errors of ``httpwire`` (``ConnectError``, ``ReadTimeout``, ...),
+        ``TooManyRedirects``, ``InvalidURL``, ``DecodingError`` (a body that cannot be decoded),
+        and ``RuntimeError`` when the client is closed. A 4xx/5xx response is not an error: see
+        :meth:`Response.raise_for_status`.
+        """
+        request = self.build_request(
+            method,
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            extensions=extensions,
+        )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: Any = None,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: Any = USE_CLIENT_DEFAULT,
+        timeout: Any = USE_CLIENT_DEFAULT,
+        extensions: dict[str, Any] | None = None,
+    ) -> AsyncIterator[Response]:
+        """``async with client.stream(...) as response:`` a response whose body is not read yet.
+
+        Iterate ``response.aiter_bytes()`` (decoded) or ``aiter_raw()``; the response is closed
+        (its connection released) when the block ends. Arguments and errors as :meth:`request`.
+        """
+        request = self.build_request(
+            method,
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            extensions=extensions,
+        )
+        response = await self.send(request, auth=auth, follow_redirects=follow_redirects, stream=True)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    async def send(
+        self,
+        request: Request,
+        *,
+        stream: bool = False,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: Any = USE_CLIENT_DEFAULT,
+    ) -> Response:
+        """Send a built :class:`Request`; read the body unless ``stream=True``.
+
+        Applies auth (once, to this request: a redirect keeps ``Authorization`` only while the
+        origin stays the same), cookies, event hooks and, if enabled, redirects. With
+        ``stream=True`` the caller must close the response (``aclose()``, or read it to the end).
+        Raises as :meth:`request`.
+        """
+        if self._closed:
+            raise RuntimeError("cannot send a request: the client has been closed")
+        follow = self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
+        auth_fn = self._auth if auth is USE_CLIENT_DEFAULT else build_auth(auth)
+        if auth_fn is None:
+            url = request.url
+            if url.username or url.password:
+                auth_fn = url_auth(url.username, url.password)
+        if auth_fn is not None:
+            request = auth_fn(request) or request
+
+        response = await self._send_handling_redirects(request, follow)
+        if not stream:
+            try:
+                await response.aread()
+            except BaseException:
+                await response.aclose()
+                raise
+        return response
+
+    async def _send_handling_redirects(self, request: Request, follow: bool) -> Response:
+        history: list[Response] = []
+        transport = self._transport
+        cookies = self._cookies
+        while True:
+            if cookies and "cookie" not in request.headers:
+                value = cookies.header_for(request.url)
+                if value is not None:
+                    request.headers["Cookie"] = value
+            for hook in self._request_hooks:
+                await hook(request)
+
+            response = await transport.send(request)
+            try:
+                response.request = request
+                response.default_encoding = self.default_encoding
+                if history:
+                    response.history = list(history)
+                if "set-cookie" in response.headers:
+                    cookies.extract(response.headers.get_list("set-cookie"), request.url)
+                for hook in self._response_hooks:
+                    await hook(response)
+
+                if response.status_code not in _REDIRECT_STATUSES or "location" not in response.headers:
+                    return response
+                next_request = self._build_redirect_request(request, response)
+                if not follow:
+                    response.next_request = next_request
+                    return response
+                if len(history) >= self.max_redirects:
+                    raise TooManyRedirects(
+                        f"exceeded max_redirects={self.max_redirects} "
+                        f"(last redirect: {response.status_code} to {next_request.url})"
+                    )
+                if next_request.stream is _UNREPLAYABLE:
+                    raise StreamConsumed(
+                        f"cannot follow the {response.status_code} redirect to {next_request.url}: "
+                        "it must resend the request body, which was a stream that cannot be "
+                        "replayed; send bytes instead, or follow_redirects=False and resend"
+                    )
+                # Read the redirect body so the connection goes back to the pool for reuse.
+                await response.aread()
+            except BaseException:
+                await response.aclose()
+                raise
+            await response.aclose()
+            history.append(response)
+            request = next_request
+
+    def _build_redirect_request(self, request: Request, response: Response) -> Request:
+        """The request a 3xx response with a Location asks for (RFC 9110 section 15.4)."""
+        location = response.headers["location"]
+        try:
+            url = request.url.join(location)
+        except InvalidURL as exc:
+            raise RemoteProtocolError(f"invalid redirect Location {location!r}: {exc}") from exc
+        if url.scheme not in _DEFAULT_PORTS:
+            raise UnsupportedProtocol(f"redirect to unsupported scheme {url.scheme!r}: {location!r}")
+        if not url.fragment and request.url.fragment:
+            # RFC 9110 section 10.2.2: a Location without a fragment inherits the original one.
+            url = url.copy_with(fragment=request.url.fragment)
+
+        method = request.method
+        status = response.status_code
+        if status in (301, 302, 303) and method != "HEAD":
+            # 303 always, and 301/302 as every browser does for POST (RFC 9110 15.4.2/15.4.3).
+            method = "GET"
+
+        headers = request.headers.copy()
+        if not _keeps_authorization(request.url, url):
+            headers.pop("authorization", None)
+        if _origin(request.url) != _origin(url):
+            headers.pop("host", None)
+        # The jar decides the Cookie header of the next request, not the previous request's.
+        headers.pop("cookie", None)
+
+        stream: Any
+        if method != request.method or method in ("GET", "HEAD"):
+            for name in _BODY_HEADERS:
+                headers.pop(name, None)
+            stream = b""
+        else:
+            body = request.stream
+            stream = body if isinstance(body, bytes | BytesStream) else _UNREPLAYABLE
+        return Request(method, url, headers=headers, stream=stream, extensions=request.extensions)
+
+    # -- verbs ---------------------------------------------------------------------------------
+
+    async def get(
+        self,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: Any = USE_CLIENT_DEFAULT,
+        timeout: Any = USE_CLIENT_DEFAULT,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """``GET url``; see :meth:`request`."""
+        return await self.request(
+            "GET",
+            url,
+            params=params,
+            headers=headers,
+            auth=auth,
+            follow_redirects=follow_redirects,
+            timeout=timeout,
+            extensions=extensions,
+        )
+
+    async def head(
+        self,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: Any = USE_CLIENT_DEFAULT,
+        timeout: Any = USE_CLIENT_DEFAULT,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """``HEAD url``; see :meth:`request`."""
+        return await self.request(
+            "HEAD",
+            url,
+            params=params,
+            headers=headers,
+            auth=auth,
+            follow_redirects=follow_redirects,
+            timeout=timeout,
+            extensions=extensions,
+        )
+
+    async def options(
+        self,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: Any = USE_CLIENT_DEFAULT,
+        timeout: Any = USE_CLIENT_DEFAULT,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """``OPTIONS url``; see :meth:`request`."""
+        return await self.request(
+            "OPTIONS",
+            url,
+            params=params,
+            headers=headers,
+            auth=auth,
+            follow_redirects=follow_redirects,
+            timeout=timeout,
+            extensions=extensions,
+        )
+
+    async def delete(
+        self,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: Any = USE_CLIENT_DEFAULT,
+        timeout: Any = USE_CLIENT_DEFAULT,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """``DELETE url``; see :meth:`request`."""
+        return await self.request(
+            "DELETE",
+            url,
+            params=params,
+            headers=headers,
+            auth=auth,
+            follow_redirects=follow_redirects,
+            timeout=timeout,
+            extensions=extensions,
+        )
+
+    async def post(
+        self,
+        url: URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: Any = None,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: Any = USE_CLIENT_DEFAULT,
+        timeout: Any = USE_CLIENT_DEFAULT,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """``POST url`` with a body; see :meth:`request`."""
+        return await self.request(
+            "POST",
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            auth=auth,
+            follow_redirects=follow_redirects,
+            timeout=timeout,
+            extensions=extensions,
+        )
+
+    async def put(
+        self,
+        url: URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: Any = None,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: Any = USE_CLIENT_DEFAULT,
+        timeout: Any = USE_CLIENT_DEFAULT,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """``PUT url`` with a body; see :meth:`request`."""
+        return await self.request(
+            "PUT",
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            auth=auth,
+            follow_redirects=follow_redirects,
+            timeout=timeout,
+            extensions=extensions,
+        )
+
+    async def patch(
+        self,
+        url: URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: Any = None,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: Any = USE_CLIENT_DEFAULT,
+        timeout: Any = USE_CLIENT_DEFAULT,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """``PATCH url`` with a body; see :meth:`request`."""
+        return await self.request(
+            "PATCH",
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            auth=auth,
+            follow_redirects=follow_redirects,
+            timeout=timeout,
+            extensions=extensions,
+        )
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Close the transport (its pooled connections). Closing twice is allowed."""
+        if self._closed:
+            return
+        self._closed = True
+        close = getattr(self._transport, "aclose", None)
+        if close is not None:
+            await close()
+
+    async def __aenter__(self) -> typing.Self:
+        if self._closed:
+            raise RuntimeError("cannot reopen a closed client")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: types.TracebackType | None = None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "CLOSED" if self._closed else "OPEN"
+        base = f" base_url={str(self._base_url)!r}" if self._base_url is not None else ""
+        return f"<{type(self).__name__}{base} [{state}]>"
+
+
+class _Unreplayable:
+    """Marks a redirect request whose body was a one-shot stream (never sent: raises first)."""
+
+    __slots__ = ()
+
+
+_UNREPLAYABLE: Any = _Unreplayable()

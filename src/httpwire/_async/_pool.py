@@ -1,0 +1,365 @@
+"""``AsyncConnectionPool``: the transport that reuses keep-alive connections.
+
+The pool's state is small and explicit, and every operation on it is O(1) per request:
+
+- ``_idle[origin]``: a stack of IDLE connections per origin. The most recently used one is
+  reused first, so a burst needs few connections and the oldest ones expire unused.
+- ``_idle_order``: every idle connection, oldest first, to enforce ``max_keepalive_connections``
+  and ``keepalive_expiry`` without scanning.
+- ``_slots``: connections that exist or are being opened; never above ``max_connections``.
+- ``_waiters``: requests queued for a slot, first come first served. A releasing request hands
+  its connection (same origin) or its slot straight to the first waiter: no waiter polls the pool.
+
+Only the connection being reused is checked for liveness (is it readable while idle: then the
+server closed it). A request that fails or is cancelled at any point leaves its connection
+CLOSED and its slot handed on, so nothing leaks and nothing half-used is ever reused.
+"""
+
+from __future__ import annotations
+
+import time
+import types
+import typing
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from .._backends.base import SOCKET_OPTION, AsyncNetworkBackendInterface
+from .._exceptions import (
+    PoolTimeout,
+    ReadError,
+    RemoteProtocolError,
+    UnsupportedProtocol,
+    WriteError,
+)
+from .._models import Request, Response
+from .._streams import BytesStream
+from .._synchronization import AsyncStateLock, AsyncWaiter
+from .._timeouts import remaining
+from .._urls import URL
+from ._connection import AsyncConnection, Origin, origin_of
+
+if typing.TYPE_CHECKING:  # pragma: no cover
+    import ssl
+
+__all__ = ["AsyncConnectionPool"]
+
+# RFC 9110 section 9.2.2: methods whose repetition is harmless.
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+# Handed to a waiter instead of a connection: "a slot is yours, open a connection".
+_SLOT: Any = object()
+
+
+class _Waiter:
+    __slots__ = ("origin", "event")
+
+    def __init__(self, origin: Origin) -> None:
+        self.origin = origin
+        self.event = AsyncWaiter()
+
+
+class AsyncConnectionPool:
+    """A pool of HTTP/1.1 connections, shared by concurrent requests.
+
+    Parameters follow httpcore's where they overlap:
+
+    - ``ssl_context``: for https origins (default: the shared verified context, see ``_ssl``).
+    - ``max_connections`` (default 100): connections open or opening at once, all origins.
+      Requests beyond it wait (bounded by the ``pool`` timeout) for one to be released.
+    - ``max_keepalive_connections`` (default 20): idle connections kept; beyond it the oldest
+      idle one is closed.
+    - ``keepalive_expiry`` (default 5.0 s): an idle connection older than this is closed rather
+      than reused (servers drop idle connections; nginx after 75 s, uvicorn after 5 s).
+    - ``http1`` / ``http2``: HTTP/1.1 only for now; ``http2=True`` raises ``UnsupportedProtocol``.
+    - ``retries``: connect attempts after a failed one (exponential back-off from 0.5 s).
+    - ``local_address``, ``uds``, ``socket_options``, ``backend``: see ``AsyncConnection``.
+
+    Requests carry their limits in the ``timeout`` extension (``connect``, ``read``, ``write``,
+    ``pool`` seconds); ``timeout()`` blocks apply on top. Repr: ``<ConnectionPool [1 active, 2 idle]>``.
+    """
+
+    def __init__(
+        self,
+        ssl_context: ssl.SSLContext | None = None,
+        max_connections: int | None = 100,
+        max_keepalive_connections: int | None = 20,
+        keepalive_expiry: float | None = 5.0,
+        http1: bool = True,
+        http2: bool = False,
+        retries: int = 0,
+        local_address: str | None = None,
+        uds: str | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+        backend: AsyncNetworkBackendInterface | None = None,
+    ) -> None:
+        if http2 or not http1:
+            raise UnsupportedProtocol("this version of httpwire speaks HTTP/1.1 only (http1=True, http2=False)")
+        if max_connections is not None and max_connections < 1:
+            raise ValueError(f"max_connections must be >= 1 or None, not {max_connections!r}")
+        self._ssl_context = ssl_context
+        self._max_connections = max_connections if max_connections is not None else 1 << 62
+        self._max_keepalive = (
+            max_keepalive_connections if max_keepalive_connections is not None else 1 << 62
+        )
+        self._keepalive_expiry = keepalive_expiry
+        self._retries = retries
+        self._local_address = local_address
+        self._uds = uds
+        self._socket_options = socket_options
+        self._backend = backend
+        self._lock = AsyncStateLock()
+        self._connections: dict[AsyncConnection, None] = {}
+        self._idle: dict[Origin, list[AsyncConnection]] = {}
+        self._idle_order: dict[AsyncConnection, None] = {}
+        self._slots = 0
+        self._waiters: deque[_Waiter] = deque()
+        self._closed = False
+
+    # -- introspection -----------------------------------------------------------------------
+
+    @property
+    def connections(self) -> list[AsyncConnection]:
+        """The pool's connections (a snapshot), opening, active and idle."""
+        return list(self._connections)
+
+    def __repr__(self) -> str:
+        idle = len(self._idle_order)
+        active = len(self._connections) - idle
+        return f"<ConnectionPool [{active} active, {idle} idle]>"
+
+    # -- acquiring and releasing -------------------------------------------------------------
+
+    def _take_idle(self, origin: Origin, expired: list[AsyncConnection]) -> AsyncConnection | None:
+        """Pop the most recently used idle connection for ``origin`` (lock held)."""
+        stack = self._idle.get(origin)
+        now = time.monotonic()
+        # Evict expired connections oldest first: the check is O(1) when none has expired.
+        order = self._idle_order
+        while order:
+            oldest = next(iter(order))
+            if not oldest.has_expired(now):
+                break
+            self._forget_idle(oldest)
+            expired.append(oldest)
+        if not stack:
+            return None
+        conn = stack.pop()
+        del order[conn]
+        return conn
+
+    def _forget_idle(self, conn: AsyncConnection) -> None:
+        del self._idle_order[conn]
+        self._idle[conn.origin].remove(conn)  # the stack for one origin is short
+        self._connections.pop(conn, None)
+        self._give_slot()
+
+    def _give_slot(self) -> None:
+        """A slot came free (lock held): hand it to the first waiter, or return it."""
+        if self._waiters:
+            self._waiters.popleft().event.set(_SLOT)
+        else:
+            self._slots -= 1
+
+    def _new_connection(self, origin: Origin) -> AsyncConnection:
+        conn = AsyncConnection(
+            origin,
+            ssl_context=self._ssl_context,
+            backend=self._backend,
+            local_address=self._local_address,
+            uds=self._uds,
+            socket_options=self._socket_options,
+            retries=self._retries,
+            keepalive_expiry=self._keepalive_expiry,
+            on_release=self._release,
+        )
+        self._connections[conn] = None
+        return conn
+
+    async def _acquire(self, origin: Origin, pool_timeout: float | None) -> AsyncConnection:
+        while True:
+            expired: list[AsyncConnection] = []
+            waiter = None
+            with self._lock:
+                if self._closed:
+                    raise RuntimeError("the connection pool is closed")
+                conn = self._take_idle(origin, expired)
+                if conn is None:
+                    if self._slots < self._max_connections:
+                        self._slots += 1
+                        conn = self._new_connection(origin)
+                    else:
+                        waiter = _Waiter(origin)
+                        self._waiters.append(waiter)
+            if expired:
+                try:
+                    for old in expired:
+                        await old.aclose()
+                except BaseException:
+                    if conn is not None:
+                        await conn.aclose()
+                    raise
+            if conn is not None:
+                if conn.state == "IDLE" and conn.is_stale():
+                    # The server closed it while it sat idle: discard, try again.
+                    await conn.aclose()
+                    continue
+                return conn
+            assert waiter is not None
+            value = await self._wait(waiter, pool_timeout)
+            if value is _SLOT:
+                with self._lock:
+                    return self._new_connection(origin)
+            return typing.cast(AsyncConnection, value)
+
+    async def _wait(self, waiter: _Waiter, pool_timeout: float | None) -> Any:
+        try:
+            got = await waiter.event.wait(remaining(pool_timeout))
+        except BaseException:
+            await self._abandon(waiter)
+            raise
+        if not got:
+            await self._abandon(waiter)
+            if waiter.event.is_set:  # handed over just as the wait expired: keep it
+                return waiter.event.value
+            raise PoolTimeout(
+                f"no connection became free within the pool timeout ({self._max_connections} in use)"
+            )
+        return waiter.event.value
+
+    async def _abandon(self, waiter: _Waiter) -> None:
+        """A waiter gave up (timeout, cancellation): give back whatever it was handed."""
+        with self._lock:
+            if not waiter.event.is_set:
+                self._waiters.remove(waiter)
+                return
+            value = waiter.event.value
+            if value is _SLOT:
+                self._give_slot()
+                return
+        # A connection was handed over: it is IDLE and reusable; release it to the next one.
+        await self._release(typing.cast(AsyncConnection, value))
+
+    async def _release(self, conn: AsyncConnection) -> None:
+        """Called by a connection when its exchange ended (IDLE) or it closed (CLOSED)."""
+        to_close = None
+        with self._lock:
+            if conn not in self._connections:
+                return  # already forgotten (evicted, or released twice)
+            if conn.is_idle and not self._closed:
+                waiters = self._waiters
+                if waiters:
+                    for i, waiter in enumerate(waiters):
+                        if waiter.origin == conn.origin:
+                            del waiters[i]
+                            waiter.event.set(conn)
+                            return
+                    # Only other origins wait: close this one so its slot goes to them.
+                    del self._connections[conn]
+                    to_close = conn
+                    waiters.popleft().event.set(_SLOT)
+                else:
+                    self._idle.setdefault(conn.origin, []).append(conn)
+                    self._idle_order[conn] = None
+                    if len(self._idle_order) > self._max_keepalive:
+                        to_close = next(iter(self._idle_order))
+                        self._forget_idle(to_close)
+            else:
+                del self._connections[conn]
+                if conn in self._idle_order:
+                    del self._idle_order[conn]
+                    self._idle[conn.origin].remove(conn)
+                self._give_slot()
+        if to_close is not None:
+            await to_close.aclose()
+
+    # -- requests ----------------------------------------------------------------------------
+
+    async def send(self, request: Request) -> Response:
+        """Send ``request``; return the response with its body not read yet.
+
+        Read the body through ``response`` (``aread()``, ``aiter_bytes()``) and close it
+        (``aclose()``, or read to the end) to give the connection back. An idempotent request
+        whose reused keep-alive connection fails before any response byte arrives is retried
+        once on a new connection (the server closed it as we reused it). Raises
+        ``UnsupportedProtocol`` for a non-http(s) URL, ``PoolTimeout`` when no connection became
+        free in time, and the transport errors of the connection.
+        """
+        origin = origin_of(request.url)
+        timeouts = request.extensions.get("timeout")
+        pool_timeout = timeouts.get("pool") if timeouts else None
+        retried = False
+        while True:
+            conn = await self._acquire(origin, pool_timeout)
+            reused = conn.requests_completed > 0
+            try:
+                return await conn.send(request)
+            except (ReadError, WriteError, RemoteProtocolError):
+                if (
+                    retried
+                    or not reused
+                    or conn.response_started
+                    or request.method not in _IDEMPOTENT
+                    or not isinstance(request.stream, BytesStream)
+                ):
+                    raise
+                retried = True
+
+    async def request(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        headers: Any = None,
+        content: Any = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a request and read the whole response body; returns the closed ``Response``."""
+        response = await self.send(
+            Request(method, url, headers=headers, content=content, extensions=extensions)
+        )
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        headers: Any = None,
+        content: Any = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> AsyncIterator[Response]:
+        """``async with pool.stream("GET", url) as response:`` read the body inside the block."""
+        response = await self.send(
+            Request(method, url, headers=headers, content=content, extensions=extensions)
+        )
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    async def aclose(self) -> None:
+        """Close every connection; requests in flight fail on their next read or write."""
+        with self._lock:
+            self._closed = True
+            conns = list(self._connections)
+            self._idle.clear()
+            self._idle_order.clear()
+        for conn in conns:
+            await conn.aclose()
+
+    async def __aenter__(self) -> AsyncConnectionPool:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: types.TracebackType | None = None,
+    ) -> None:
+        await self.aclose()

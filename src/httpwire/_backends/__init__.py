@@ -1,0 +1,1 @@
+"""Network backends: one per runtime, behind the interfaces of ``base.py``."""

@@ -1,0 +1,373 @@
+"""The asyncio backend: a ``Protocol`` with its own receive buffer.
+
+asyncio's ``StreamReader`` costs a task switch and several method calls per read; this stream
+hands out whatever arrived without awaiting when bytes are already buffered, and waits on a
+single future otherwise. Reading pauses the transport above a high-water mark so a large body
+never piles up in memory faster than it is consumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections.abc import Iterable
+from typing import Any
+
+from .._exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    ReadError,
+    ReadTimeout,
+    WriteError,
+    WriteTimeout,
+)
+from .._timeouts import remaining
+from .base import (
+    DEFAULT_READ_SIZE,
+    SOCKET_OPTION,
+    AsyncNetworkBackendInterface,
+    AsyncNetworkStreamInterface,
+)
+
+__all__ = ["AsyncioBackend", "AsyncioStream"]
+
+# Pause reading once this many bytes wait unread; resume when the reader drains below it.
+_READ_HIGH_WATER = 256 * 1024
+
+
+def _format_addr(addr: Any) -> str:
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        host, port = addr[0], addr[1]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return str(addr) if addr else "?"
+
+
+def _expire(fut: asyncio.Future[None], exc: BaseException) -> None:
+    if not fut.done():
+        fut.set_exception(exc)
+
+
+class _StreamProtocol(asyncio.Protocol):
+    __slots__ = (
+        "transport",
+        "_buffer",
+        "_buffered",
+        "_eof",
+        "_exc",
+        "_waiter",
+        "_paused",
+        "_write_paused",
+        "_drain_waiter",
+    )
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self._buffer: list[bytes] = []
+        self._buffered = 0
+        self._eof = False
+        self._exc: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._paused = False
+        self._write_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer.append(data)
+        self._buffered += len(data)
+        if self._buffered > _READ_HIGH_WATER and not self._paused and self.transport is not None:
+            self._paused = True
+            self.transport.pause_reading()
+        w = self._waiter
+        if w is not None:
+            self._waiter = None
+            if not w.done():
+                w.set_result(None)
+
+    def eof_received(self) -> bool | None:
+        self._eof = True
+        self._wake()
+        return None  # close the transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = True
+        if exc is not None:
+            self._exc = exc
+        self._wake()
+        d = self._drain_waiter
+        if d is not None and not d.done():
+            d.set_exception(exc or ConnectionResetError("connection lost"))
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        d = self._drain_waiter
+        if d is not None:
+            self._drain_waiter = None
+            if not d.done():
+                d.set_result(None)
+
+    def _wake(self) -> None:
+        w = self._waiter
+        if w is not None:
+            self._waiter = None
+            if not w.done():
+                w.set_result(None)
+
+    def take(self, max_bytes: int) -> bytes:
+        buf = self._buffer
+        if len(buf) == 1:
+            data = buf[0]
+            if len(data) <= max_bytes:
+                buf.clear()
+            else:
+                buf[0] = data[max_bytes:]
+                data = data[:max_bytes]
+        else:
+            data = b"".join(buf)
+            buf.clear()
+            if len(data) > max_bytes:
+                buf.append(data[max_bytes:])
+                data = data[:max_bytes]
+        self._buffered -= len(data)
+        if self._paused and self._buffered <= _READ_HIGH_WATER and self.transport is not None:
+            self._paused = False
+            self.transport.resume_reading()
+        return data
+
+
+class AsyncioStream(AsyncNetworkStreamInterface):
+    """A TCP / UNIX / TLS connection on asyncio. Repr: ``<NetworkStream ["127.0.0.1:8443" TLS]>``."""
+
+    __slots__ = ("_transport", "_protocol", "_loop", "_closed", "_label")
+
+    def __init__(self, transport: asyncio.Transport, protocol: _StreamProtocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+        self._loop = asyncio.get_running_loop()
+        self._closed = False
+        self._label = _format_addr(transport.get_extra_info("peername"))
+
+    async def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
+        proto = self._protocol
+        if proto._buffer:
+            return proto.take(max_bytes or DEFAULT_READ_SIZE)
+        if proto._eof or self._closed:
+            if proto._exc is not None:
+                raise ReadError(f"reading from {self._label} failed: {proto._exc}")
+            if self._closed:
+                raise ReadError("read from a closed stream")
+            return b""
+        t = remaining(timeout)
+        if t is not None and t <= 0.0:
+            raise ReadTimeout("timed out before reading the response (deadline already passed)")
+        fut: asyncio.Future[None] = self._loop.create_future()
+        proto._waiter = fut
+        if t is None:
+            await fut
+        else:
+            timer = self._loop.call_later(
+                t, _expire, fut, ReadTimeout(f"no bytes arrived from {self._label} within {t:.3g} s")
+            )
+            try:
+                await fut
+            finally:
+                timer.cancel()
+                if proto._waiter is fut:
+                    proto._waiter = None
+        if proto._buffer:
+            return proto.take(max_bytes or DEFAULT_READ_SIZE)
+        if proto._exc is not None:
+            raise ReadError(f"reading from {self._label} failed: {proto._exc}")
+        if self._closed:
+            raise ReadError("read from a closed stream")
+        return b""
+
+    async def write(self, data: bytes, timeout: float | None = None) -> None:
+        if not data:
+            return
+        if self._closed or self._transport.is_closing():
+            exc = self._protocol._exc
+            raise WriteError(f"writing to {self._label} failed: {exc or 'connection closed'}")
+        try:
+            self._transport.write(data)
+        except (OSError, RuntimeError) as exc:
+            raise WriteError(f"writing to {self._label} failed: {exc}") from exc
+        proto = self._protocol
+        if not proto._write_paused:
+            return
+        t = remaining(timeout)
+        if t is not None and t <= 0.0:
+            raise WriteTimeout("timed out writing the request (deadline already passed)")
+        fut: asyncio.Future[None] = self._loop.create_future()
+        proto._drain_waiter = fut
+        timer = None
+        if t is not None:
+            timer = self._loop.call_later(
+                t, _expire, fut, WriteTimeout(f"could not write to {self._label} within {t:.3g} s")
+            )
+        try:
+            await fut
+        except WriteTimeout:
+            raise
+        except (OSError, RuntimeError) as exc:
+            raise WriteError(f"writing to {self._label} failed: {exc}") from exc
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> AsyncioStream:
+        t = remaining(timeout)
+        if t is not None and t <= 0.0:
+            raise ConnectTimeout("timed out before the TLS handshake (deadline already passed)")
+        try:
+            async with asyncio.timeout(t):
+                transport = await self._loop.start_tls(
+                    self._transport, self._protocol, ssl_context, server_hostname=server_hostname
+                )
+        except TimeoutError:
+            self._transport.abort()
+            raise ConnectTimeout(f"TLS handshake with {self._label} timed out after {t:.3g} s") from None
+        except (OSError, ssl.SSLError) as exc:
+            self._transport.abort()
+            raise ConnectError(f"TLS handshake with {self._label} failed: {exc}") from exc
+        except BaseException:
+            self._transport.abort()
+            raise
+        assert isinstance(transport, asyncio.Transport)
+        self._protocol.transport = transport
+        return AsyncioStream(transport, self._protocol)
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            return bool(self._protocol._buffer) or self._protocol._eof or self._closed
+        if info == "client_addr":
+            return self._transport.get_extra_info("sockname")
+        if info == "server_addr":
+            return self._transport.get_extra_info("peername")
+        if info == "ssl_object":
+            return self._transport.get_extra_info("ssl_object")
+        if info == "socket":
+            return self._transport.get_extra_info("socket")
+        return None
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            # abort(): no graceful flush; an HTTP client closes only between or after messages,
+            # or to discard a broken one, and must not wait on a peer to do so.
+            self._transport.abort()
+
+    def __repr__(self) -> str:
+        tls = " TLS" if self._transport.get_extra_info("ssl_object") is not None else ""
+        closed = " CLOSED" if self._closed else ""
+        return f'<NetworkStream ["{self._label}"{tls}{closed}]>'
+
+
+def _apply_options(sock: socket.socket, options: Iterable[SOCKET_OPTION] | None) -> None:
+    if options:
+        for option in options:
+            sock.setsockopt(*option)
+
+
+class AsyncioBackend(AsyncNetworkBackendInterface):
+    """Opens connections on the running asyncio loop. Repr: ``<NetworkBackend [asyncio]>``."""
+
+    async def connect(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> AsyncioStream:
+        t = remaining(timeout)
+        if t is not None and t <= 0.0:
+            raise ConnectTimeout(f"timed out before connecting to {host}:{port}")
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(t):
+                if socket_options:
+                    sock = await self._connect_socket(loop, host, port, local_address, socket_options)
+                    transport, protocol = await loop.create_connection(_StreamProtocol, sock=sock)
+                else:
+                    transport, protocol = await loop.create_connection(
+                        _StreamProtocol,
+                        host,
+                        port,
+                        local_addr=None if local_address is None else (local_address, 0),
+                    )
+        except TimeoutError:
+            raise ConnectTimeout(f"connecting to {host}:{port} timed out after {t:.3g} s") from None
+        except socket.gaierror as exc:
+            raise ConnectError(f"could not resolve {host!r}: {exc}") from exc
+        except OSError as exc:
+            raise ConnectError(f"could not connect to {host}:{port}: {exc}") from exc
+        assert isinstance(transport, asyncio.Transport)
+        # asyncio sets TCP_NODELAY on its TCP transports already.
+        return AsyncioStream(transport, protocol)
+
+    async def _connect_socket(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        host: str,
+        port: int,
+        local_address: str | None,
+        socket_options: Iterable[SOCKET_OPTION],
+    ) -> socket.socket:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        errors: list[str] = []
+        for family, type_, proto, _canon, addr in infos:
+            sock = socket.socket(family, type_, proto)
+            try:
+                sock.setblocking(False)
+                _apply_options(sock, socket_options)
+                if local_address is not None:
+                    sock.bind((local_address, 0))
+                await loop.sock_connect(sock, addr)
+            except OSError as exc:
+                sock.close()
+                errors.append(f"{_format_addr(addr)}: {exc.strerror or exc}")
+                continue
+            except BaseException:
+                sock.close()
+                raise
+            return sock
+        raise OSError(f"{'; '.join(errors) or 'no addresses'}")
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> AsyncioStream:
+        t = remaining(timeout)
+        if t is not None and t <= 0.0:
+            raise ConnectTimeout(f"timed out before connecting to {path}")
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(t):
+                transport, protocol = await loop.create_unix_connection(_StreamProtocol, path)
+        except TimeoutError:
+            raise ConnectTimeout(f"connecting to UNIX socket {path} timed out") from None
+        except OSError as exc:
+            raise ConnectError(f"could not connect to UNIX socket {path}: {exc}") from exc
+        assert isinstance(transport, asyncio.Transport)
+        return AsyncioStream(transport, protocol)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    def __repr__(self) -> str:
+        return "<NetworkBackend [asyncio]>"

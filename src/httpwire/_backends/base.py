@@ -1,0 +1,168 @@
+"""The contracts a network backend fulfils (DESIGN.md layer 2).
+
+Subclass :class:`NetworkBackendInterface` and :class:`NetworkStreamInterface` (or their ``Async``
+twins for ``ahttpwire``) to plug in a custom backend: recording, DNS caching, UNIX sockets,
+in-memory mocks. Pass an instance as ``ConnectionPool(backend=...)``.
+
+Timeouts: every blocking method takes ``timeout`` (seconds, or None for no limit of its own). A
+backend must also honour ``timeout()`` blocks; :func:`httpwire._timeouts.remaining` combines the
+two. A stream raises ``ReadTimeout`` / ``WriteTimeout`` / ``ConnectTimeout`` (TLS handshake) when
+its wait expires, ``ReadError`` / ``WriteError`` for OS-level failures, and a connect raises
+``ConnectTimeout`` or ``ConnectError``.
+
+Streams carry no locks: thread and task safety lives in the connection layer, which never uses
+one stream from two places at once.
+"""
+
+from __future__ import annotations
+
+import ssl
+import types
+import typing
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = [
+    "DEFAULT_READ_SIZE",
+    "SOCKET_OPTION",
+    "NetworkBackendInterface",
+    "NetworkStreamInterface",
+    "AsyncNetworkBackendInterface",
+    "AsyncNetworkStreamInterface",
+]
+
+#: Bytes asked for by ``read()`` when ``max_bytes`` is None (64 KiB: big reads, few syscalls).
+DEFAULT_READ_SIZE = 65536
+
+SOCKET_OPTION = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+
+
+class NetworkStreamInterface:
+    """One open byte stream (TCP, TLS over TCP, UNIX socket...). Sync flavour."""
+
+    def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
+        """Up to ``max_bytes`` bytes (64 KiB when None) as soon as any arrive; ``b""`` at EOF."""
+        raise NotImplementedError  # pragma: no cover
+
+    def write(self, data: bytes, timeout: float | None = None) -> None:
+        """Write all of ``data``."""
+        raise NotImplementedError  # pragma: no cover
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> NetworkStreamInterface:
+        """Run a TLS handshake over this stream and return the TLS stream."""
+        raise NotImplementedError  # pragma: no cover
+
+    def get_extra_info(self, info: str) -> Any:
+        """``client_addr``, ``server_addr`` ((host, port)), ``ssl_object``, ``socket``,
+        ``is_readable`` (True when the peer sent bytes or closed: a pooled connection is stale);
+        None for keys the stream does not know."""
+        return None
+
+    def close(self) -> None:
+        """Close the stream; closing twice is allowed."""
+        raise NotImplementedError  # pragma: no cover
+
+    def __enter__(self) -> typing.Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: types.TracebackType | None = None,
+    ) -> None:
+        self.close()
+
+
+class NetworkBackendInterface:
+    """Opens streams. Sync flavour."""
+
+    def connect(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> NetworkStreamInterface:
+        """Open a TCP connection to ``host:port`` (every address DNS returns is tried in turn)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> NetworkStreamInterface:
+        """Open a UNIX domain socket connection to ``path``."""
+        raise NotImplementedError  # pragma: no cover
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep (used for retry back-off)."""
+        raise NotImplementedError  # pragma: no cover
+
+
+class AsyncNetworkStreamInterface:
+    """One open byte stream. Async flavour: the methods of :class:`NetworkStreamInterface`,
+    awaited, and ``aclose()`` for ``close()``."""
+
+    async def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
+        raise NotImplementedError  # pragma: no cover
+
+    async def write(self, data: bytes, timeout: float | None = None) -> None:
+        raise NotImplementedError  # pragma: no cover
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> AsyncNetworkStreamInterface:
+        raise NotImplementedError  # pragma: no cover
+
+    def get_extra_info(self, info: str) -> Any:
+        return None
+
+    async def aclose(self) -> None:
+        raise NotImplementedError  # pragma: no cover
+
+    async def __aenter__(self) -> typing.Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: types.TracebackType | None = None,
+    ) -> None:
+        await self.aclose()
+
+
+class AsyncNetworkBackendInterface:
+    """Opens streams. Async flavour."""
+
+    async def connect(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> AsyncNetworkStreamInterface:
+        raise NotImplementedError  # pragma: no cover
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> AsyncNetworkStreamInterface:
+        raise NotImplementedError  # pragma: no cover
+
+    async def sleep(self, seconds: float) -> None:
+        raise NotImplementedError  # pragma: no cover

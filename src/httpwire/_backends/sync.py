@@ -1,0 +1,242 @@
+"""The threaded backend: blocking sockets, one OS thread per concurrent operation.
+
+Timeouts are socket timeouts, recomputed before each operation from the operation's own limit and
+the ``timeout()`` blocks in force (see :mod:`httpwire._timeouts`).
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import ssl
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from .._exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    ReadError,
+    ReadTimeout,
+    WriteError,
+    WriteTimeout,
+)
+from .._timeouts import remaining
+from .base import (
+    DEFAULT_READ_SIZE,
+    SOCKET_OPTION,
+    NetworkBackendInterface,
+    NetworkStreamInterface,
+)
+
+__all__ = ["NetworkBackend", "NetworkStream"]
+
+_UNSET: Any = object()
+
+
+def _format_addr(addr: Any) -> str:
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        host, port = addr[0], addr[1]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return str(addr)
+
+
+class NetworkStream(NetworkStreamInterface):
+    """A blocking socket (TCP or UNIX, optionally TLS). Repr: ``<NetworkStream ["127.0.0.1:8443" TLS]>``."""
+
+    __slots__ = ("_sock", "_timeout", "_closed", "_label")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._timeout: float | None = _UNSET
+        self._closed = False
+        try:
+            self._label = _format_addr(sock.getpeername())
+        except OSError:
+            self._label = "?"
+
+    def _settimeout(self, seconds: float | None) -> None:
+        if seconds != self._timeout:
+            self._sock.settimeout(seconds)
+            self._timeout = seconds
+
+    def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
+        t = remaining(timeout)
+        if t is not None and t <= 0.0:
+            raise ReadTimeout("timed out before reading the response (deadline already passed)")
+        if t != self._timeout:
+            self._settimeout(t)
+        try:
+            return self._sock.recv(max_bytes or DEFAULT_READ_SIZE)
+        except TimeoutError:
+            raise ReadTimeout(f"no bytes arrived from {self._label} within {t:.3g} s") from None
+        except (OSError, ValueError) as exc:
+            if self._closed:
+                raise ReadError("read from a closed stream") from None
+            raise ReadError(f"reading from {self._label} failed: {exc}") from exc
+
+    def write(self, data: bytes, timeout: float | None = None) -> None:
+        if not data:
+            return
+        t = remaining(timeout)
+        if t is not None and t <= 0.0:
+            raise WriteTimeout("timed out before writing the request (deadline already passed)")
+        if t != self._timeout:
+            self._settimeout(t)
+        try:
+            self._sock.sendall(data)
+        except TimeoutError:
+            raise WriteTimeout(f"could not write to {self._label} within {t:.3g} s") from None
+        except (OSError, ValueError) as exc:
+            if self._closed:
+                raise WriteError("write to a closed stream") from None
+            raise WriteError(f"writing to {self._label} failed: {exc}") from exc
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> NetworkStream:
+        t = remaining(timeout)
+        if t is not None and t <= 0.0:
+            raise ConnectTimeout("timed out before the TLS handshake (deadline already passed)")
+        self._settimeout(t)
+        try:
+            tls = ssl_context.wrap_socket(self._sock, server_hostname=server_hostname)
+        except TimeoutError:
+            self.close()
+            raise ConnectTimeout(f"TLS handshake with {self._label} timed out after {t:.3g} s") from None
+        except (OSError, ssl.SSLError) as exc:
+            self.close()
+            raise ConnectError(f"TLS handshake with {self._label} failed: {exc}") from exc
+        stream = NetworkStream(tls)
+        stream._timeout = self._timeout
+        return stream
+
+    def get_extra_info(self, info: str) -> Any:
+        sock = self._sock
+        if info == "is_readable":
+            if self._closed:
+                return True
+            if isinstance(sock, ssl.SSLSocket) and sock.pending():
+                return True
+            try:
+                readable, _, _ = select.select([sock], [], [], 0)
+            except (OSError, ValueError):
+                return True
+            return bool(readable)
+        if info == "ssl_object":
+            return sock if isinstance(sock, ssl.SSLSocket) else None
+        if info == "socket":
+            return sock
+        try:
+            if info == "client_addr":
+                return sock.getsockname()
+            if info == "server_addr":
+                return sock.getpeername()
+        except OSError:
+            return None
+        return None
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+
+    def __repr__(self) -> str:
+        tls = " TLS" if isinstance(self._sock, ssl.SSLSocket) else ""
+        closed = " CLOSED" if self._closed else ""
+        return f'<NetworkStream ["{self._label}"{tls}{closed}]>'
+
+
+def _apply_options(sock: socket.socket, options: Iterable[SOCKET_OPTION] | None) -> None:
+    if options:
+        for option in options:
+            sock.setsockopt(*option)
+
+
+class NetworkBackend(NetworkBackendInterface):
+    """Opens blocking TCP / UNIX sockets. Repr: ``<NetworkBackend [threaded]>``.
+
+    ``connect`` resolves the host with ``getaddrinfo`` and tries every address it returns, in
+    order, until one connects (IPv4 and IPv6); the connect ``timeout`` bounds all attempts together.
+    TCP_NODELAY is set: requests are written in one piece, so Nagle only adds latency.
+    """
+
+    def connect(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> NetworkStream:
+        t = remaining(timeout)
+        if t is not None and t <= 0.0:
+            raise ConnectTimeout(f"timed out before connecting to {host}:{port}")
+        deadline = None if t is None else time.monotonic() + t
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise ConnectError(f"could not resolve {host!r}: {exc}") from exc
+        errors: list[str] = []
+        for family, type_, proto, _canon, addr in infos:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0.0:
+                break
+            sock = socket.socket(family, type_, proto)
+            try:
+                _apply_options(sock, socket_options)
+                if local_address is not None:
+                    sock.bind((local_address, 0))
+                sock.settimeout(left)
+                sock.connect(addr)
+            except TimeoutError:
+                sock.close()
+                errors.append(f"{_format_addr(addr)}: timed out")
+                continue
+            except OSError as exc:
+                sock.close()
+                errors.append(f"{_format_addr(addr)}: {exc.strerror or exc}")
+                continue
+            except BaseException:
+                sock.close()
+                raise
+            if family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return NetworkStream(sock)
+        if deadline is not None and deadline - time.monotonic() <= 0.0:
+            raise ConnectTimeout(f"connecting to {host}:{port} timed out after {t:.3g} s ({'; '.join(errors) or 'no address tried'})")
+        raise ConnectError(f"could not connect to {host}:{port}: {'; '.join(errors) or 'no addresses'}")
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> NetworkStream:
+        t = remaining(timeout)
+        if t is not None and t <= 0.0:
+            raise ConnectTimeout(f"timed out before connecting to {path}")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            _apply_options(sock, socket_options)
+            sock.settimeout(t)
+            sock.connect(path)
+        except TimeoutError:
+            sock.close()
+            raise ConnectTimeout(f"connecting to UNIX socket {path} timed out") from None
+        except OSError as exc:
+            sock.close()
+            raise ConnectError(f"could not connect to UNIX socket {path}: {exc}") from exc
+        return NetworkStream(sock)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def __repr__(self) -> str:
+        return "<NetworkBackend [threaded]>"

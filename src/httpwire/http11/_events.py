@@ -1,0 +1,264 @@
+"""The events of an HTTP/1.1 conversation (h11-compatible).
+
+Events are immutable, slotted objects; fields are ``bytes`` after normalisation (``str`` input
+is encoded as ASCII, like h11).  The parser builds them through ``_make_*`` helpers that skip
+re-validating what it has already validated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError
+from typing import Any
+
+from ._abnf import HTTP_VERSION_RE, TCHAR, VCHAR
+from ._headers import (
+    EMPTY_HEADERS,
+    F_HOST,
+    F_MULTI_HOST,
+    HeaderInput,
+    Headers,
+    normalize_and_validate,
+)
+from ._util import LocalProtocolError, bytesify
+
+__all__ = [
+    "Event",
+    "Request",
+    "InformationalResponse",
+    "Response",
+    "Data",
+    "EndOfMessage",
+    "ConnectionClosed",
+]
+
+_setattr = object.__setattr__
+_new = object.__new__
+
+
+class Event:
+    """Base class of every event; do not subclass the concrete events."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._fields)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
+        return f"{type(self).__name__}({fields})"
+
+
+def _check_version(http_version: bytes) -> None:
+    if HTTP_VERSION_RE.fullmatch(http_version) is None:
+        raise LocalProtocolError(f"Illegal HTTP version {http_version!r}")
+
+
+class Request(Event):
+    """The start of a request: ``method``, ``target``, ``headers``, ``http_version`` (bytes).
+
+    Raises :class:`LocalProtocolError` for a method that is not a token, a target with bytes
+    outside VCHAR (RFC 9112 §3.2), an HTTP/1.1 request without exactly one Host field
+    (RFC 9112 §3.2), or bad headers (see :func:`normalize_and_validate`).
+    """
+
+    __slots__ = ("method", "headers", "target", "http_version")
+    _fields = ("method", "headers", "target", "http_version")
+
+    method: bytes
+    headers: Headers
+    target: bytes
+    http_version: bytes
+
+    def __init__(
+        self,
+        *,
+        method: bytes | str,
+        headers: Headers | HeaderInput,
+        target: bytes | str,
+        http_version: bytes | str = b"1.1",
+        _parsed: bool = False,
+    ) -> None:
+        h = normalize_and_validate(headers)
+        method = bytesify(method)
+        target = bytesify(target)
+        http_version = bytesify(http_version)
+        if not method or method.translate(None, TCHAR):
+            raise LocalProtocolError("Illegal method characters")
+        if not target or target.translate(None, VCHAR):
+            raise LocalProtocolError("Illegal target characters")
+        if http_version != b"1.1":
+            _check_version(http_version)
+        flags = h._flags
+        if flags & F_MULTI_HOST:
+            raise LocalProtocolError("Found multiple Host: headers")
+        if http_version == b"1.1" and not flags & F_HOST:
+            raise LocalProtocolError("Missing mandatory Host: header")
+        _setattr(self, "method", method)
+        _setattr(self, "headers", h)
+        _setattr(self, "target", target)
+        _setattr(self, "http_version", http_version)
+
+
+class _ResponseBase(Event):
+    __slots__ = ("headers", "http_version", "reason", "status_code")
+    _fields = ("headers", "http_version", "reason", "status_code")
+
+    headers: Headers
+    http_version: bytes
+    reason: bytes
+    status_code: int
+
+    def __init__(
+        self,
+        *,
+        headers: Headers | HeaderInput,
+        status_code: int,
+        http_version: bytes | str = b"1.1",
+        reason: bytes | str = b"",
+        _parsed: bool = False,
+    ) -> None:
+        h = normalize_and_validate(headers)
+        reason = bytesify(reason)
+        http_version = bytesify(http_version)
+        if http_version != b"1.1":
+            _check_version(http_version)
+        if not isinstance(status_code, int):
+            raise LocalProtocolError("status code must be integer")
+        # IntEnum (http.HTTPStatus) is an int but reprs differently; store a plain int.
+        status_code = int(status_code)
+        self._check_status(status_code)
+        _setattr(self, "headers", h)
+        _setattr(self, "http_version", http_version)
+        _setattr(self, "reason", reason)
+        _setattr(self, "status_code", status_code)
+
+    @staticmethod
+    def _check_status(status_code: int) -> None:
+        pass
+
+
+class InformationalResponse(_ResponseBase):
+    """A 1xx response: ``status_code`` in [100, 200), ``headers``, ``http_version``, ``reason``.
+
+    Raises :class:`LocalProtocolError` for a status code outside [100, 200).
+    """
+
+    __slots__ = ()
+
+    @staticmethod
+    def _check_status(status_code: int) -> None:
+        if not 100 <= status_code < 200:
+            raise LocalProtocolError(
+                f"InformationalResponse status_code should be in range [100, 200), not {status_code}"
+            )
+
+
+class Response(_ResponseBase):
+    """The start of a final response: ``status_code`` in [200, 1000), ``headers``,
+    ``http_version``, ``reason`` (bytes, may be empty).
+
+    Raises :class:`LocalProtocolError` for a status code outside [200, 1000).
+    """
+
+    __slots__ = ()
+
+    @staticmethod
+    def _check_status(status_code: int) -> None:
+        if not 200 <= status_code < 1000:
+            raise LocalProtocolError(
+                f"Response status_code should be in range [200, 1000), not {status_code}"
+            )
+
+
+class Data(Event):
+    """A piece of a message body.
+
+    ``data`` is ``bytes`` when produced by the parser (h11 gives a ``bytearray``); when sending,
+    any object with ``len()`` is passed through untouched (see
+    ``Connection.send_with_data_passthrough``).  ``chunk_start`` / ``chunk_end`` mark chunk
+    boundaries of a chunked body on receive and are ignored on send.
+    """
+
+    __slots__ = ("data", "chunk_start", "chunk_end")
+    _fields = ("data", "chunk_start", "chunk_end")
+
+    data: bytes
+    chunk_start: bool
+    chunk_end: bool
+
+    def __init__(self, data: bytes, chunk_start: bool = False, chunk_end: bool = False) -> None:
+        _setattr(self, "data", data)
+        _setattr(self, "chunk_start", chunk_start)
+        _setattr(self, "chunk_end", chunk_end)
+
+
+class EndOfMessage(Event):
+    """The end of a message; ``headers`` holds the trailer fields (empty unless chunked)."""
+
+    __slots__ = ("headers",)
+    _fields = ("headers",)
+
+    headers: Headers
+
+    def __init__(
+        self, *, headers: Headers | HeaderInput | None = None, _parsed: bool = False
+    ) -> None:
+        _setattr(self, "headers", EMPTY_HEADERS if headers is None else normalize_and_validate(headers))
+
+
+class ConnectionClosed(Event):
+    """The peer closed its sending side (or we are about to close ours)."""
+
+    __slots__ = ()
+
+
+# -- fast constructors for the parser: the inputs are already validated ----------------------
+
+
+def _make_request(method: bytes, headers: Headers, target: bytes, http_version: bytes) -> Request:
+    e = _new(Request)
+    _setattr(e, "method", method)
+    _setattr(e, "headers", headers)
+    _setattr(e, "target", target)
+    _setattr(e, "http_version", http_version)
+    return e
+
+
+def _make_response(
+    cls: type[_ResponseBase], headers: Headers, http_version: bytes, reason: bytes, status: int
+) -> Any:
+    e = _new(cls)
+    _setattr(e, "headers", headers)
+    _setattr(e, "http_version", http_version)
+    _setattr(e, "reason", reason)
+    _setattr(e, "status_code", status)
+    return e
+
+
+def _make_data(data: bytes, chunk_start: bool = False, chunk_end: bool = False) -> Data:
+    e = _new(Data)
+    _setattr(e, "data", data)
+    _setattr(e, "chunk_start", chunk_start)
+    _setattr(e, "chunk_end", chunk_end)
+    return e
+
+
+def _make_eom(headers: Headers) -> EndOfMessage:
+    e = _new(EndOfMessage)
+    _setattr(e, "headers", headers)
+    return e
+
+
+#: EndOfMessage without trailers; immutable, so one instance serves every message.
+EOM_NO_TRAILERS = _make_eom(EMPTY_HEADERS)
