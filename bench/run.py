@@ -56,15 +56,20 @@ class Params:
     warmup: int
 
 
-# scenario -> (default, --quick). Warm-up is also bounded to max(0.5, seconds / 2) seconds.
+# scenario -> (default, --quick). Warm-up is also bounded to max(0.5, seconds / 2) seconds
+# (async: max(1, seconds / 2)).
 PARAMS: dict[str, tuple[Params, Params]] = {
-    "seq_small": (Params(20_000, 1.5, 300), Params(5_000, 0.5, 100)),
-    "get_1m": (Params(200, 2.0, 5), Params(100, 0.5, 2)),
-    "get_16m": (Params(8, 2.0, 1), Params(3, 0.5, 1)),
-    "async_100": (Params(20_000, 1.5, 200), Params(5_000, 0.5, 100)),
+    "seq_small": (Params(30_000, 1.2, 500), Params(10_000, 0.5, 200)),
+    "get_1m": (Params(1_000, 0.8, 10), Params(200, 0.4, 5)),
+    "get_16m": (Params(40, 0.8, 2), Params(10, 0.4, 1)),
+    "async_100": (Params(30_000, 1.2, 200), Params(10_000, 0.5, 100)),
 }
-DEFAULT_ROUNDS = 3
-QUICK_ROUNDS = 1
+DEFAULT_ROUNDS = 5
+QUICK_ROUNDS = 2
+# Where nginx and the client run (see docs/benchmarks.md, "CPU placement"). A sequential
+# request/response ping-pong is fastest and steadiest with both on one CPU (no cross-CPU wake-up
+# per request); bulk transfers and 100 concurrent tasks keep both busy, so they get one each.
+SAME_CPU = {"seq_small"}
 # Scenarios whose main figure is a byte rate (MB/s) rather than a request rate.
 BYTE_RATE = {"get_1m", "get_16m"}
 TITLES = {
@@ -114,12 +119,23 @@ def _last_line(text: str) -> str:
     return lines[-1][:200] if lines else ""
 
 
+def placement(scenario: str, mode: str) -> tuple[set[int], set[int]] | None:
+    """``(nginx CPUs, client CPUs)`` for ``scenario``, or None to leave both to the scheduler."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if mode == "none" or len(cpus) < 2:
+        return None
+    if scenario in SAME_CPU:
+        return {cpus[-1]}, {cpus[-1]}
+    return {cpus[-1]}, {cpus[-2]}
+
+
 def run_child(
     server: NginxServer,
     client: str,
     scenario: str,
     params: Params,
     files: dict[str, tuple[int, str]],
+    affinity: str,
 ) -> dict[str, Any]:
     """Run one measurement in a fresh process; return its result dict (``ok`` tells success).
 
@@ -148,6 +164,11 @@ def run_child(
         "--warmup",
         str(params.warmup),
     ]
+    where = placement(scenario, affinity)
+    all_cpus = os.sched_getaffinity(0)
+    os.sched_setaffinity(server.pid, where[0] if where else all_cpus)
+    if where:
+        cmd += ["--cpus", ",".join(map(str, sorted(where[1])))]
     limit = 2 * params.seconds + 20
     try:
         before = server.accepted_connections()
@@ -354,12 +375,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Benchmark httpwire against raw sockets and the usual Python HTTP clients."
     )
-    parser.add_argument("--quick", action="store_true", help="short runs, one round (<~60 s)")
+    parser.add_argument("--quick", action="store_true", help="short runs, two rounds (<~60 s)")
     parser.add_argument("--scenarios", help="comma-separated: " + ", ".join(SCENARIOS))
     parser.add_argument(
         "--clients", help="comma-separated: " + ", ".join(all_clients) + " (raw is always run)"
     )
-    parser.add_argument("--rounds", type=int, help="repetitions (default 3, --quick 1)")
+    parser.add_argument(
+        "--rounds", type=int, help=f"repetitions (default {DEFAULT_ROUNDS}, --quick {QUICK_ROUNDS})"
+    )
+    parser.add_argument(
+        "--affinity",
+        choices=["auto", "none"],
+        default="auto",
+        help="auto: pin nginx and the client to CPUs per scenario (default); none: do not pin",
+    )
     parser.add_argument("--write-docs", action="store_true", help="rewrite docs/benchmarks.md")
     parser.add_argument("--json", type=Path, help="also write every run's raw figures here")
     args = parser.parse_args(argv)
@@ -379,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
         else ""
     )
     signal.signal(signal.SIGTERM, _on_sigterm)
+    # Python leaves SIGINT ignored when it starts ignored (a background job of a script); take
+    # it anyway, so that Ctrl-C or kill -INT always stops nginx and the current child.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     info = machine_info()
     results: dict[str, dict[str, Outcome]] = {sc: {c: Outcome() for c in plan[sc]} for sc in plan}
     started = time.monotonic()
@@ -396,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
                         out = results[sc][client]
                         if out.failed or out.skipped:
                             continue
-                        res = run_child(server, client, sc, params, files)
+                        res = run_child(server, client, sc, params, files, args.affinity)
                         if res.get("ok"):
                             out.runs.append(res)
                             out.version = str(res.get("version", ""))
@@ -418,9 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         dump = {
             "info": info,
             "command": command,
-            "results": {
-                sc: {c: vars(o) for c, o in outs.items()} for sc, outs in results.items()
-            },
+            "results": {sc: {c: vars(o) for c, o in outs.items()} for sc, outs in results.items()},
         }
         args.json.write_text(json.dumps(dump, indent=1))
     if args.write_docs:

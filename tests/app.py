@@ -121,9 +121,7 @@ class _DisconnectWatch:
         self._task.cancel()
 
 
-async def _start(
-    send: Send, status: int, headers: list[tuple[bytes, bytes]] | None = None
-) -> None:
+async def _start(send: Send, status: int, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     await send({"type": "http.response.start", "status": status, "headers": headers or []})
 
 
@@ -308,7 +306,9 @@ async def _encoded(scope: Scope, send: Send, coding: str) -> None:
     if coding == "gzip":
         body = gzip.compress(COMPRESSIBLE)
     elif coding == "deflate":
-        body = _raw_deflate(COMPRESSIBLE) if _query(scope).get("raw") else zlib.compress(COMPRESSIBLE)
+        body = (
+            _raw_deflate(COMPRESSIBLE) if _query(scope).get("raw") else zlib.compress(COMPRESSIBLE)
+        )
     elif coding == "br":
         import brotli  # type: ignore[import-not-found, unused-ignore]
 

@@ -44,7 +44,9 @@ from servers import (
 )
 
 
-def _self_check(host: str, port: int, path: str, want: bytes, context: ssl.SSLContext | None) -> None:
+def _self_check(
+    host: str, port: int, path: str, want: bytes, context: ssl.SSLContext | None
+) -> None:
     """Fetch ``path`` with the standard library and insist on ``want``: proves the fixture works
     independently of the library under test."""
     conn: http.client.HTTPConnection

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-
 from app import COMPRESSIBLE, app, pattern
 
 HOST = "127.0.0.1"
@@ -40,7 +39,9 @@ NGINX = "/usr/sbin/nginx"
 STARTUP_TIMEOUT = 15.0
 
 
-def wait_for_port(port: int, timeout: float = STARTUP_TIMEOUT, alive: Callable[[], bool] | None = None) -> None:
+def wait_for_port(
+    port: int, timeout: float = STARTUP_TIMEOUT, alive: Callable[[], bool] | None = None
+) -> None:
     """Return once ``127.0.0.1:port`` accepts a TCP connection; raise RuntimeError on timeout.
 
     ``alive`` is polled between attempts: when it returns False (the server died) we stop early.
@@ -237,7 +238,15 @@ class NginxServer:
             log = open(self.root / "stderr.log", "wb")  # noqa: SIM115 - closed below
             try:
                 self.proc = subprocess.Popen(
-                    [NGINX, "-p", str(self.root), "-c", str(conf), "-e", str(self.root / "error.log")],
+                    [
+                        NGINX,
+                        "-p",
+                        str(self.root),
+                        "-c",
+                        str(conf),
+                        "-e",
+                        str(self.root / "error.log"),
+                    ],
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=log,
@@ -246,7 +255,7 @@ class NginxServer:
                 log.close()
             proc = self.proc
             try:
-                wait_for_port(self.port, alive=lambda: proc.poll() is None)
+                wait_for_port(self.port, alive=lambda p=proc: p.poll() is None)
                 return self
             except RuntimeError:
                 self.stop()
@@ -329,7 +338,9 @@ class FaultServer:
         self._stopping = threading.Event()
         self._conns: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
-        self._acceptor = threading.Thread(target=self._accept_loop, name="fault-accept", daemon=True)
+        self._acceptor = threading.Thread(
+            target=self._accept_loop, name="fault-accept", daemon=True
+        )
 
     def start(self) -> FaultServer:
         self._acceptor.start()
@@ -459,10 +470,14 @@ class FaultServer:
     def _answer(self, conn: socket.socket, path: str) -> bool:
         """Act on one request; return True to keep the connection for another request."""
         if path == "/ok":
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+            )
             return True
         if path == "/ok-then-close":
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+            )
             conn.close()
             self._closed_on_purpose()
             return False
@@ -478,7 +493,9 @@ class FaultServer:
             self._closed_on_purpose()
             return False
         if path == "/reset":
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            conn.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
             conn.close()
             self._closed_on_purpose()
             return False

@@ -48,9 +48,13 @@ def _pool_key(verify: Any, cert: Any, http2: bool, proxy: Any) -> tuple[Any, ...
 
 
 def _new_pool(verify: Any, cert: Any, http2: bool, proxy: Any) -> ConnectionPool:
-    return ConnectionPool(
-        ssl_context=create_ssl_context(verify, cert=cert, http2=http2), http2=http2, proxy=proxy
-    )
+    # Only non-default options are passed (as Client does for its own pool).
+    options: dict[str, Any] = {}
+    if http2:
+        options["http2"] = True
+    if proxy is not None:
+        options["proxy"] = proxy
+    return ConnectionPool(ssl_context=create_ssl_context(verify, cert=cert, http2=http2), **options)
 
 
 def _shared_pool(verify: Any, cert: Any, http2: bool, proxy: Any) -> ConnectionPool | None:
@@ -110,7 +114,9 @@ def _client(
             proxy=proxy,
         )
         return client, True
-    return Client(auth=auth, follow_redirects=follow_redirects, timeout=timeout, transport=pool), False
+    return Client(
+        auth=auth, follow_redirects=follow_redirects, timeout=timeout, transport=pool
+    ), False
 
 
 def request(

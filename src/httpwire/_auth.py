@@ -5,8 +5,10 @@ An ``auth=`` setting (on a client or on one request) is one of:
 - ``(username, password)``: HTTP Basic authentication (RFC 7617);
 - a :class:`BasicAuth`;
 - any callable ``auth(request) -> request | None`` that edits the request before it is sent
-  (sets a header, signs the URL, ...). It is a plain function in both flavours: it runs once per
-  request, including each request of a redirect chain, right before the request hooks.
+  (sets a header, signs the URL, ...). It is a plain function in both flavours. It runs once,
+  on the request you send, before the request hooks; requests of a redirect chain copy its
+  headers, except that ``Authorization`` is dropped when the redirect leaves the origin
+  (scheme, host, port), so credentials are never sent to another site.
 - ``None``: no authentication.
 
 Credentials in the URL (``http://user:pass@host/``) are sent as Basic authentication when no
@@ -18,12 +20,11 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._models import Request
 
-__all__ = ["BasicAuth", "AuthCallable", "AuthTypes", "build_auth", "basic_auth_header"]
+__all__ = ["BasicAuth", "AuthCallable", "AuthTypes", "build_auth", "basic_auth_header", "url_auth"]
 
 AuthCallable = Callable[["Request"], Any]
 """A callable auth hook: receives the :class:`Request`, edits it, returns it or None."""
@@ -95,7 +96,7 @@ def build_auth(auth: Any) -> AuthCallable | None:
 
 
 def url_auth(username: str, password: str) -> BasicAuth | None:
-    """Basic auth from URL userinfo (percent-decoded), or None when the URL carries none."""
+    """Basic auth from a URL's (already percent-decoded) user name and password, or None."""
     if not username and not password:
         return None
-    return BasicAuth(unquote(username), unquote(password))
+    return BasicAuth(username, password)

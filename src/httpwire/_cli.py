@@ -59,7 +59,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Send one HTTP request and show the response.",
         epilog=(
             "Examples: httpwire example.org | httpwire POST localhost:8000/items --json "
-            '\'{"a": 1}\' | httpwire -o file.iso https://host/file.iso'
+            "'{\"a\": 1}' | httpwire -o file.iso https://host/file.iso"
         ),
     )
     p.add_argument(
@@ -394,7 +394,9 @@ def _download(response: Response, path: str, stderr: IO[str]) -> None:
 def _error(stderr: IO[str], exc: BaseException) -> None:
     message = str(exc)
     name = type(exc).__name__
-    stderr.write(f"httpwire: error: {name}: {message}\n" if message else f"httpwire: error: {name}\n")
+    stderr.write(
+        f"httpwire: error: {name}: {message}\n" if message else f"httpwire: error: {name}\n"
+    )
     stderr.flush()
 
 

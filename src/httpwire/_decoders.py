@@ -30,6 +30,7 @@ __all__ = [
     "MultiDecoder",
     "get_decoder",
     "supported_encodings",
+    "SUPPORTED_ENCODINGS",
     "ACCEPT_ENCODING",
 ]
 
@@ -213,6 +214,9 @@ def supported_encodings() -> list[str]:
         names.append("zstd")
     return names
 
+
+#: The codings :func:`get_decoder` can undo, best first (a tuple, fixed at import).
+SUPPORTED_ENCODINGS: tuple[str, ...] = tuple(supported_encodings())
 
 #: The default ``Accept-Encoding`` value: the installed decoders, e.g. ``"gzip, deflate, br, zstd"``.
 ACCEPT_ENCODING = ", ".join(supported_encodings())

@@ -127,11 +127,14 @@ class Headers(MutableMapping[str, str]):
             if encoding is None:
                 self._encoding = headers._encoding
         else:
-            items: Iterable[typing.Any] = (
-                headers.items()
-                if type(headers) is dict or isinstance(headers, Mapping)
-                else headers
-            )
+            # Exact-type checks first: an ABC isinstance() check costs more than the rest.
+            items: Iterable[typing.Any]
+            if type(headers) is list or type(headers) is tuple:
+                items = headers
+            elif type(headers) is dict or isinstance(headers, Mapping):
+                items = headers.items()
+            else:
+                items = headers
             entries = []
             for key, value in items:
                 raw, lower = _name(key)

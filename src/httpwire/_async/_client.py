@@ -11,16 +11,18 @@ pool 60 s. To bound a whole exchange, wrap it in a ``timeout()`` block.
 
 from __future__ import annotations
 
+import collections.abc
 import time
 import types
 import typing
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from .._auth import AuthCallable, build_auth, url_auth
-from .._decoders import SUPPORTED_ENCODINGS
+from .._decoders import ACCEPT_ENCODING
 from .._exceptions import (
     InvalidURL,
     RemoteProtocolError,
@@ -31,7 +33,7 @@ from .._exceptions import (
 from .._headers import Headers
 from .._models import Request, Response
 from .._ssl import create_ssl_context
-from .._streams import BytesStream
+from .._streams import AsyncByteStream, BytesStream
 from .._timeouts import TimeoutConfig, normalize_timeout
 from .._urls import URL, QueryParams
 from .._version import __version__
@@ -46,6 +48,9 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_MAX_REDIRECTS",
 ]
+
+
+_perf_counter = time.perf_counter
 
 
 class _UseClientDefault:
@@ -105,7 +110,9 @@ def _limits_tuple(limits: Any) -> tuple[Any, Any, Any]:
     if isinstance(limits, Mapping):
         unknown = set(limits) - set(Limits.__slots__)
         if unknown:
-            raise ValueError(f"unknown limits key(s) {sorted(unknown)}; use {list(Limits.__slots__)}")
+            raise ValueError(
+                f"unknown limits key(s) {sorted(unknown)}; use {list(Limits.__slots__)}"
+            )
         return (
             limits.get("max_connections", 100),
             limits.get("max_keepalive_connections", 20),
@@ -182,7 +189,9 @@ class Cookies(MutableMapping[str, str]):
     have no domain and are sent to every host.
     """
 
-    def __init__(self, cookies: Mapping[str, str] | Iterable[tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self, cookies: Mapping[str, str] | Iterable[tuple[str, str]] | None = None
+    ) -> None:
         self._jar: dict[tuple[str, str, str], _Cookie] = {}
         if cookies is not None:
             items = cookies.items() if isinstance(cookies, Mapping) else cookies
@@ -195,7 +204,7 @@ class Cookies(MutableMapping[str, str]):
         domain = domain.lower().lstrip(".")
         self._jar[(domain, path, name)] = _Cookie(name, value, domain, False, path, False, None)
 
-    def get(self, name: str, default: Any = None, domain: str | None = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None, domain: str | None = None) -> Any:
         for cookie in self._jar.values():
             if cookie.name == name and (domain is None or cookie.domain == domain):
                 return cookie.value
@@ -228,7 +237,7 @@ class Cookies(MutableMapping[str, str]):
         ]:
             del self._jar[key]
 
-    def clear(self, domain: str | None = None) -> None:  # type: ignore[override]
+    def clear(self, domain: str | None = None) -> None:
         """Remove every cookie, or those of one ``domain``."""
         if domain is None:
             self._jar.clear()
@@ -236,7 +245,7 @@ class Cookies(MutableMapping[str, str]):
             for key in [k for k in self._jar if k[0] == domain]:
                 del self._jar[key]
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> collections.abc.Iterator[str]:
         seen: set[str] = set()
         for cookie in self._jar.values():
             if cookie.name not in seen:
@@ -250,7 +259,9 @@ class Cookies(MutableMapping[str, str]):
         return bool(self._jar)
 
     def __repr__(self) -> str:
-        cells = ", ".join(f"{c.name}={c.value!r} for {c.domain or '*'}{c.path}" for c in self._jar.values())
+        cells = ", ".join(
+            f"{c.name}={c.value!r} for {c.domain or '*'}{c.path}" for c in self._jar.values()
+        )
         return f"<Cookies [{cells}]>"
 
     # -- HTTP side
@@ -281,7 +292,9 @@ class Cookies(MutableMapping[str, str]):
             if c.expires is not None and c.expires <= now:
                 expired.append(key)
                 continue
-            if c.domain and not (host == c.domain if c.host_only else _domain_match(host, c.domain)):
+            if c.domain and not (
+                host == c.domain if c.host_only else _domain_match(host, c.domain)
+            ):
                 continue
             if (c.secure and not secure) or not _path_match(path, c.path):
                 continue
@@ -364,15 +377,21 @@ def _keeps_authorization(old: URL, new: URL) -> bool:
     )
 
 
-def _default_accept_encoding() -> str:
-    return ", ".join(SUPPORTED_ENCODINGS)
-
-
 def _merge_base(base: URL, url: URL) -> URL:
     """A relative ``url`` joined onto ``base`` (whose path ends with ``/``), as httpx does:
     ``base_url="http://h/api/v1"`` + ``"items"`` or ``"/items"`` -> ``http://h/api/v1/items``."""
     path = base.raw_path.split(b"?", 1)[0] + url.raw_path.lstrip(b"/")
     return base.copy_with(raw_path=path)
+
+
+def _check_absolute(url: URL) -> None:
+    if not url.scheme:
+        raise UnsupportedProtocol(
+            f"request URL {str(url)!r} has no scheme: add 'http://' or 'https://', "
+            "or give the client a base_url"
+        )
+    if not url.host:
+        raise InvalidURL(f"request URL {str(url)!r} has no host")
 
 
 class AsyncClient:
@@ -422,7 +441,7 @@ class AsyncClient:
             {
                 "User-Agent": f"python-httpwire/{__version__}",
                 "Accept": "*/*",
-                "Accept-Encoding": _default_accept_encoding(),
+                "Accept-Encoding": ACCEPT_ENCODING,
             }
         )
         if headers is not None:
@@ -439,20 +458,27 @@ class AsyncClient:
         hooks = dict(event_hooks or {})
         unknown = set(hooks) - {"request", "response"}
         if unknown:
-            raise ValueError(f"unknown event hook kind(s) {sorted(unknown)}; use 'request' and 'response'")
+            raise ValueError(
+                f"unknown event hook kind(s) {sorted(unknown)}; use 'request' and 'response'"
+            )
         self._request_hooks = list(hooks.get("request", ()))
         self._response_hooks = list(hooks.get("response", ()))
         self.default_encoding = default_encoding
         if transport is None:
             max_conn, max_keepalive, expiry = _limits_tuple(limits)
+            # Only non-default options are passed, so a pool without proxy support still works
+            # for everyone who uses none.
+            options: dict[str, Any] = {}
+            if http2:
+                options["http2"] = True
+            if proxy is not None:
+                options["proxy"] = proxy
             transport = AsyncConnectionPool(
                 ssl_context=create_ssl_context(verify, cert=cert, http2=http2),
                 max_connections=max_conn,
                 max_keepalive_connections=max_keepalive,
                 keepalive_expiry=expiry,
-                http1=True,
-                http2=http2,
-                proxy=proxy,
+                **options,
             )
         self._transport = transport
         self._closed = False
@@ -541,6 +567,7 @@ class AsyncClient:
             parsed = URL(url)
             if self._base_url is not None and parsed.is_relative_url:
                 parsed = _merge_base(self._base_url, parsed)
+            _check_absolute(parsed)
             if len(self._url_cache) >= 256:
                 self._url_cache.clear()
             self._url_cache[url] = parsed
@@ -548,7 +575,8 @@ class AsyncClient:
         if not isinstance(url, URL):
             raise TypeError(f"url must be a str or URL, not {type(url).__name__}")
         if self._base_url is not None and url.is_relative_url:
-            return _merge_base(self._base_url, url)
+            url = _merge_base(self._base_url, url)
+        _check_absolute(url)
         return url
 
     def build_request(
@@ -576,11 +604,12 @@ class AsyncClient:
         if self._params or params is not None:
             merged = self._params.merge(params) if params is not None else self._params
             full_url = full_url.copy_merge_params(merged)
+        # Request() copies the headers it is given, so the client's are passed as they are.
         if headers is None:
-            merged_headers = self._headers.copy()
+            merged_headers = self._headers
         else:
             merged_headers = self._headers.copy()
-            merged_headers.update(Headers(headers))
+            merged_headers.update(headers)
         if extensions is None:
             extensions = {}
         if timeout is not USE_CLIENT_DEFAULT:
@@ -676,7 +705,9 @@ class AsyncClient:
             timeout=timeout,
             extensions=extensions,
         )
-        response = await self.send(request, auth=auth, follow_redirects=follow_redirects, stream=True)
+        response = await self.send(
+            request, auth=auth, follow_redirects=follow_redirects, stream=True
+        )
         try:
             yield response
         finally:
@@ -699,25 +730,31 @@ class AsyncClient:
         """
         if self._closed:
             raise RuntimeError("cannot send a request: the client has been closed")
-        follow = self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
+        follow = (
+            self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
+        )
         auth_fn = self._auth if auth is USE_CLIENT_DEFAULT else build_auth(auth)
-        if auth_fn is None:
-            url = request.url
-            if url.username or url.password:
-                auth_fn = url_auth(url.username, url.password)
+        if auth_fn is None and request.url.userinfo:
+            auth_fn = url_auth(request.url.username, request.url.password)
         if auth_fn is not None:
             request = auth_fn(request) or request
 
-        response = await self._send_handling_redirects(request, follow)
-        if not stream:
+        started = _perf_counter()
+        response = await self._send_handling_redirects(request, follow, started)
+        if stream:
+            response.stream = AsyncElapsedStream(response.stream, response, started)
+        else:
             try:
                 await response.aread()
             except BaseException:
                 await response.aclose()
                 raise
+            response.elapsed = timedelta(seconds=_perf_counter() - started)
         return response
 
-    async def _send_handling_redirects(self, request: Request, follow: bool) -> Response:
+    async def _send_handling_redirects(
+        self, request: Request, follow: bool, started: float
+    ) -> Response:
         history: list[Response] = []
         transport = self._transport
         cookies = self._cookies
@@ -729,7 +766,7 @@ class AsyncClient:
             for hook in self._request_hooks:
                 await hook(request)
 
-            response = await transport.send(request)
+            response: Response = await transport.send(request)
             try:
                 response.request = request
                 response.default_encoding = self.default_encoding
@@ -740,31 +777,33 @@ class AsyncClient:
                 for hook in self._response_hooks:
                     await hook(response)
 
-                if response.status_code not in _REDIRECT_STATUSES or "location" not in response.headers:
+                if (
+                    response.status_code not in _REDIRECT_STATUSES
+                    or "location" not in response.headers
+                ):
                     return response
-                next_request = self._build_redirect_request(request, response)
                 if not follow:
-                    response.next_request = next_request
+                    try:
+                        response.next_request = self._build_redirect_request(request, response)
+                    except (RemoteProtocolError, UnsupportedProtocol, StreamConsumed):
+                        pass  # not followed, so a bad Location is the caller's to judge
                     return response
                 if len(history) >= self.max_redirects:
                     raise TooManyRedirects(
                         f"exceeded max_redirects={self.max_redirects} "
-                        f"(last redirect: {response.status_code} to {next_request.url})"
+                        f"(last: {response.status_code} to {response.headers['location']!r})"
                     )
-                if next_request.stream is _UNREPLAYABLE:
-                    raise StreamConsumed(
-                        f"cannot follow the {response.status_code} redirect to {next_request.url}: "
-                        "it must resend the request body, which was a stream that cannot be "
-                        "replayed; send bytes instead, or follow_redirects=False and resend"
-                    )
+                next_request = self._build_redirect_request(request, response)
                 # Read the redirect body so the connection goes back to the pool for reuse.
                 await response.aread()
+                response.elapsed = timedelta(seconds=_perf_counter() - started)
             except BaseException:
                 await response.aclose()
                 raise
             await response.aclose()
             history.append(response)
             request = next_request
+            started = _perf_counter()
 
     def _build_redirect_request(self, request: Request, response: Response) -> Request:
         """The request a 3xx response with a Location asks for (RFC 9110 section 15.4)."""
@@ -774,7 +813,9 @@ class AsyncClient:
         except InvalidURL as exc:
             raise RemoteProtocolError(f"invalid redirect Location {location!r}: {exc}") from exc
         if url.scheme not in _DEFAULT_PORTS:
-            raise UnsupportedProtocol(f"redirect to unsupported scheme {url.scheme!r}: {location!r}")
+            raise UnsupportedProtocol(
+                f"redirect to unsupported scheme {url.scheme!r}: {location!r}"
+            )
         if not url.fragment and request.url.fragment:
             # RFC 9110 section 10.2.2: a Location without a fragment inherits the original one.
             url = url.copy_with(fragment=request.url.fragment)
@@ -793,15 +834,21 @@ class AsyncClient:
         # The jar decides the Cookie header of the next request, not the previous request's.
         headers.pop("cookie", None)
 
-        stream: Any
+        stream: Any = None
         if method != request.method or method in ("GET", "HEAD"):
             for name in _BODY_HEADERS:
                 headers.pop(name, None)
-            stream = b""
         else:
-            body = request.stream
-            stream = body if isinstance(body, bytes | BytesStream) else _UNREPLAYABLE
-        return Request(method, url, headers=headers, stream=stream, extensions=request.extensions)
+            stream = request.stream
+            if not isinstance(stream, BytesStream):
+                raise StreamConsumed(
+                    f"cannot follow the {status} redirect to {url}: it must send the request "
+                    "body again, and the body was a stream that cannot be replayed; send bytes "
+                    "instead, or use follow_redirects=False and resend yourself"
+                )
+        return Request(
+            method, url, headers=headers, stream=stream, extensions=dict(request.extensions)
+        )
 
     # -- verbs ---------------------------------------------------------------------------------
 
@@ -1020,10 +1067,20 @@ class AsyncClient:
         return f"<{type(self).__name__}{base} [{state}]>"
 
 
-class _Unreplayable:
-    """Marks a redirect request whose body was a one-shot stream (never sent: raises first)."""
+class AsyncElapsedStream(AsyncByteStream):
+    """Wraps a streamed response's body to set ``response.elapsed`` when it is closed."""
 
-    __slots__ = ()
+    __slots__ = ("_stream", "_response", "_started")
 
+    def __init__(self, stream: Any, response: Response, started: float) -> None:
+        self._stream = stream
+        self._response = response
+        self._started = started
 
-_UNREPLAYABLE: Any = _Unreplayable()
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        self._response.elapsed = timedelta(seconds=_perf_counter() - self._started)
+        await self._stream.aclose()

@@ -17,6 +17,7 @@ from .sync import NetworkBackend
 __all__ = ["AsyncNetworkBackend", "NetworkBackend", "current_async_library"]
 
 _asyncio_backend = AsyncioBackend()
+_trio_backend: AsyncNetworkBackendInterface | None = None
 
 
 def current_async_library() -> str:
@@ -44,9 +45,14 @@ class AsyncNetworkBackend(AsyncNetworkBackendInterface):
         name = current_async_library()
         if name == "asyncio":
             return _asyncio_backend
-        raise RuntimeError(
-            f"ahttpwire has no network backend for {name!r} yet (asyncio is supported; trio is planned)"
-        )
+        if name == "trio":
+            global _trio_backend
+            if _trio_backend is None:
+                from .trio import TrioBackend
+
+                _trio_backend = TrioBackend()
+            return _trio_backend
+        raise RuntimeError(f"ahttpwire has no network backend for {name!r} (asyncio and trio are supported)")
 
     async def connect(
         self,

@@ -36,7 +36,7 @@ FIELD_SECTION_FULL_RE = re.compile(rb"(?:" + _tchar_class + rb"+:[^\r\n\x00]*\r\
 
 #: status-line = HTTP-version SP status-code SP [ reason-phrase ]  (RFC 9112 §4).  We accept a
 #: missing SP after the code (seen in the wild; h11 does too) and any HTTP/1.x minor version.
-STATUS_LINE_RE = re.compile(rb"HTTP/1\.([0-9]) ([0-9]{3})(?: ([^\r\n\x00]*))?")
+STATUS_LINE_RE = re.compile(rb"HTTP/(1\.[0-9]) ([0-9]{3})(?: ([^\r\n\x00]*))?")
 
 #: A value we may put on the wire as a field value (sending side): no CR, LF, NUL; no leading
 #: or trailing whitespace (h11's rule, which keeps what we send equal to what a peer parses).

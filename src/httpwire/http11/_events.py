@@ -214,7 +214,9 @@ class EndOfMessage(Event):
     def __init__(
         self, *, headers: Headers | HeaderInput | None = None, _parsed: bool = False
     ) -> None:
-        _setattr(self, "headers", EMPTY_HEADERS if headers is None else normalize_and_validate(headers))
+        _setattr(
+            self, "headers", EMPTY_HEADERS if headers is None else normalize_and_validate(headers)
+        )
 
 
 class ConnectionClosed(Event):

@@ -9,6 +9,8 @@ changes.  This module knows nothing about which role we play.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from ._events import ConnectionClosed, Data, EndOfMessage, InformationalResponse, Request, Response
 from ._util import LocalProtocolError, Sentinel
 
@@ -152,7 +154,9 @@ class ConnectionState:
         self.pending_switch_proposals.add(switch_event)
         self._settle()
 
-    def process_event(self, role: _T, event_type: type, server_switch_event: _T | None = None) -> None:
+    def process_event(
+        self, role: _T, event_type: type, server_switch_event: _T | None = None
+    ) -> None:
         """Apply one event; raises :class:`LocalProtocolError` if it is not allowed now."""
         key: object = event_type
         if server_switch_event is not None:
@@ -188,7 +192,7 @@ class ConnectionState:
         ):
             self._settle()
 
-    def _refuse(self, role: _T, event_type: type) -> None:
+    def _refuse(self, role: _T, event_type: type) -> NoReturn:
         state = self.client if role is CLIENT else self.server
         raise LocalProtocolError(
             f"can't handle event type {event_type.__name__} when role={role} and state={state}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._exceptions import LocalProtocolError, ProtocolError, RemoteProtocolError
+from .._exceptions import LocalProtocolError, ProtocolError, RemoteProtocolError
 
 __all__ = [
     "Sentinel",

@@ -1,0 +1,277 @@
+"""CPU cost per message of httpwire.http11 vs h11 vs httptools (llhttp), in one process run.
+
+Run: ``.venv/bin/python bench/http11.py [--quick]``.  Bounded (about 20 s; ``--quick`` about
+5 s).  Each scenario is run in short rounds, interleaving the implementations, and the best
+round is kept (the least disturbed by other processes); CPU time (``time.process_time``).
+
+Scenarios:
+  (a) client cycle: build and send a GET with 4 headers, send EndOfMessage, receive a 200
+      response with 8 headers and a 100-byte Content-Length body in one piece, read events up
+      to EndOfMessage (and the headers with ``raw_items()``), ``start_next_cycle()``;
+  (b) parse a 12-header response with a 1 KiB body (a pre-built GET is sent first);
+  (c) parse a response with a chunked body of 8 x 1 KiB chunks (same);
+  (d) a 16 MiB Content-Length body fed in 64 KiB pieces (MB/s).
+httptools only parses: its (a) builds the request bytes with one ``bytes.join``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import h11
+import httptools
+
+sys.path.insert(0, "src")
+import httpwire.http11 as hw  # noqa: E402
+
+REQ_HEADERS = [
+    (b"Host", b"example.com"),
+    (b"User-Agent", b"httpwire-bench/1.0"),
+    (b"Accept", b"*/*"),
+    (b"Accept-Encoding", b"gzip, deflate"),
+]
+RESP_8 = (
+    b"HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\nServer: nginx/1.22.1\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 100\r\nConnection: keep-alive\r\n"
+    b"Cache-Control: no-cache\r\nX-Request-Id: 5f2b7c9e-1a3d\r\nVary: Accept-Encoding\r\n\r\n"
+) + b"x" * 100
+RESP_12 = (
+    b"HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\nServer: nginx/1.22.1\r\n"
+    b"Content-Type: application/json\r\nContent-Length: 1024\r\nConnection: keep-alive\r\n"
+    b"Cache-Control: private, max-age=0\r\nX-Request-Id: 5f2b7c9e-1a3d\r\nVary: Accept-Encoding\r\n"
+    b'ETag: "33a64df551425fcc55e4d42a148795d9f25f89d4"\r\nLast-Modified: Mon, 01 Jan 2024 00:00:00 GMT\r\n'
+    b"Strict-Transport-Security: max-age=63072000\r\nX-Content-Type-Options: nosniff\r\n\r\n"
+) + b"y" * 1024
+RESP_CHUNKED = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    + b"".join(b"400\r\n" + b"z" * 1024 + b"\r\n" for _ in range(8))
+    + b"0\r\n\r\n"
+)
+BIG_SIZE = 16 * 1024 * 1024
+PIECE = 64 * 1024
+BIG_HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % BIG_SIZE
+BIG_PIECES = [bytes([65 + i % 26]) * PIECE for i in range(BIG_SIZE // PIECE)]
+
+
+def h11_like_cycle(mod: Any) -> Callable[[], None]:
+    conn = mod.Connection(mod.CLIENT)
+    Request, EOM, EndOfMessage, Response = (
+        mod.Request,
+        mod.EndOfMessage,
+        mod.EndOfMessage,
+        mod.Response,
+    )
+
+    def cycle() -> None:
+        conn.send(Request(method=b"GET", target=b"/index.html", headers=REQ_HEADERS))
+        conn.send(EOM())
+        conn.receive_data(RESP_8)
+        while True:
+            ev = conn.next_event()
+            t = type(ev)
+            if t is Response:
+                ev.headers.raw_items()
+            elif t is EndOfMessage:
+                break
+        conn.start_next_cycle()
+
+    return cycle
+
+
+def h11_like_parse(mod: Any, payload: bytes) -> Callable[[], None]:
+    conn = mod.Connection(mod.CLIENT)
+    req = mod.Request(method=b"GET", target=b"/", headers=REQ_HEADERS)
+    EOM, EndOfMessage, Response = mod.EndOfMessage(), mod.EndOfMessage, mod.Response
+
+    def parse() -> None:
+        conn.send(req)
+        conn.send(EOM)
+        conn.receive_data(payload)
+        while True:
+            ev = conn.next_event()
+            t = type(ev)
+            if t is Response:
+                ev.headers.raw_items()
+            elif t is EndOfMessage:
+                break
+        conn.start_next_cycle()
+
+    return parse
+
+
+class _Proto:
+    __slots__ = ("headers", "body", "done")
+
+    def __init__(self) -> None:
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.done = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.done = True
+
+
+def httptools_cycle() -> Callable[[], None]:
+    def cycle() -> None:
+        b"".join(
+            [b"GET /index.html HTTP/1.1\r\n"]
+            + [n + b": " + v + b"\r\n" for n, v in REQ_HEADERS]
+            + [b"\r\n"]
+        )
+        p = _Proto()
+        parser = httptools.HttpResponseParser(p)
+        parser.feed_data(RESP_8)
+        parser.get_status_code()
+        assert p.done
+
+    return cycle
+
+
+def httptools_parse(payload: bytes) -> Callable[[], None]:
+    def parse() -> None:
+        p = _Proto()
+        parser = httptools.HttpResponseParser(p)
+        parser.feed_data(payload)
+        parser.get_status_code()
+        assert p.done
+
+    return parse
+
+
+def h11_like_big(mod: Any) -> Callable[[], None]:
+    conn = mod.Connection(mod.CLIENT)
+    req = mod.Request(method=b"GET", target=b"/", headers=REQ_HEADERS)
+    Data, EndOfMessage = mod.Data, mod.EndOfMessage
+
+    def run() -> None:
+        conn.send(req)
+        conn.send(mod.EndOfMessage())
+        conn.receive_data(BIG_HEAD)
+        conn.next_event()
+        got = 0
+        for piece in BIG_PIECES:
+            conn.receive_data(piece)
+            ev = conn.next_event()
+            assert type(ev) is Data
+            got += len(ev.data)
+        assert type(conn.next_event()) is EndOfMessage and got == BIG_SIZE
+        conn.start_next_cycle()
+
+    return run
+
+
+def httptools_big() -> Callable[[], None]:
+    def run() -> None:
+        p = _Proto()
+        parser = httptools.HttpResponseParser(p)
+        parser.feed_data(BIG_HEAD)
+        for piece in BIG_PIECES:
+            parser.feed_data(piece)
+        assert p.done
+
+    return run
+
+
+def best_time(funcs: dict[str, Callable[[], None]], number: int, rounds: int) -> dict[str, float]:
+    """Best CPU seconds per call over ``rounds`` interleaved rounds of ``number`` calls."""
+    best = {name: float("inf") for name in funcs}
+    for f in funcs.values():
+        f()  # warm up
+    for _ in range(rounds):
+        for name, f in funcs.items():
+            t0 = time.process_time()
+            for _ in range(number):
+                f()
+            best[name] = min(best[name], (time.process_time() - t0) / number)
+    return best
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    rounds = 5 if quick else 15
+    rows: list[tuple[str, dict[str, float], str]] = []
+    rows.append(
+        (
+            "(a) client cycle, GET + 200/8 headers/100 B",
+            best_time(
+                {
+                    "httpwire": h11_like_cycle(hw),
+                    "h11": h11_like_cycle(h11),
+                    "httptools": httptools_cycle(),
+                },
+                number=1000,
+                rounds=rounds,
+            ),
+            "us",
+        )
+    )
+    rows.append(
+        (
+            "(b) 12-header response, 1 KiB body",
+            best_time(
+                {
+                    "httpwire": h11_like_parse(hw, RESP_12),
+                    "h11": h11_like_parse(h11, RESP_12),
+                    "httptools": httptools_parse(RESP_12),
+                },
+                number=1000,
+                rounds=rounds,
+            ),
+            "us",
+        )
+    )
+    rows.append(
+        (
+            "(c) chunked body, 8 x 1 KiB",
+            best_time(
+                {
+                    "httpwire": h11_like_parse(hw, RESP_CHUNKED),
+                    "h11": h11_like_parse(h11, RESP_CHUNKED),
+                    "httptools": httptools_parse(RESP_CHUNKED),
+                },
+                number=500,
+                rounds=rounds,
+            ),
+            "us",
+        )
+    )
+    rows.append(
+        (
+            "(d) 16 MiB body in 64 KiB pieces",
+            best_time(
+                {
+                    "httpwire": h11_like_big(hw),
+                    "h11": h11_like_big(h11),
+                    "httptools": httptools_big(),
+                },
+                number=1,
+                rounds=max(3, rounds // 3),
+            ),
+            "MB/s",
+        )
+    )
+    names = ["httpwire", "h11", "httptools"]
+    print(f"{'scenario':46s} " + " ".join(f"{n:>12s}" for n in names) + f" {'h11/httpwire':>13s}")
+    for title, res, unit in rows:
+        if unit == "MB/s":
+            cells = [BIG_SIZE / 1e6 / res[n] for n in names]
+            ratio = cells[0] / cells[1]
+            txt = " ".join(f"{c:>7.0f} MB/s" for c in cells)
+        else:
+            cells = [res[n] * 1e6 for n in names]
+            ratio = cells[1] / cells[0]
+            txt = " ".join(f"{c:>9.2f} us" for c in cells)
+        print(f"{title:46s} {txt} {ratio:>12.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,378 @@
+"""Module-level ``await ahttpwire.get(url)`` and friends (async flavour).
+
+Each call runs a fresh :class:`AsyncClient` inside ``async with`` and closes it before
+returning. This is a deliberate choice: an async client and its pooled connections belong to
+one event loop (and one runtime: asyncio or trio), and a process may run several loops one after
+the other (each ``asyncio.run``) or at once (in threads). A client shared across calls would
+have to be keyed by loop and would be left with open sockets when its loop ends, as asyncio has
+no hook to close them then. The price is one new connection per call: for more than a handful of
+requests, use ``async with ahttpwire.Client() as client:`` and reuse connections.
+
+Redirects are not followed unless ``follow_redirects=True`` (as ``Client`` and httpx).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from httpwire._async._client import DEFAULT_TIMEOUT, AsyncClient
+from httpwire._models import Response
+
+__all__ = ["request", "stream", "get", "options", "head", "post", "put", "patch", "delete"]
+
+
+async def request(
+    method: str,
+    url: Any,
+    *,
+    params: Any = None,
+    content: Any = None,
+    data: Any = None,
+    files: Any = None,
+    json: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """Send one request and read the response body: ``await ahttpwire.request("GET", url)``.
+
+    Arguments are those of :meth:`AsyncClient.request` plus the client settings ``cookies``,
+    ``auth``, ``follow_redirects`` (default False), ``timeout`` (default connect 10 s,
+    read/write/pool 60 s), ``verify``, ``cert``, ``http2`` and ``proxy``. Raises as
+    :meth:`AsyncClient.request` does. The response body is read before the client is closed.
+    """
+    async with AsyncClient(
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+    ) as client:
+        return await client.request(
+            method,
+            url,
+            params=params,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            headers=headers,
+            extensions=extensions,
+        )
+
+
+@asynccontextmanager
+async def stream(
+    method: str,
+    url: Any,
+    *,
+    params: Any = None,
+    content: Any = None,
+    data: Any = None,
+    files: Any = None,
+    json: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> AsyncIterator[Response]:
+    """``async with ahttpwire.stream("GET", url) as response:`` a response not read yet.
+
+    Iterate ``response.aiter_bytes()``; the response and its client are closed when the block
+    ends. Arguments as :func:`request`.
+    """
+    async with AsyncClient(
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+    ) as client:
+        async with client.stream(
+            method,
+            url,
+            params=params,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            headers=headers,
+            extensions=extensions,
+        ) as response:
+            yield response
+
+
+async def get(
+    url: Any,
+    *,
+    params: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """``GET url``; see :func:`request`."""
+    return await request(
+        "GET",
+        url,
+        params=params,
+        headers=headers,
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+        extensions=extensions,
+    )
+
+
+async def options(
+    url: Any,
+    *,
+    params: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """``OPTIONS url``; see :func:`request`."""
+    return await request(
+        "OPTIONS",
+        url,
+        params=params,
+        headers=headers,
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+        extensions=extensions,
+    )
+
+
+async def head(
+    url: Any,
+    *,
+    params: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """``HEAD url``; see :func:`request`."""
+    return await request(
+        "HEAD",
+        url,
+        params=params,
+        headers=headers,
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+        extensions=extensions,
+    )
+
+
+async def delete(
+    url: Any,
+    *,
+    params: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """``DELETE url``; see :func:`request`."""
+    return await request(
+        "DELETE",
+        url,
+        params=params,
+        headers=headers,
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+        extensions=extensions,
+    )
+
+
+async def post(
+    url: Any,
+    *,
+    content: Any = None,
+    data: Any = None,
+    files: Any = None,
+    json: Any = None,
+    params: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """``POST url`` with a body; see :func:`request`."""
+    return await request(
+        "POST",
+        url,
+        content=content,
+        data=data,
+        files=files,
+        json=json,
+        params=params,
+        headers=headers,
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+        extensions=extensions,
+    )
+
+
+async def put(
+    url: Any,
+    *,
+    content: Any = None,
+    data: Any = None,
+    files: Any = None,
+    json: Any = None,
+    params: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """``PUT url`` with a body; see :func:`request`."""
+    return await request(
+        "PUT",
+        url,
+        content=content,
+        data=data,
+        files=files,
+        json=json,
+        params=params,
+        headers=headers,
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+        extensions=extensions,
+    )
+
+
+async def patch(
+    url: Any,
+    *,
+    content: Any = None,
+    data: Any = None,
+    files: Any = None,
+    json: Any = None,
+    params: Any = None,
+    headers: Any = None,
+    cookies: Any = None,
+    auth: Any = None,
+    follow_redirects: bool = False,
+    timeout: Any = DEFAULT_TIMEOUT,
+    verify: Any = True,
+    cert: Any = None,
+    http2: bool = False,
+    proxy: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """``PATCH url`` with a body; see :func:`request`."""
+    return await request(
+        "PATCH",
+        url,
+        content=content,
+        data=data,
+        files=files,
+        json=json,
+        params=params,
+        headers=headers,
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+        extensions=extensions,
+    )

@@ -1,0 +1,190 @@
+"""The trio backend: ``trio.SocketStream`` / ``trio.SSLStream`` under cancel scopes.
+
+Each wait runs inside ``trio.move_on_after`` for the time :func:`remaining` allows, so per-operation
+limits and ``timeout()`` blocks both map onto trio's own cancellation.
+"""
+
+from __future__ import annotations
+
+import math
+import ssl
+from collections.abc import Iterable
+from typing import Any
+
+import trio
+
+from .._exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    ReadError,
+    ReadTimeout,
+    WriteError,
+    WriteTimeout,
+)
+from .._timeouts import remaining
+from .base import (
+    DEFAULT_READ_SIZE,
+    SOCKET_OPTION,
+    AsyncNetworkBackendInterface,
+    AsyncNetworkStreamInterface,
+)
+
+__all__ = ["TrioBackend", "TrioStream"]
+
+_BROKEN = (trio.BrokenResourceError, trio.ClosedResourceError, OSError)
+
+
+def _seconds(t: float | None) -> float:
+    return math.inf if t is None else t
+
+
+def _format_addr(addr: Any) -> str:
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        host, port = addr[0], addr[1]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return str(addr) if addr else "?"
+
+
+class TrioStream(AsyncNetworkStreamInterface):
+    """A TCP / UNIX / TLS connection on trio. Repr: ``<NetworkStream ["127.0.0.1:8443" TLS]>``."""
+
+    def __init__(self, stream: trio.SocketStream | trio.SSLStream[Any]) -> None:
+        self._stream = stream
+        self._closed = False
+        try:
+            self._label = _format_addr(self._socket().getpeername())
+        except OSError:
+            self._label = "?"
+
+    def _socket(self) -> Any:
+        stream: Any = self._stream
+        while isinstance(stream, trio.SSLStream):
+            stream = stream.transport_stream
+        return stream.socket
+
+    async def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
+        if self._closed:
+            raise ReadError("read from a closed stream")
+        t = remaining(timeout)
+        with trio.move_on_after(_seconds(t)):
+            try:
+                data = await self._stream.receive_some(max_bytes or DEFAULT_READ_SIZE)
+                return data if type(data) is bytes else bytes(data)
+            except _BROKEN as exc:
+                raise ReadError(f"reading from {self._label} failed: {exc}") from exc
+        raise ReadTimeout(f"no bytes arrived from {self._label} within {t:.3g} s")
+
+    async def write(self, data: bytes, timeout: float | None = None) -> None:
+        if not data:
+            return
+        if self._closed:
+            raise WriteError("write to a closed stream")
+        t = remaining(timeout)
+        with trio.move_on_after(_seconds(t)):
+            try:
+                await self._stream.send_all(data)
+                return
+            except _BROKEN as exc:
+                raise WriteError(f"writing to {self._label} failed: {exc}") from exc
+        raise WriteTimeout(f"could not write to {self._label} within {t:.3g} s")
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> TrioStream:
+        t = remaining(timeout)
+        tls = trio.SSLStream(self._stream, ssl_context, server_hostname=server_hostname, https_compatible=True)
+        with trio.move_on_after(_seconds(t)):
+            try:
+                await tls.do_handshake()
+            except (trio.BrokenResourceError, OSError, ssl.SSLError) as exc:
+                await trio.aclose_forcefully(self._stream)
+                raise ConnectError(f"TLS handshake with {self._label} failed: {exc.__cause__ or exc}") from exc
+            except BaseException:
+                await trio.aclose_forcefully(self._stream)
+                raise
+            return TrioStream(tls)
+        await trio.aclose_forcefully(self._stream)
+        raise ConnectTimeout(f"TLS handshake with {self._label} timed out after {t:.3g} s")
+
+    def get_extra_info(self, info: str) -> Any:
+        try:
+            if info == "is_readable":
+                return self._closed or self._socket().is_readable()
+            if info == "ssl_object":
+                stream = self._stream
+                return stream._ssl_object if isinstance(stream, trio.SSLStream) else None
+            if info == "socket":
+                return self._socket()
+            if info == "client_addr":
+                return self._socket().getsockname()
+            if info == "server_addr":
+                return self._socket().getpeername()
+        except OSError:
+            return None
+        return None
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            # No graceful TLS close_notify: we close only to discard or after a finished message,
+            # and must not wait on the peer to do it.
+            await trio.aclose_forcefully(self._stream)
+
+    def __repr__(self) -> str:
+        tls = " TLS" if isinstance(self._stream, trio.SSLStream) else ""
+        closed = " CLOSED" if self._closed else ""
+        return f'<NetworkStream ["{self._label}"{tls}{closed}]>'
+
+
+def _apply_options(stream: trio.SocketStream, options: Iterable[SOCKET_OPTION] | None) -> None:
+    if options:
+        for option in options:
+            stream.setsockopt(*option)
+
+
+class TrioBackend(AsyncNetworkBackendInterface):
+    """Opens connections under trio (``trio.open_tcp_stream`` tries every address DNS returns,
+    racing them per RFC 8305). Repr: ``<NetworkBackend [trio]>``."""
+
+    async def connect(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> TrioStream:
+        t = remaining(timeout)
+        with trio.move_on_after(_seconds(t)):
+            try:
+                stream = await trio.open_tcp_stream(host, port, local_address=local_address)
+            except OSError as exc:
+                raise ConnectError(f"could not connect to {host}:{port}: {exc}") from exc
+            _apply_options(stream, socket_options)
+            return TrioStream(stream)
+        raise ConnectTimeout(f"connecting to {host}:{port} timed out after {t:.3g} s")
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> TrioStream:
+        t = remaining(timeout)
+        with trio.move_on_after(_seconds(t)):
+            try:
+                stream = await trio.open_unix_socket(path)
+            except OSError as exc:
+                raise ConnectError(f"could not connect to UNIX socket {path}: {exc}") from exc
+            _apply_options(stream, socket_options)
+            return TrioStream(stream)
+        raise ConnectTimeout(f"connecting to UNIX socket {path} timed out")
+
+    async def sleep(self, seconds: float) -> None:
+        await trio.sleep(seconds)
+
+    def __repr__(self) -> str:
+        return "<NetworkBackend [trio]>"

@@ -1,0 +1,736 @@
+"""``Request`` and ``Response``: what a transport is given and what it hands back.
+
+Both flavours share these classes: a response's body is a sync :class:`~httpwire._streams.ByteStream`
+(``iter_bytes``, ``read``, ``close``) or an async :class:`~httpwire._streams.AsyncByteStream`
+(``aiter_bytes``, ``aread``, ``aclose``). Reading a body to its end closes its stream exactly once,
+which is how a connection goes back to its pool.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime
+import json as jsonlib
+import re
+import typing
+from collections.abc import AsyncIterator, Callable, Iterator
+
+from ._content import encode_request, encode_response
+from ._decoders import ContentDecoder, IdentityDecoder, get_decoder
+from ._exceptions import (
+    DecodingError,
+    HTTPStatusError,
+    LocalProtocolError,
+    ResponseNotRead,
+    StreamClosed,
+    StreamConsumed,
+    StreamError,
+)
+from ._headers import Headers, HeaderTypes
+from ._status_codes import codes
+from ._streams import AsyncByteStream, BytesStream, ByteStream
+from ._urls import URL, QueryParamTypes
+
+__all__ = ["Request", "Response", "ResponseJSONDecodeError"]
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_KNOWN_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
+# Methods whose requests are expected to carry a body, so an empty one is stated explicitly
+# with "Content-Length: 0" (RFC 9110 §8.6: a user agent SHOULD send it for such requests).
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_NO_BODY: dict[str, str] = {}
+_IDENTITY = IdentityDecoder()
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class ResponseJSONDecodeError(DecodingError, jsonlib.JSONDecodeError):
+    """``Response.json()`` failed: both a :class:`DecodingError` and a
+    :class:`json.JSONDecodeError` (so ``except ValueError`` keeps working)."""
+
+
+def _normalise_method(method: str | bytes) -> str:
+    if isinstance(method, bytes):
+        method = method.decode("ascii", errors="replace")
+    upper = method.upper()
+    if upper not in _KNOWN_METHODS and not _TOKEN.fullmatch(upper):
+        raise LocalProtocolError(
+            f"Invalid HTTP method {method!r}: methods are tokens (RFC 9110 §9)"
+        )
+    return upper
+
+
+class Request:
+    """An HTTP request: ``method``, ``url``, ``headers``, ``stream``, ``extensions``.
+
+    ``Request("POST", "https://example.com/items", params={"page": 2}, json={"a": 1})``.
+
+    * ``method``: ``str``, uppercased; must be a token (``LocalProtocolError`` otherwise);
+    * ``url``: :class:`URL` (``params`` are merged into its query);
+    * ``headers``: :class:`Headers`; ``Host`` is added first when missing (from ``url.netloc``);
+      ``Content-Length`` or ``Transfer-Encoding: chunked`` and ``Content-Type`` are added from the
+      body when missing (``POST``/``PUT``/``PATCH`` without a body get ``Content-Length: 0``;
+      other methods without a body get neither);
+    * ``stream``: the body, a :class:`BytesStream` for ``bytes``/``str``/``data``/``json``
+      bodies (``stream.data`` is the bytes), an ``IteratorByteStream`` or
+      ``AsyncIteratorByteStream`` for iterables; or the ``stream=`` given;
+    * ``content``: the body bytes; raises :class:`StreamError` for a streaming body not yet
+      ``read()`` / ``aread()``;
+    * ``extensions``: ``dict`` (``timeout``, ``trace``, ``sni_hostname``, ``target``).
+    """
+
+    method: str
+    url: URL
+    headers: Headers
+    stream: ByteStream | AsyncByteStream
+    extensions: dict[str, typing.Any]
+    _content: bytes | None
+
+    def __init__(
+        self,
+        method: str | bytes,
+        url: URL | str,
+        *,
+        params: QueryParamTypes = None,
+        headers: HeaderTypes = None,
+        content: typing.Any = None,
+        data: typing.Any = None,
+        files: typing.Any = None,
+        json: typing.Any = None,
+        stream: ByteStream | AsyncByteStream | None = None,
+        extensions: dict[str, typing.Any] | None = None,
+    ) -> None:
+        if type(method) is str and method in _KNOWN_METHODS:
+            self.method = method
+        else:
+            self.method = _normalise_method(method)
+        if isinstance(url, str):
+            url = URL(url)
+        elif not isinstance(url, URL):
+            raise TypeError(f"url must be a URL or str, not {type(url).__name__}")
+        if params is not None:
+            url = url.copy_merge_params(params)
+        self.url = url
+        self.headers = Headers(headers)
+        self.extensions = {} if extensions is None else extensions
+        body_headers: dict[str, str]
+        if stream is None:
+            if content is None and data is None and files is None and json is None:
+                body_headers, stream = _NO_BODY, BytesStream(b"")
+            else:
+                body_headers, stream = encode_request(content, data, files, json)
+        elif isinstance(stream, BytesStream):
+            body_headers = {"Content-Length": str(len(stream.data))} if stream.data else {}
+        else:
+            body_headers = {"Transfer-Encoding": "chunked"}
+        self.stream = stream
+        self._content = stream.data if isinstance(stream, BytesStream) else None
+        self._add_default_headers(body_headers)
+
+    def _add_default_headers(self, body_headers: dict[str, str]) -> None:
+        entries = self.headers._list
+        present = {lower for _, lower, _ in entries} if entries else set()
+        if b"content-length" not in present and b"transfer-encoding" not in present:
+            if "Content-Length" in body_headers:
+                entries.append(
+                    (b"Content-Length", b"content-length", body_headers["Content-Length"].encode())
+                )
+            elif "Transfer-Encoding" in body_headers:
+                entries.append((b"Transfer-Encoding", b"transfer-encoding", b"chunked"))
+            elif self.method in _BODY_METHODS:
+                entries.append((b"Content-Length", b"content-length", b"0"))
+        content_type = body_headers.get("Content-Type")
+        if content_type is not None and b"content-type" not in present:
+            entries.append((b"Content-Type", b"content-type", content_type.encode("ascii")))
+        if b"host" not in present and self.url.host:
+            entries.insert(0, (b"Host", b"host", self.url.netloc))
+
+    @property
+    def content(self) -> bytes:
+        """The body bytes. Raises ``StreamError`` for a streaming body not yet read."""
+        if self._content is None:
+            raise StreamError(
+                "the request body is a stream that has not been read: call read() or aread() first"
+            )
+        return self._content
+
+    def read(self) -> bytes:
+        """Read a sync streaming body into memory (it can then be sent again); return it."""
+        if self._content is None:
+            if not isinstance(self.stream, ByteStream):
+                raise RuntimeError("this request has an async body: use 'await request.aread()'")
+            self._content = b"".join(self.stream)
+            self.stream = BytesStream(self._content)
+        return self._content
+
+    async def aread(self) -> bytes:
+        """Read an async streaming body into memory (it can then be sent again); return it."""
+        if self._content is None:
+            if not isinstance(self.stream, AsyncByteStream):
+                raise RuntimeError("this request has a sync body: use 'request.read()'")
+            self._content = b"".join([chunk async for chunk in self.stream])
+            self.stream = BytesStream(self._content)
+        return self._content
+
+    def __repr__(self) -> str:
+        return f"<Request({self.method!r}, {str(self.url)!r})>"
+
+
+class _ByteChunker:
+    """Re-slices a byte stream into pieces of exactly ``size`` bytes (the last may be shorter)."""
+
+    __slots__ = ("_size", "_pending")
+
+    def __init__(self, size: int) -> None:
+        if size <= 0:
+            raise ValueError(f"chunk_size must be a positive number of bytes, not {size}")
+        self._size = size
+        self._pending = b""
+
+    def feed(self, data: bytes) -> list[bytes]:
+        data = self._pending + data if self._pending else data
+        size = self._size
+        end = len(data) - len(data) % size
+        self._pending = data[end:]
+        return [data[i : i + size] for i in range(0, end, size)]
+
+    def flush(self) -> list[bytes]:
+        pending, self._pending = self._pending, b""
+        return [pending] if pending else []
+
+
+class _TextChunker:
+    """Like :class:`_ByteChunker`, for text (sizes in characters)."""
+
+    __slots__ = ("_size", "_pending")
+
+    def __init__(self, size: int | None) -> None:
+        self._size = size
+        self._pending = ""
+
+    def feed(self, text: str) -> list[str]:
+        if self._size is None:
+            return [text] if text else []
+        text = self._pending + text
+        size = self._size
+        end = len(text) - len(text) % size
+        self._pending = text[end:]
+        return [text[i : i + size] for i in range(0, end, size)]
+
+    def flush(self) -> list[str]:
+        pending, self._pending = self._pending, ""
+        return [pending] if pending else []
+
+
+class _LineDecoder:
+    """Splits text into lines at CRLF, CR or LF (line breaks removed), across chunk boundaries."""
+
+    __slots__ = ("_pending", "_trailing_cr")
+
+    def __init__(self) -> None:
+        self._pending = ""
+        self._trailing_cr = False
+
+    def feed(self, text: str) -> list[str]:
+        if self._trailing_cr:
+            text = "\r" + text
+            self._trailing_cr = False
+        if text.endswith("\r"):
+            # Wait for the next chunk: this CR may be the first half of a CRLF.
+            self._trailing_cr = True
+            text = text[:-1]
+        if not text:
+            return []
+        parts = _LINE_BREAK.split(self._pending + text)
+        self._pending = parts.pop()
+        return parts
+
+    def flush(self) -> list[str]:
+        lines = []
+        if self._trailing_cr:
+            lines.append(self._pending)
+        elif self._pending:
+            lines.append(self._pending)
+        self._pending, self._trailing_cr = "", False
+        return lines
+
+
+def _slices(data: bytes, chunk_size: int | None) -> Iterator[bytes]:
+    if not data:
+        return
+    if chunk_size is None or chunk_size >= len(data):
+        yield data
+        return
+    if chunk_size <= 0:
+        raise ValueError(f"chunk_size must be a positive number of bytes, not {chunk_size}")
+    for start in range(0, len(data), chunk_size):
+        yield data[start : start + chunk_size]
+
+
+def _charset(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a ``Content-Type`` value, if it names a known codec."""
+    if not content_type:
+        return None
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip("\"'")
+            try:
+                codecs.lookup(charset)
+            except LookupError:
+                return None
+            return charset
+    return None
+
+
+class Response:
+    """An HTTP response.
+
+    ``Response(200, content=b"hi")`` builds one in memory (for mocks and tests); a transport
+    builds ``Response(status, headers=..., stream=..., extensions=..., request=...)`` with a body
+    not read yet.
+
+    * ``status_code``: ``int``; ``reason_phrase``: ``str`` from ``extensions["reason_phrase"]``,
+      else the standard phrase; ``http_version``: ``str`` from ``extensions["http_version"]``,
+      else ``"HTTP/1.1"``;
+    * ``headers``: :class:`Headers`; ``request``: :class:`Request` (``RuntimeError`` when unset);
+      ``url``: the request's URL;
+    * body: ``content`` (``ResponseNotRead`` before ``read()`` on a streamed response), ``text``,
+      ``encoding``, ``json()``, ``read()``/``aread()``, ``iter_bytes``/``aiter_bytes`` (decoded
+      per ``Content-Encoding``), ``iter_raw``/``aiter_raw`` (as received), ``iter_text``,
+      ``iter_lines`` and their async twins, ``close()``/``aclose()``;
+    * state: ``is_closed``, ``is_stream_consumed`` (a body can be iterated once:
+      ``StreamConsumed`` the second time, ``StreamClosed`` after ``close()``),
+      ``num_bytes_downloaded`` (raw bytes received so far);
+    * ``raise_for_status()`` raises :class:`HTTPStatusError` for 4xx and 5xx, else returns
+      the response.
+
+    Responses are context managers (``with`` / ``async with``) that close the body on exit.
+    """
+
+    status_code: int
+    headers: Headers
+    stream: ByteStream | AsyncByteStream
+    extensions: dict[str, typing.Any]
+    history: list[Response]
+    next_request: Request | None
+    default_encoding: str | Callable[[bytes], str | None]
+    is_closed: bool
+    is_stream_consumed: bool
+
+    def __init__(
+        self,
+        status_code: int,
+        *,
+        headers: HeaderTypes = None,
+        content: typing.Any = None,
+        text: str | None = None,
+        html: str | None = None,
+        json: typing.Any = None,
+        stream: ByteStream | AsyncByteStream | None = None,
+        request: Request | None = None,
+        extensions: dict[str, typing.Any] | None = None,
+        history: list[Response] | None = None,
+        default_encoding: str | Callable[[bytes], str | None] = "utf-8",
+    ) -> None:
+        self.status_code = status_code
+        self.headers = Headers(headers)
+        self._request = request
+        self.extensions = {} if extensions is None else extensions
+        self.history = [] if history is None else list(history)
+        self.next_request = None
+        self.default_encoding = default_encoding
+        self.is_closed = False
+        self.is_stream_consumed = False
+        self._num_bytes_downloaded = 0
+        self._content: bytes | None = None
+        self._text: str | None = None
+        self._encoding: str | None = None
+        self._elapsed: datetime.timedelta | None = None
+        if stream is None:
+            body_headers, stream = encode_response(content, text, html, json)
+            for name, value in body_headers.items():
+                if name not in self.headers:
+                    self.headers[name] = value
+        self.stream = stream
+        if isinstance(stream, BytesStream):
+            # The body is already in memory: decode it now, so .content works at once.
+            self.is_stream_consumed = True
+            self._num_bytes_downloaded = len(stream.data)
+            decoder = self._decoder()
+            if isinstance(decoder, IdentityDecoder):
+                self._content = stream.data
+            else:
+                self._content = decoder.decode(stream.data) + decoder.flush()
+            self.is_closed = True
+            stream.close()
+
+    # -- metadata --------------------------------------------------------------------------------
+
+    @property
+    def request(self) -> Request:
+        """The request this responds to. Raises ``RuntimeError`` when it was not set."""
+        if self._request is None:
+            raise RuntimeError("the request instance has not been set on this response")
+        return self._request
+
+    @request.setter
+    def request(self, value: Request) -> None:
+        self._request = value
+
+    @property
+    def url(self) -> URL:
+        """The URL of the request (``RuntimeError`` when no request is set)."""
+        return self.request.url
+
+    @property
+    def http_version(self) -> str:
+        """``"HTTP/1.1"``, ``"HTTP/2"``...: from ``extensions["http_version"]``."""
+        version = self.extensions.get("http_version")
+        if version is None:
+            return "HTTP/1.1"
+        return (
+            version.decode("ascii", errors="ignore") if isinstance(version, bytes) else str(version)
+        )
+
+    @property
+    def reason_phrase(self) -> str:
+        """The reason phrase the server sent (``extensions["reason_phrase"]``), else the standard
+        one for the status code, else ``""``."""
+        phrase = self.extensions.get("reason_phrase")
+        if phrase is None:
+            return codes.get_reason_phrase(self.status_code)
+        return phrase.decode("ascii", errors="ignore") if isinstance(phrase, bytes) else str(phrase)
+
+    @property
+    def elapsed(self) -> datetime.timedelta:
+        """Time from sending the request to closing the response; set by the client.
+        Raises ``RuntimeError`` before that."""
+        if self._elapsed is None:
+            raise RuntimeError("'.elapsed' is only set once the response has been read or closed")
+        return self._elapsed
+
+    @elapsed.setter
+    def elapsed(self, value: datetime.timedelta) -> None:
+        self._elapsed = value
+
+    @property
+    def num_bytes_downloaded(self) -> int:
+        """Bytes of body received so far, before content decoding."""
+        return self._num_bytes_downloaded
+
+    @property
+    def is_informational(self) -> bool:
+        return codes.is_informational(self.status_code)
+
+    @property
+    def is_success(self) -> bool:
+        return codes.is_success(self.status_code)
+
+    @property
+    def is_redirect(self) -> bool:
+        """301, 302, 303, 307 or 308."""
+        return codes.is_redirect(self.status_code)
+
+    @property
+    def is_client_error(self) -> bool:
+        return codes.is_client_error(self.status_code)
+
+    @property
+    def is_server_error(self) -> bool:
+        return codes.is_server_error(self.status_code)
+
+    @property
+    def is_error(self) -> bool:
+        """4xx or 5xx."""
+        return codes.is_error(self.status_code)
+
+    @property
+    def has_redirect_location(self) -> bool:
+        """A redirect status with a ``Location`` header (304 and 300 are not followed)."""
+        return self.is_redirect and "location" in self.headers
+
+    def raise_for_status(self) -> Response:
+        """Raise :class:`HTTPStatusError` for a 4xx or 5xx status; otherwise return ``self``.
+
+        (httpx also raises for 1xx and 3xx; we follow requests, where only errors raise.)
+        Raises ``RuntimeError`` if the response has no request.
+        """
+        if not self.is_error:
+            return self
+        kind = "Client error" if self.is_client_error else "Server error"
+        request = self.request
+        message = (
+            f"{kind} '{self.status_code} {self.reason_phrase}' for url '{request.url}'\n"
+            f"For more information check: "
+            f"https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/{self.status_code}"
+        )
+        raise HTTPStatusError(message, request=request, response=self)
+
+    # -- body as a whole -------------------------------------------------------------------------
+
+    @property
+    def content(self) -> bytes:
+        """The decoded body. Raises ``ResponseNotRead`` for a streamed body not yet read."""
+        if self._content is None:
+            raise ResponseNotRead(
+                "the response body has not been read: call read() or aread() first"
+            )
+        return self._content
+
+    @property
+    def charset_encoding(self) -> str | None:
+        """The ``charset`` of ``Content-Type``, when it names a codec Python knows."""
+        return _charset(self.headers.get("content-type"))
+
+    @property
+    def encoding(self) -> str:
+        """The text encoding: set explicitly, else ``charset`` from ``Content-Type``, else
+        ``default_encoding`` (a name, or a function of the body returning one)."""
+        if self._encoding is None:
+            encoding = self.charset_encoding
+            if encoding is None:
+                if callable(self.default_encoding):
+                    encoding = self.default_encoding(self.content) if self._content else None
+                else:
+                    encoding = self.default_encoding
+            self._encoding = encoding or "utf-8"
+        return self._encoding
+
+    @encoding.setter
+    def encoding(self, value: str) -> None:
+        if self._text is not None:
+            raise ValueError("cannot set the encoding after .text has been read")
+        self._encoding = value
+
+    @property
+    def text(self) -> str:
+        """The body decoded with :attr:`encoding`; undecodable bytes become U+FFFD."""
+        if self._text is None:
+            content = self.content
+            self._text = content.decode(self.encoding, errors="replace") if content else ""
+        return self._text
+
+    def json(self, **kwargs: typing.Any) -> typing.Any:
+        """The body parsed as JSON (UTF-8/16/32 detected, RFC 8259 §8.1).
+
+        Raises :class:`ResponseJSONDecodeError` (a ``DecodingError`` and a
+        ``json.JSONDecodeError``) when the body is not valid JSON.
+        """
+        try:
+            return jsonlib.loads(self.content, **kwargs)
+        except jsonlib.JSONDecodeError as exc:
+            raise ResponseJSONDecodeError(exc.msg, exc.doc, exc.pos) from exc
+        except UnicodeDecodeError as exc:
+            raise DecodingError(f"the response body is not valid JSON text: {exc}") from exc
+
+    def _decoder(self) -> ContentDecoder:
+        codings = [value for _, name, value in self.headers._list if name == b"content-encoding"]
+        if not codings:
+            return _IDENTITY  # stateless, so one instance serves every response
+        return get_decoder(b", ".join(codings).decode("latin-1"))
+
+    def _start(self) -> None:
+        if self.is_stream_consumed:
+            raise StreamConsumed(
+                "the response body was already read or iterated; it can only be iterated once"
+            )
+        if self.is_closed:
+            raise StreamClosed("the response was closed before its body was read")
+        self.is_stream_consumed = True
+
+    # -- sync body -------------------------------------------------------------------------------
+
+    def read(self) -> bytes:
+        """Read the whole body (decoded), close the stream, and return :attr:`content`."""
+        if self._content is None:
+            chunks = list(self.iter_bytes())
+            self._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self._content
+
+    def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """The body as received (no content decoding), in chunks of ``chunk_size`` bytes if
+        given. Closes the stream at the end, or when iteration stops early or fails."""
+        stream = self._sync_stream()
+        self._start()
+        chunker = _ByteChunker(chunk_size) if chunk_size is not None else None
+        try:
+            for raw in stream:
+                self._num_bytes_downloaded += len(raw)
+                if chunker is None:
+                    if raw:
+                        yield raw
+                else:
+                    yield from chunker.feed(raw)
+            if chunker is not None:
+                yield from chunker.flush()
+        finally:
+            self.close()
+
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """The body decoded per ``Content-Encoding``, in chunks of ``chunk_size`` bytes if given
+        (else as they come). Works again after ``read()``. Raises ``DecodingError``."""
+        if self._content is not None:
+            yield from _slices(self._content, chunk_size)
+            return
+        stream = self._sync_stream()
+        self._start()
+        decoder = self._decoder()
+        chunker = _ByteChunker(chunk_size) if chunk_size is not None else None
+        try:
+            for raw in stream:
+                self._num_bytes_downloaded += len(raw)
+                data = decoder.decode(raw)
+                if chunker is None:
+                    if data:
+                        yield data
+                else:
+                    yield from chunker.feed(data)
+            data = decoder.flush()
+            if chunker is None:
+                if data:
+                    yield data
+            else:
+                yield from chunker.feed(data)
+                yield from chunker.flush()
+        finally:
+            self.close()
+
+    def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
+        """The body decoded to text with :attr:`encoding` (errors replaced), incrementally."""
+        decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
+        chunker = _TextChunker(chunk_size)
+        for data in self.iter_bytes():
+            yield from chunker.feed(decoder.decode(data))
+        yield from chunker.feed(decoder.decode(b"", final=True))
+        yield from chunker.flush()
+
+    def iter_lines(self) -> Iterator[str]:
+        """The body's lines (split at CRLF, CR or LF; line breaks removed)."""
+        lines = _LineDecoder()
+        for text in self.iter_text():
+            yield from lines.feed(text)
+        yield from lines.flush()
+
+    def close(self) -> None:
+        """Close the body stream (once). Before the end of the body, the connection is dropped."""
+        if not self.is_closed:
+            if not isinstance(self.stream, ByteStream):
+                raise RuntimeError("this response has an async body: use 'await response.aclose()'")
+            self.is_closed = True
+            self.stream.close()
+
+    def _sync_stream(self) -> ByteStream:
+        if not isinstance(self.stream, ByteStream):
+            raise RuntimeError(
+                "this response has an async body: use 'aread()' / 'async for ... in aiter_bytes()'"
+            )
+        return self.stream
+
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self.close()
+
+    # -- async body ------------------------------------------------------------------------------
+
+    async def aread(self) -> bytes:
+        """Read the whole body (decoded), close the stream, and return :attr:`content`."""
+        if self._content is None:
+            chunks = [chunk async for chunk in self.aiter_bytes()]
+            self._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self._content
+
+    async def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """Async twin of :meth:`iter_raw`."""
+        stream = self._async_stream()
+        self._start()
+        chunker = _ByteChunker(chunk_size) if chunk_size is not None else None
+        try:
+            async for raw in stream:
+                self._num_bytes_downloaded += len(raw)
+                if chunker is None:
+                    if raw:
+                        yield raw
+                else:
+                    for piece in chunker.feed(raw):
+                        yield piece
+            if chunker is not None:
+                for piece in chunker.flush():
+                    yield piece
+        finally:
+            await self.aclose()
+
+    async def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """Async twin of :meth:`iter_bytes`."""
+        if self._content is not None:
+            for piece in _slices(self._content, chunk_size):
+                yield piece
+            return
+        stream = self._async_stream()
+        self._start()
+        decoder = self._decoder()
+        chunker = _ByteChunker(chunk_size) if chunk_size is not None else None
+        try:
+            async for raw in stream:
+                self._num_bytes_downloaded += len(raw)
+                data = decoder.decode(raw)
+                if chunker is None:
+                    if data:
+                        yield data
+                else:
+                    for piece in chunker.feed(data):
+                        yield piece
+            data = decoder.flush()
+            pieces = ([data] if data else []) if chunker is None else chunker.feed(data)
+            if chunker is not None:
+                pieces += chunker.flush()
+            for piece in pieces:
+                yield piece
+        finally:
+            await self.aclose()
+
+    async def aiter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
+        """Async twin of :meth:`iter_text`."""
+        decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
+        chunker = _TextChunker(chunk_size)
+        async for data in self.aiter_bytes():
+            for text in chunker.feed(decoder.decode(data)):
+                yield text
+        for text in chunker.feed(decoder.decode(b"", final=True)) + chunker.flush():
+            yield text
+
+    async def aiter_lines(self) -> AsyncIterator[str]:
+        """Async twin of :meth:`iter_lines`."""
+        lines = _LineDecoder()
+        async for text in self.aiter_text():
+            for line in lines.feed(text):
+                yield line
+        for line in lines.flush():
+            yield line
+
+    async def aclose(self) -> None:
+        """Async twin of :meth:`close`."""
+        if not self.is_closed:
+            if not isinstance(self.stream, AsyncByteStream):
+                raise RuntimeError("this response has a sync body: use 'response.close()'")
+            self.is_closed = True
+            await self.stream.aclose()
+
+    def _async_stream(self) -> AsyncByteStream:
+        if not isinstance(self.stream, AsyncByteStream):
+            raise RuntimeError(
+                "this response has a sync body: use 'read()' / 'for ... in iter_bytes()'"
+            )
+        return self.stream
+
+    async def __aenter__(self) -> Response:
+        return self
+
+    async def __aexit__(self, *args: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<Response [{self.status_code} {self.reason_phrase}]>"

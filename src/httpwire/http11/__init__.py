@@ -1,0 +1,63 @@
+"""``httpwire.http11``: a sans-I/O HTTP/1.1 protocol engine (RFC 9112, RFC 9110).
+
+No sockets, no threads, no event loop: bytes in, events out; events in, bytes out.  The
+public names are those of h11 (0.14-0.16), so ``import httpwire.http11 as h11`` runs code
+written for h11.  See ``docs/http11.md`` for the deliberate differences.
+"""
+
+from __future__ import annotations
+
+from ._connection import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE, NEED_DATA, PAUSED, Connection
+from ._events import (
+    ConnectionClosed,
+    Data,
+    EndOfMessage,
+    Event,
+    InformationalResponse,
+    Request,
+    Response,
+)
+from ._headers import Headers
+from ._state import (
+    CLIENT,
+    CLOSED,
+    DONE,
+    ERROR,
+    IDLE,
+    MIGHT_SWITCH_PROTOCOL,
+    MUST_CLOSE,
+    SEND_BODY,
+    SEND_RESPONSE,
+    SERVER,
+    SWITCHED_PROTOCOL,
+)
+from ._util import LocalProtocolError, ProtocolError, RemoteProtocolError
+
+__all__ = [
+    "Connection",
+    "NEED_DATA",
+    "PAUSED",
+    "DEFAULT_MAX_INCOMPLETE_EVENT_SIZE",
+    "ConnectionClosed",
+    "Data",
+    "EndOfMessage",
+    "Event",
+    "InformationalResponse",
+    "Request",
+    "Response",
+    "Headers",
+    "CLIENT",
+    "CLOSED",
+    "DONE",
+    "ERROR",
+    "IDLE",
+    "MIGHT_SWITCH_PROTOCOL",
+    "MUST_CLOSE",
+    "SEND_BODY",
+    "SEND_RESPONSE",
+    "SERVER",
+    "SWITCHED_PROTOCOL",
+    "ProtocolError",
+    "LocalProtocolError",
+    "RemoteProtocolError",
+]

@@ -1,0 +1,521 @@
+"""The :class:`Connection`: one HTTP/1.1 connection's protocol state, with no I/O.
+
+Bytes go in with :meth:`Connection.receive_data` and come out as events from
+:meth:`Connection.next_event`; events go in with :meth:`Connection.send` and come out as bytes.
+The API and the semantics follow h11 (0.14 to 0.16); the differences are listed in
+``docs/http11.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, overload
+
+from ._events import (
+    ConnectionClosed,
+    Data,
+    EndOfMessage,
+    Event,
+    InformationalResponse,
+    Request,
+    Response,
+)
+from ._headers import (
+    F_CHUNKED,
+    F_CLOSE,
+    F_CONTENT_LENGTH,
+    F_EXPECT_100,
+    F_TRANSFER_ENCODING,
+    F_UPGRADE,
+    Headers,
+    get_comma_header,
+    set_comma_header,
+)
+from ._readers import (
+    ChunkedReader,
+    ContentLengthReader,
+    Http10Reader,
+    expect_nothing,
+    read_request_head,
+    read_response_head,
+)
+from ._receivebuffer import ReceiveBuffer
+from ._state import (
+    _SWITCH_CONNECT,
+    _SWITCH_UPGRADE,
+    _UNSETTLED,
+    CLIENT,
+    CLOSED,
+    DONE,
+    ERROR,
+    IDLE,
+    MIGHT_SWITCH_PROTOCOL,
+    MUST_CLOSE,
+    SEND_BODY,
+    SEND_RESPONSE,
+    SERVER,
+    SWITCHED_PROTOCOL,
+    ConnectionState,
+)
+from ._util import LocalProtocolError, ProtocolError, RemoteProtocolError, Sentinel
+from ._writers import (
+    ChunkedWriter,
+    ContentLengthWriter,
+    Http10Writer,
+    write_any_response,
+    write_request,
+)
+
+__all__ = ["Connection", "NEED_DATA", "PAUSED", "DEFAULT_MAX_INCOMPLETE_EVENT_SIZE"]
+
+
+class NEED_DATA(Sentinel, metaclass=Sentinel):
+    pass
+
+
+class PAUSED(Sentinel, metaclass=Sentinel):
+    pass
+
+
+#: The default limit, in bytes, on a head (start-line plus fields) or any other incomplete event.
+DEFAULT_MAX_INCOMPLETE_EVENT_SIZE = 16 * 1024
+
+_HEAD_EVENTS = (Request, InformationalResponse, Response)
+_NO_READER_STATES = (MIGHT_SWITCH_PROTOCOL, SWITCHED_PROTOCOL)
+
+
+def _body_framing(
+    request_method: bytes | None,
+    event: Request | Response,
+    error: type[ProtocolError] | None,
+) -> tuple[str, int]:
+    """How the body after ``event`` is delimited (RFC 9112 §6.3).
+
+    Returns ``("content-length", n)``, ``("chunked", 0)`` or ``("http/1.0", 0)`` (read until
+    close).  Raises ``error`` when Transfer-Encoding and Content-Length are both present
+    (RFC 9112 §6.1 and §6.3: a smuggling vector, handled as an error) or when an HTTP/1.0
+    message carries Transfer-Encoding (RFC 9112 §6.1: faulty framing).
+    """
+    flags = event.headers._flags
+    if flags & F_TRANSFER_ENCODING and error is not None:
+        if flags & F_CONTENT_LENGTH:
+            raise error("both Transfer-Encoding and Content-Length (RFC 9112 §6.1)")
+        if event.http_version < b"1.1":
+            raise error("Transfer-Encoding in an HTTP/1.0 message (RFC 9112 §6.1)")
+    if type(event) is Response:
+        status = event.status_code
+        # RFC 9112 §6.3 (1) and (2): no body, whatever the headers say.
+        if (
+            status == 204
+            or status == 304
+            or request_method == b"HEAD"
+            or (request_method == b"CONNECT" and 200 <= status < 300)
+        ):
+            return ("content-length", 0)
+    if flags & F_CHUNKED:
+        return ("chunked", 0)
+    if flags & F_CONTENT_LENGTH:
+        return ("content-length", event.headers._clen)
+    if type(event) is Request:
+        return ("content-length", 0)
+    return ("http/1.0", 0)
+
+
+class Connection:
+    """The state of one HTTP/1.1 connection, seen from ``our_role`` (``CLIENT`` or ``SERVER``).
+
+    ``max_incomplete_event_size`` (bytes) bounds a head (start-line and fields), a chunk line
+    and a trailer section, whether it arrives in one piece or many; beyond it
+    :meth:`next_event` raises :class:`RemoteProtocolError` with ``error_status_hint=431``.
+    Raises ``ValueError`` for a role other than ``CLIENT`` / ``SERVER``.
+    """
+
+    __slots__ = (
+        "our_role",
+        "their_role",
+        "their_http_version",
+        "client_is_waiting_for_100_continue",
+        "_cstate",
+        "_max_incomplete_event_size",
+        "_buf",
+        "_closed",
+        "_request_method",
+        "_writer",
+        "_body_writer",
+        "_reader",
+        "_reader_eof",
+        "_we_are_client",
+    )
+
+    def __init__(
+        self,
+        our_role: type[Sentinel],
+        max_incomplete_event_size: int = DEFAULT_MAX_INCOMPLETE_EVENT_SIZE,
+    ) -> None:
+        if our_role is not CLIENT and our_role is not SERVER:
+            raise ValueError(f"expected CLIENT or SERVER, not {our_role!r}")
+        self.our_role: type[Sentinel] = our_role
+        self.their_role: type[Sentinel] = SERVER if our_role is CLIENT else CLIENT
+        self._we_are_client = our_role is CLIENT
+        self._max_incomplete_event_size = max_incomplete_event_size
+        self._cstate = ConnectionState()
+        self._buf = ReceiveBuffer()
+        self._closed = False
+        #: The HTTP version of the last head the peer sent (``b"1.1"``), or None.
+        self.their_http_version: bytes | None = None
+        self._request_method: bytes | None = None
+        #: True between a request with ``Expect: 100-continue`` and the first response or body.
+        self.client_is_waiting_for_100_continue = False
+        self._writer: Any = None
+        self._body_writer: Any = None
+        self._reader: Any = None
+        self._reader_eof: Any = None
+        self._set_writer(None)
+        self._set_reader(None)
+
+    # -- state --------------------------------------------------------------------------------
+
+    @property
+    def states(self) -> dict[type[Sentinel], type[Sentinel]]:
+        """``{CLIENT: <client state>, SERVER: <server state>}`` (a copy)."""
+        return self._cstate.states
+
+    @property
+    def our_state(self) -> type[Sentinel]:
+        """The state of the role we play."""
+        return self._cstate.client if self._we_are_client else self._cstate.server
+
+    @property
+    def their_state(self) -> type[Sentinel]:
+        """The state of the peer's role."""
+        return self._cstate.server if self._we_are_client else self._cstate.client
+
+    @property
+    def they_are_waiting_for_100_continue(self) -> bool:
+        """True when we are the server and the client waits for a 100 Continue."""
+        return self.their_role is CLIENT and self.client_is_waiting_for_100_continue
+
+    @property
+    def trailing_data(self) -> tuple[bytes, bool]:
+        """``(unprocessed received bytes, whether EOF was received)``: after a protocol switch,
+        the bytes that belong to the new protocol."""
+        return (bytes(self._buf), self._closed)
+
+    def start_next_cycle(self) -> None:
+        """Reset both roles from DONE to IDLE for the next request/response on this connection.
+
+        Raises :class:`LocalProtocolError` unless both roles are DONE (keep-alive in force).
+        """
+        cs = self._cstate
+        cs.start_next_cycle()
+        self._request_method = None
+        assert not self.client_is_waiting_for_100_continue
+        self._set_writer(None)
+        self._set_reader(None)
+
+    # -- reader / writer selection ------------------------------------------------------------
+
+    def _set_writer(self, event: Any) -> None:
+        state = self.our_state
+        if state is SEND_BODY:
+            kind, n = _body_framing(self._request_method, event, LocalProtocolError)
+            if kind == "content-length":
+                w: Any = ContentLengthWriter(n)
+            elif kind == "chunked":
+                w = ChunkedWriter()
+            else:
+                w = Http10Writer()
+            self._body_writer = w
+            self._writer = None
+        else:
+            self._body_writer = None
+            if state is IDLE:
+                self._writer = write_request if self._we_are_client else write_any_response
+            elif state is SEND_RESPONSE:
+                self._writer = write_any_response
+            else:
+                self._writer = None
+
+    def _set_reader(self, event: Any) -> None:
+        state = self.their_state
+        self._reader_eof = None
+        if state is SEND_BODY:
+            kind, n = _body_framing(self._request_method, event, RemoteProtocolError)
+            if kind == "content-length":
+                r: Any = ContentLengthReader(n)
+            elif kind == "chunked":
+                r = ChunkedReader(self._max_incomplete_event_size)
+            else:
+                r = Http10Reader()
+            self._reader = r.read
+            self._reader_eof = r.read_eof
+        elif state is IDLE or state is SEND_RESPONSE:
+            self._reader = read_response_head if self._we_are_client else read_request_head
+        elif state is DONE or state is MUST_CLOSE or state is CLOSED:
+            self._reader = expect_nothing
+        else:
+            self._reader = None
+
+    # -- the state machine --------------------------------------------------------------------
+
+    def _server_switch_event(self, event: Event) -> type[Sentinel] | None:
+        if type(event) is InformationalResponse and event.status_code == 101:
+            return _SWITCH_UPGRADE
+        if type(event) is Response:
+            if (
+                _SWITCH_CONNECT in self._cstate.pending_switch_proposals
+                and 200 <= event.status_code < 300
+            ):
+                return _SWITCH_CONNECT
+        return None
+
+    def _process_event(self, role: type[Sentinel], event: Any) -> None:
+        cs = self._cstate
+        old_client = cs.client
+        old_server = cs.server
+        etype = type(event)
+        if etype is EndOfMessage:
+            # The common end of a body: SEND_BODY -> DONE, no other bookkeeping.
+            if role is CLIENT:
+                if old_client is not SEND_BODY:
+                    cs._refuse(role, etype)
+                cs.client = DONE
+                self.client_is_waiting_for_100_continue = False
+            else:
+                if old_server is not SEND_BODY:
+                    cs._refuse(role, etype)
+                cs.server = DONE
+            if (
+                not cs.keep_alive
+                or cs.pending_switch_proposals
+                or cs.client in _UNSETTLED
+                or cs.server in _UNSETTLED
+            ):
+                cs._settle()
+        else:
+            if etype is Request and role is CLIENT:
+                if event.method == b"CONNECT":
+                    cs.process_client_switch_proposal(_SWITCH_CONNECT)
+                if event.headers._flags & F_UPGRADE:
+                    cs.process_client_switch_proposal(_SWITCH_UPGRADE)
+            switch = self._server_switch_event(event) if role is SERVER else None
+            cs.process_event(role, etype, switch)
+
+            if etype is Request:
+                self._request_method = event.method
+            if role is self.their_role and etype in _HEAD_EVENTS:
+                self.their_http_version = event.http_version
+
+            if etype is Request or etype is Response:
+                # h11's keep-alive rule: Connection: close, or an HTTP/1.0 peer, ends the
+                # connection after this cycle (no HTTP/1.0 keep-alive).
+                if event.headers._flags & F_CLOSE or event.http_version < b"1.1":
+                    cs.process_keep_alive_disabled()
+                if etype is Request:
+                    # RFC 9110 §10.1.1: ignore 100-continue in an HTTP/1.0 request.
+                    if event.headers._flags & F_EXPECT_100 and event.http_version >= b"1.1":
+                        self.client_is_waiting_for_100_continue = True
+                else:
+                    self.client_is_waiting_for_100_continue = False
+            elif etype is InformationalResponse:
+                self.client_is_waiting_for_100_continue = False
+            elif role is CLIENT and etype is Data:
+                self.client_is_waiting_for_100_continue = False
+
+        if self._we_are_client:
+            if cs.client is not old_client:
+                self._set_writer(event)
+            if cs.server is not old_server:
+                self._set_reader(event)
+        else:
+            if cs.server is not old_server:
+                self._set_writer(event)
+            if cs.client is not old_client:
+                self._set_reader(event)
+
+    def _process_error(self, role: type[Sentinel]) -> None:
+        cs = self._cstate
+        old_client, old_server = cs.client, cs.server
+        cs.process_error(role)
+        ours_changed = cs.client is not old_client
+        theirs_changed = cs.server is not old_server
+        if not self._we_are_client:
+            ours_changed, theirs_changed = theirs_changed, ours_changed
+        # After an error no state is SEND_BODY, so no framing is needed here.
+        if ours_changed:
+            self._set_writer(None)
+        if theirs_changed:
+            self._set_reader(None)
+
+    # -- receiving ----------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Add received bytes to the buffer; ``b""`` means the peer closed (EOF).
+
+        Nothing is parsed until :meth:`next_event`.  Raises ``RuntimeError`` for data after EOF.
+        """
+        if data:
+            if self._closed:
+                raise RuntimeError("received close, then received more data?")
+            self._buf.add(data)
+        else:
+            self._closed = True
+
+    def next_event(self) -> Any:
+        """Parse and return the next event, or ``NEED_DATA``, or ``PAUSED``.
+
+        ``PAUSED`` means the peer finished its part of this cycle (or a protocol switch is
+        pending) and :meth:`start_next_cycle` (or reading :attr:`trailing_data`) comes next.
+        Raises :class:`RemoteProtocolError` if the peer broke the protocol; after any exception
+        :attr:`their_state` is ``ERROR``.
+        """
+        cs = self._cstate
+        state = cs.server if self._we_are_client else cs.client
+        if state is ERROR:
+            raise RemoteProtocolError("Can't receive data when peer state is ERROR")
+        buf = self._buf
+        try:
+            if state is DONE and buf:
+                return PAUSED
+            if state is MIGHT_SWITCH_PROTOCOL or state is SWITCHED_PROTOCOL:
+                return PAUSED
+            event = self._reader(buf, self._max_incomplete_event_size)
+            if event is None:
+                if self._closed and not buf:
+                    eof = self._reader_eof
+                    event = eof() if eof is not None else ConnectionClosed()
+                else:
+                    if len(buf) > self._max_incomplete_event_size:
+                        raise RemoteProtocolError("Receive buffer too long", error_status_hint=431)
+                    if self._closed:
+                        raise RemoteProtocolError("peer unexpectedly closed connection")
+                    return NEED_DATA
+            etype = type(event)
+            if etype is Data:
+                # Data never changes state (SEND_BODY -> SEND_BODY).
+                if not self._we_are_client:
+                    self.client_is_waiting_for_100_continue = False
+                return event
+            self._process_event(self.their_role, event)
+            return event
+        except BaseException as exc:
+            self._process_error(self.their_role)
+            if isinstance(exc, LocalProtocolError):
+                exc.__class__ = RemoteProtocolError  # type: ignore[assignment]
+            raise
+
+    # -- sending ------------------------------------------------------------------------------
+
+    @overload
+    def send(self, event: ConnectionClosed) -> None: ...
+
+    @overload
+    def send(
+        self, event: Request | InformationalResponse | Response | Data | EndOfMessage
+    ) -> bytes: ...
+
+    @overload
+    def send(self, event: Event) -> bytes | None: ...
+
+    def send(self, event: Event) -> bytes | None:
+        """Serialise ``event`` and advance our state; returns the bytes to write (None for
+        :class:`ConnectionClosed`).
+
+        Raises :class:`LocalProtocolError` if the event is not allowed now or would put invalid
+        bytes on the wire (wrong state, body longer or shorter than its Content-Length, both
+        Transfer-Encoding and Content-Length, ...); then nothing is returned and
+        :attr:`our_state` is ``ERROR``.
+        """
+        etype = type(event)
+        if etype is Data:
+            bw = self._body_writer
+            if bw is not None:
+                try:
+                    parts = bw.data(event.data)  # type: ignore[attr-defined]
+                except BaseException:
+                    self._process_error(self.our_role)
+                    raise
+                if self._we_are_client:
+                    self.client_is_waiting_for_100_continue = False
+                if len(parts) == 1:
+                    d = parts[0]
+                    return d if type(d) is bytes else bytes(d)
+                return b"".join(parts)
+        parts = self.send_with_data_passthrough(event)
+        if parts is None:
+            return None
+        if len(parts) == 1 and type(parts[0]) is bytes:
+            return parts[0]
+        return b"".join(parts)
+
+    def send_with_data_passthrough(self, event: Event) -> list[Any] | None:
+        """Like :meth:`send`, but returns a list of bytes-like pieces, and for :class:`Data`
+        the list holds the very object passed as ``event.data`` (for ``sendfile``-style
+        writes)."""
+        cs = self._cstate
+        if (cs.client if self._we_are_client else cs.server) is ERROR:
+            raise LocalProtocolError("Can't send data when our state is ERROR")
+        try:
+            etype = type(event)
+            if etype is Response:
+                event = self._clean_up_response_headers_for_sending(event)  # type: ignore[arg-type]
+            # The writer is picked before the state changes: it is the one for the state the
+            # event is sent from.
+            writer = self._writer
+            body_writer = self._body_writer
+            if etype is Request and self._we_are_client:
+                flags = event.headers._flags  # type: ignore[attr-defined]
+                if flags & F_TRANSFER_ENCODING and flags & F_CONTENT_LENGTH:
+                    raise LocalProtocolError(
+                        "both Transfer-Encoding and Content-Length (RFC 9112 §6.2)"
+                    )
+            self._process_event(self.our_role, event)
+            if etype is ConnectionClosed:
+                return None
+            if etype is Data:
+                assert body_writer is not None
+                return body_writer.data(event.data)  # type: ignore[no-any-return,attr-defined]
+            if etype is EndOfMessage:
+                assert body_writer is not None
+                return body_writer.eom(event.headers)  # type: ignore[no-any-return,attr-defined]
+            assert writer is not None
+            return [writer(event)]
+        except BaseException:
+            self._process_error(self.our_role)
+            raise
+
+    def send_failed(self) -> None:
+        """Tell the state machine the bytes from :meth:`send` could not be written; our state
+        becomes ``ERROR``."""
+        self._process_error(self.our_role)
+
+    def _clean_up_response_headers_for_sending(self, response: Response) -> Response:
+        # As h11: a response whose length the caller did not declare is sent chunked to an
+        # HTTP/1.1 peer and close-delimited to an HTTP/1.0 one (or when we never saw a valid
+        # request), and "Connection: close" is added whenever the connection will close.
+        headers: Headers = response.headers
+        need_close = False
+        method = self._request_method
+        if method == b"HEAD":
+            method = b"GET"  # a HEAD response carries the headers a GET response would
+        kind, _ = _body_framing(method, response, None)
+        if kind != "content-length":
+            headers = set_comma_header(headers, b"content-length", [])
+            if self.their_http_version is None or self.their_http_version < b"1.1":
+                headers = set_comma_header(headers, b"transfer-encoding", [])
+                if self._request_method != b"HEAD":
+                    need_close = True
+            else:
+                headers = set_comma_header(headers, b"transfer-encoding", [b"chunked"])
+        if not self._cstate.keep_alive or need_close:
+            connection = set(get_comma_header(headers, b"connection"))
+            connection.discard(b"keep-alive")
+            connection.add(b"close")
+            headers = set_comma_header(headers, b"connection", sorted(connection))
+        if headers is response.headers:
+            return response
+        return Response(
+            headers=headers,
+            status_code=response.status_code,
+            http_version=response.http_version,
+            reason=response.reason,
+        )

@@ -1,0 +1,421 @@
+"""Parsing: bytes from a :class:`ReceiveBuffer` into events (RFC 9112 §2-§7).
+
+Every reader returns an event, or ``None`` for "need more data", or raises
+:class:`RemoteProtocolError`.  Heads are parsed optimistically first (CRLF line endings, no
+obs-fold: one ``find`` for the end, one regex over the whole field section, then
+``split``/``partition``); only if that fails is the head normalised the lenient way RFC 9112
+allows (bare LF line endings, §2.2; obs-fold replaced by SP, §5.2) and checked again, and only
+then is an error raised, with a message naming the offending line.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._abnf import (
+    FIELD_SECTION_FULL_RE,
+    FIELD_SECTION_RE,
+    HEXDIG,
+    MAX_CHUNK_SIZE_DIGITS,
+    STATUS_LINE_RE,
+    TCHAR,
+    VCHAR,
+)
+from ._events import (
+    EOM_NO_TRAILERS,
+    InformationalResponse,
+    Request,
+    Response,
+    _make_data,
+    _make_eom,
+    _make_request,
+    _make_response,
+)
+from ._headers import F_HOST, F_MULTI_HOST, Headers, headers_from_field_section
+from ._receivebuffer import ReceiveBuffer
+from ._util import RemoteProtocolError
+
+__all__ = [
+    "read_response_head",
+    "read_request_head",
+    "expect_nothing",
+    "ContentLengthReader",
+    "ChunkedReader",
+    "Http10Reader",
+]
+
+_HTTP_VERSION_RE = re.compile(rb"HTTP/(1\.[0-9])")
+_ANY_HTTP_VERSION_RE = re.compile(rb"HTTP/[0-9]+\.[0-9]+")
+_CHUNK_EXT_BAD_RE = re.compile(rb"[\r\n\x00]")
+_fields_ok = FIELD_SECTION_FULL_RE.fullmatch
+_status_ok = STATUS_LINE_RE.fullmatch
+
+
+def _too_big(size: int, limit: int) -> RemoteProtocolError:
+    return RemoteProtocolError(
+        f"message head is {size} bytes, over the limit of {limit} (max_incomplete_event_size)",
+        error_status_hint=431,
+    )
+
+
+def find_head(buf: ReceiveBuffer, max_size: int, skip_blank_lines: bool) -> bytes | None:
+    """Cut the next head (start-line and fields, or a trailer section) out of ``buf``.
+
+    Returns the lines up to and including the last line's terminator, without the blank line,
+    and consumes through the blank line; ``None`` when the blank line has not arrived.  Bare LF
+    counts as a line end (RFC 9112 §2.2).  With ``skip_blank_lines``, empty lines before the
+    start-line are dropped (RFC 9112 §2.2 robustness).  Raises :class:`RemoteProtocolError`
+    (431) for a head longer than ``max_size`` bytes.
+    """
+    data = buf.data
+    pos = buf.pos
+    if skip_blank_lines:
+        while True:
+            if data.startswith(b"\r\n", pos):
+                pos += 2
+            elif data.startswith(b"\n", pos):
+                pos += 1
+            else:
+                break
+        buf.pos = pos
+    elif data.startswith(b"\r\n", pos) or data.startswith(b"\n", pos):
+        # An empty section (a chunked body without trailers).
+        buf.pos = pos + (1 if data[pos] == 10 else 2)
+        return b""
+    # A blank line is "\n" followed by "\r\n" or by "\n"; take whichever comes first.
+    end = data.find(b"\n\r\n", pos)
+    if end >= 0:
+        lf = data.find(b"\n\n", pos, end)
+        if lf >= 0:
+            end, after = lf, lf + 2
+        else:
+            after = end + 3
+    else:
+        end = data.find(b"\n\n", pos)
+        if end < 0:
+            return None
+        after = end + 2
+    if after - pos > max_size:
+        raise _too_big(after - pos, max_size)
+    head = data[pos : end + 1]
+    buf.pos = after
+    return head if type(head) is bytes else bytes(head)
+
+
+def _lenient(head: bytes) -> bytes | None:
+    """Rewrite bare-LF line ends as CRLF and unfold obs-fold; None if nothing changes."""
+    lines = head.split(b"\n")
+    lines.pop()  # head ends with "\n"
+    out: list[bytes] = []
+    for line in lines:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if line[:1] in (b" ", b"\t") and out:
+            if len(out) == 1:
+                raise RemoteProtocolError("continuation line at start of headers")
+            # RFC 9112 §5.2: replace each obs-fold with SP before interpreting the value.
+            out[-1] = out[-1].rstrip(b" \t") + b" " + line.lstrip(b" \t")
+        else:
+            out.append(line)
+    new = b"".join(line + b"\r\n" for line in out)
+    return None if new == head else new
+
+
+def _explain_fields(block: bytes) -> RemoteProtocolError:
+    for line in block.split(b"\r\n"):
+        if not line or FIELD_SECTION_RE.fullmatch(line + b"\r\n"):
+            continue
+        name, sep, value = line.partition(b":")
+        if not sep:
+            why = "no colon"
+        elif not name:
+            why = "empty field name"
+        elif name.rstrip(b" \t") != name:
+            why = "whitespace between field name and colon (RFC 9112 §5.1)"
+        elif name.translate(None, TCHAR):
+            why = "field name is not a token (RFC 9110 §5.1)"
+        else:
+            why = "CR, LF or NUL in field value (RFC 9110 §5.5)"
+        return RemoteProtocolError(f"illegal header line: {why}: {line!r}")
+    return RemoteProtocolError("illegal header section")  # pragma: no cover
+
+
+def _fields(head: bytes, start: int) -> Headers | None:
+    if _fields_ok(head, start) is None:
+        return None
+    return headers_from_field_section(head[start:], RemoteProtocolError)
+
+
+# -- responses --------------------------------------------------------------------------------
+
+
+def _try_response(head: bytes) -> InformationalResponse | Response | None:
+    nl = head.find(b"\r\n")
+    m = _status_ok(head, 0, nl)
+    if m is None:
+        return None
+    headers = _fields(head, nl + 2)
+    if headers is None:
+        return None
+    version, code, reason = m.groups()
+    status = int(code)
+    if status >= 200:
+        return _make_response(Response, headers, version, reason or b"", status)  # type: ignore[no-any-return]
+    if status < 100:
+        raise RemoteProtocolError(f"status code {status} is not a valid response status")
+    return _make_response(InformationalResponse, headers, version, reason or b"", status)  # type: ignore[no-any-return]
+
+
+def parse_response_head(head: bytes) -> InformationalResponse | Response:
+    """Parse a status-line and field section (RFC 9112 §4, §5) into an event."""
+    event = _try_response(head)
+    if event is None:
+        norm = _lenient(head)
+        if norm is not None:
+            event = _try_response(norm)
+            head = norm
+        if event is None:
+            nl = head.find(b"\r\n")
+            line = head[:nl]
+            if _status_ok(line) is None:
+                if line.startswith(b"HTTP/") and _ANY_HTTP_VERSION_RE.match(line):
+                    raise RemoteProtocolError(
+                        f"unsupported HTTP version in status line: {line!r}", error_status_hint=505
+                    )
+                raise RemoteProtocolError(f"illegal status line: {line!r}")
+            raise _explain_fields(head[nl + 2 :])
+    return event
+
+
+def read_response_head(
+    buf: ReceiveBuffer, max_size: int
+) -> InformationalResponse | Response | None:
+    head = find_head(buf, max_size, True)
+    if head is None:
+        if buf.data[buf.pos : buf.pos + 1] not in (b"", b"H"):
+            # Not HTTP at all (for instance a TLS record): fail now rather than wait for a
+            # blank line that may never come.
+            raise RemoteProtocolError("illegal status line (does not start with HTTP/)")
+        return None
+    if not head:
+        raise RemoteProtocolError("no response line received")  # pragma: no cover
+    return parse_response_head(head)
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+def _try_request(head: bytes) -> Request | None:
+    nl = head.find(b"\r\n")
+    parts = head[:nl].split(b" ")
+    if len(parts) != 3:
+        return None
+    method, target, version = parts
+    if not method or method.translate(None, TCHAR) or not target or target.translate(None, VCHAR):
+        return None
+    m = _HTTP_VERSION_RE.fullmatch(version)
+    if m is None:
+        return None
+    headers = _fields(head, nl + 2)
+    if headers is None:
+        return None
+    http_version = m.group(1)
+    # RFC 9112 §3.2: exactly one Host in an HTTP/1.1 request, at most one otherwise.
+    if headers._flags & F_MULTI_HOST:
+        raise RemoteProtocolError("Found multiple Host: headers")
+    if http_version == b"1.1" and not headers._flags & F_HOST:
+        raise RemoteProtocolError("Missing mandatory Host: header")
+    return _make_request(method, headers, target, http_version)
+
+
+def parse_request_head(head: bytes) -> Request:
+    """Parse a request-line and field section (RFC 9112 §3, §5) into a :class:`Request`."""
+    event = _try_request(head)
+    if event is None:
+        norm = _lenient(head)
+        if norm is not None:
+            event = _try_request(norm)
+            head = norm
+        if event is None:
+            nl = head.find(b"\r\n")
+            line = head[:nl]
+            parts = line.split(b" ")
+            if len(parts) == 3 and _ANY_HTTP_VERSION_RE.fullmatch(parts[2]):
+                if not _HTTP_VERSION_RE.fullmatch(parts[2]):
+                    raise RemoteProtocolError(
+                        f"unsupported HTTP version in request line: {line!r}",
+                        error_status_hint=505,
+                    )
+                if parts[0] and not parts[0].translate(None, TCHAR):
+                    if parts[1] and not parts[1].translate(None, VCHAR):
+                        raise _explain_fields(head[nl + 2 :])
+            raise RemoteProtocolError(f"illegal request line: {line!r}")
+    return event
+
+
+def read_request_head(buf: ReceiveBuffer, max_size: int) -> Request | None:
+    head = find_head(buf, max_size, True)
+    if head is None:
+        first = buf.data[buf.pos : buf.pos + 1]
+        if first and first[0] < 0x21:
+            # A request line never starts with a control byte or space (a TLS ClientHello
+            # starts with 0x16): fail now rather than wait for a blank line.
+            raise RemoteProtocolError("illegal request line")
+        return None
+    if not head:
+        raise RemoteProtocolError("no request line received")  # pragma: no cover
+    return parse_request_head(head)
+
+
+# -- bodies -----------------------------------------------------------------------------------
+
+
+def expect_nothing(buf: ReceiveBuffer, max_size: int = 0) -> None:
+    """The reader for states in which the peer may send nothing but EOF."""
+    if buf:
+        raise RemoteProtocolError("Got data when expecting EOF")
+    return None
+
+
+class ContentLengthReader:
+    """A body of exactly ``length`` bytes (RFC 9112 §6.2)."""
+
+    __slots__ = ("_length", "_remaining")
+
+    def __init__(self, length: int) -> None:
+        self._length = length
+        self._remaining = length
+
+    def read(self, buf: ReceiveBuffer, max_size: int = 0) -> object:
+        remaining = self._remaining
+        if not remaining:
+            return EOM_NO_TRAILERS
+        data = buf.data
+        pos = buf.pos
+        avail = len(data) - pos
+        if avail <= 0:
+            return None
+        n = avail if avail < remaining else remaining
+        if type(data) is bytes and pos == 0 and n == avail:
+            chunk = data  # the caller's own object: no copy at all
+        elif type(data) is bytes:
+            chunk = data[pos : pos + n]
+        else:
+            chunk = bytes(memoryview(data)[pos : pos + n])
+        buf.pos = pos + n
+        self._remaining = remaining - n
+        return _make_data(chunk)
+
+    def read_eof(self) -> object:
+        raise RemoteProtocolError(
+            "peer closed connection without sending complete message body "
+            f"(received {self._length - self._remaining} bytes, expected {self._length})"
+        )
+
+
+class ChunkedReader:
+    """A chunked body (RFC 9112 §7.1): chunk extensions are ignored, trailers are returned in
+    :class:`EndOfMessage.headers`.
+
+    Raises :class:`RemoteProtocolError` for a chunk-size that is not 1 to 16 hex digits, a
+    chunk line with a bare CR, LF or NUL, chunk data not followed by CRLF, or a bad trailer
+    section.
+    """
+
+    __slots__ = ("_remaining", "_need_crlf", "_in_trailer", "_chunk_start", "_max_size")
+
+    def __init__(self, max_size: int) -> None:
+        self._remaining = 0
+        self._need_crlf = False
+        self._in_trailer = False
+        self._chunk_start = False
+        self._max_size = max_size
+
+    def read(self, buf: ReceiveBuffer, max_size: int = 0) -> object:
+        data = buf.data
+        pos = buf.pos
+        end = len(data)
+        if self._need_crlf:
+            if end - pos < 2:
+                if end > pos and data[pos] != 13:
+                    raise RemoteProtocolError("chunk data not followed by CRLF (RFC 9112 §7.1)")
+                return None
+            if data[pos] != 13 or data[pos + 1] != 10:
+                raise RemoteProtocolError("chunk data not followed by CRLF (RFC 9112 §7.1)")
+            pos += 2
+            buf.pos = pos
+            self._need_crlf = False
+        if self._in_trailer:
+            return self._read_trailer(buf)
+        remaining = self._remaining
+        if not remaining:
+            nl = data.find(b"\r\n", pos)
+            if nl < 0:
+                if data.find(b"\n", pos) >= 0:
+                    raise RemoteProtocolError("chunk line not terminated by CRLF (RFC 9112 §7.1)")
+                return None
+            line = bytes(data[pos:nl])
+            size, _, ext = line.partition(b";")
+            size = size.rstrip(b" \t")
+            if (
+                not size
+                or len(size) > MAX_CHUNK_SIZE_DIGITS
+                or size.translate(None, HEXDIG)
+                or (ext and _CHUNK_EXT_BAD_RE.search(ext) is not None)
+            ):
+                raise RemoteProtocolError(f"illegal chunk header: {line!r} (RFC 9112 §7.1)")
+            remaining = int(size, 16)
+            pos = nl + 2
+            buf.pos = pos
+            if not remaining:
+                self._in_trailer = True
+                return self._read_trailer(buf)
+            self._remaining = remaining
+            self._chunk_start = True
+        avail = end - pos
+        if avail <= 0:
+            return None
+        n = avail if avail < remaining else remaining
+        chunk = buf.take(n)
+        remaining -= n
+        self._remaining = remaining
+        start = self._chunk_start
+        self._chunk_start = False
+        if remaining:
+            return _make_data(chunk, start, False)
+        self._need_crlf = True
+        return _make_data(chunk, start, True)
+
+    def _read_trailer(self, buf: ReceiveBuffer) -> object:
+        head = find_head(buf, self._max_size, False)
+        if head is None:
+            return None
+        if not head:
+            return EOM_NO_TRAILERS
+        headers = _fields(head, 0)
+        if headers is None:
+            norm = _lenient(head)
+            headers = _fields(norm, 0) if norm is not None else None
+            if headers is None:
+                raise _explain_fields(norm or head)
+        return _make_eom(headers)
+
+    def read_eof(self) -> object:
+        raise RemoteProtocolError(
+            "peer closed connection without sending complete message body (incomplete chunked read)"
+        )
+
+
+class Http10Reader:
+    """A response body delimited by the end of the connection (RFC 9112 §6.3, item 8)."""
+
+    __slots__ = ()
+
+    def read(self, buf: ReceiveBuffer, max_size: int = 0) -> object:
+        n = len(buf)
+        if not n:
+            return None
+        return _make_data(buf.take(n))
+
+    def read_eof(self) -> object:
+        return EOM_NO_TRAILERS
