@@ -9,7 +9,13 @@ import time
 import pytest
 
 from httpwire._exceptions import TimeoutException
-from httpwire._timeouts import TimeoutConfig, current_deadline, normalize_timeout, remaining, timeout
+from httpwire._timeouts import (
+    TimeoutConfig,
+    current_deadline,
+    normalize_timeout,
+    remaining,
+    timeout,
+)
 
 
 def test_no_block_means_no_deadline_and_the_operation_limit_applies() -> None:

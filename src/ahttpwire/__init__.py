@@ -26,6 +26,7 @@ from httpwire import (
     ReadTimeout,
     RemoteProtocolError,
     Request,
+    RequestNotRead,
     Response,
     ResponseNotRead,
     StreamClosed,
@@ -39,6 +40,7 @@ from httpwire import (
     WriteError,
     WriteTimeout,
     __version__,
+    codes,
     create_ssl_context,
     http11,
     timeout,
@@ -112,4 +114,6 @@ __all__ = [
     "StreamConsumed",
     "StreamClosed",
     "ResponseNotRead",
+    "RequestNotRead",
+    "codes",
 ]

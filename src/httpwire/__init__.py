@@ -25,6 +25,7 @@ from ._exceptions import (
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
+    RequestNotRead,
     ResponseNotRead,
     StreamClosed,
     StreamConsumed,
@@ -39,6 +40,7 @@ from ._exceptions import (
 from ._headers import Headers
 from ._models import Request, Response
 from ._ssl import create_ssl_context
+from ._status_codes import codes
 from ._streams import AsyncByteStream, ByteStream
 from ._sync._client import Client, Cookies, Limits
 from ._sync._connection import Connection, open_connection
@@ -108,4 +110,6 @@ __all__ = [
     "StreamConsumed",
     "StreamClosed",
     "ResponseNotRead",
+    "RequestNotRead",
+    "codes",
 ]

@@ -26,7 +26,8 @@ Every exception the library raises on purpose derives from :class:`HTTPError`::
     └── StreamError                    (misuse of a body stream)
         ├── StreamConsumed
         ├── StreamClosed
-        └── ResponseNotRead
+        ├── ResponseNotRead
+        └── RequestNotRead
 
 The same classes are raised by both flavours, and ``httpwire.http11`` raises the same
 ``LocalProtocolError`` / ``RemoteProtocolError`` (with h11's ``error_status_hint``).
@@ -65,6 +66,7 @@ __all__ = [
     "StreamConsumed",
     "StreamClosed",
     "ResponseNotRead",
+    "RequestNotRead",
 ]
 
 
@@ -178,3 +180,7 @@ class StreamClosed(StreamError):
 
 class ResponseNotRead(StreamError):
     """``.content`` / ``.text`` was used on a streamed response before ``read()``."""
+
+
+class RequestNotRead(StreamError):
+    """``.content`` was used on a request with a streaming body before ``read()``."""

@@ -21,10 +21,10 @@ from ._exceptions import (
     DecodingError,
     HTTPStatusError,
     LocalProtocolError,
+    RequestNotRead,
     ResponseNotRead,
     StreamClosed,
     StreamConsumed,
-    StreamError,
 )
 from ._headers import Headers, HeaderTypes
 from ._status_codes import codes
@@ -148,9 +148,9 @@ class Request:
 
     @property
     def content(self) -> bytes:
-        """The body bytes. Raises ``StreamError`` for a streaming body not yet read."""
+        """The body bytes. Raises ``RequestNotRead`` for a streaming body not yet read."""
         if self._content is None:
-            raise StreamError(
+            raise RequestNotRead(
                 "the request body is a stream that has not been read: call read() or aread() first"
             )
         return self._content

@@ -434,7 +434,7 @@ class AsyncResponseBody(AsyncByteStream):
                     continue
                 kind = type(event)
                 if kind is _Data:
-                    yield event.data  # type: ignore[union-attr]
+                    yield event.data
                 elif kind is _EndOfMessage:
                     break
                 else:

@@ -435,7 +435,7 @@ class ResponseBody(ByteStream):
                     continue
                 kind = type(event)
                 if kind is _Data:
-                    yield event.data  # type: ignore[union-attr]
+                    yield event.data
                 elif kind is _EndOfMessage:
                     break
                 else:
