@@ -56,6 +56,7 @@ class UsageError(Exception):
 def _build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="httpwire",
+        usage="%(prog)s [METHOD] URL [options]",
         description="Send one HTTP request and show the response.",
         epilog=(
             "Examples: httpwire example.org | httpwire POST localhost:8000/items --json "
@@ -381,11 +382,13 @@ def _download(response: Response, path: str, stderr: IO[str]) -> None:
         f = open(path, "wb")  # noqa: SIM115 - closed below, after the stream
     except OSError as exc:
         raise UsageError(f"cannot write {path!r}: {exc.strerror or exc}") from exc
+    size = 0
     with f, _progress(response, show) as update:
         for chunk in response.iter_bytes():
             f.write(chunk)
+            size += len(chunk)
             update()
-    stderr.write(f"httpwire: saved {f.tell()} bytes to {path}\n")
+    stderr.write(f"httpwire: saved {size} bytes to {path}\n")
 
 
 # -- main -----------------------------------------------------------------------------------

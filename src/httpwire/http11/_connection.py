@@ -215,7 +215,8 @@ class Connection:
     # -- reader / writer selection ------------------------------------------------------------
 
     def _set_writer(self, event: Any) -> None:
-        state = self.our_state
+        cs = self._cstate
+        state = cs.client if self._we_are_client else cs.server
         if state is SEND_BODY:
             kind, n = _body_framing(self._request_method, event, LocalProtocolError)
             if kind == "content-length":
@@ -226,18 +227,18 @@ class Connection:
                 w = Http10Writer()
             self._body_writer = w
             self._writer = None
+            return
+        self._body_writer = None
+        if state is IDLE:
+            self._writer = write_request if self._we_are_client else write_any_response
+        elif state is SEND_RESPONSE:
+            self._writer = write_any_response
         else:
-            self._body_writer = None
-            if state is IDLE:
-                self._writer = write_request if self._we_are_client else write_any_response
-            elif state is SEND_RESPONSE:
-                self._writer = write_any_response
-            else:
-                self._writer = None
+            self._writer = None
 
     def _set_reader(self, event: Any) -> None:
-        state = self.their_state
-        self._reader_eof = None
+        cs = self._cstate
+        state = cs.server if self._we_are_client else cs.client
         if state is SEND_BODY:
             kind, n = _body_framing(self._request_method, event, RemoteProtocolError)
             if kind == "content-length":
@@ -248,10 +249,12 @@ class Connection:
                 r = Http10Reader()
             self._reader = r.read
             self._reader_eof = r.read_eof
+            return
+        self._reader_eof = None
+        if state is DONE or state is MUST_CLOSE or state is CLOSED:
+            self._reader = expect_nothing
         elif state is IDLE or state is SEND_RESPONSE:
             self._reader = read_response_head if self._we_are_client else read_request_head
-        elif state is DONE or state is MUST_CLOSE or state is CLOSED:
-            self._reader = expect_nothing
         else:
             self._reader = None
 

@@ -90,9 +90,12 @@ class Request(Event):
         _parsed: bool = False,
     ) -> None:
         h = normalize_and_validate(headers)
-        method = bytesify(method)
-        target = bytesify(target)
-        http_version = bytesify(http_version)
+        if type(method) is not bytes:
+            method = bytesify(method)
+        if type(target) is not bytes:
+            target = bytesify(target)
+        if type(http_version) is not bytes:
+            http_version = bytesify(http_version)
         if not method or method.translate(None, TCHAR):
             raise LocalProtocolError("Illegal method characters")
         if not target or target.translate(None, VCHAR):

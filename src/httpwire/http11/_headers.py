@@ -170,7 +170,8 @@ def _special(
             raise error("Only Transfer-Encoding: chunked is supported", error_status_hint=501)
         return flags | F_TRANSFER_ENCODING | F_CHUNKED, clen, value
     if name == b"connection":
-        if b"close" in _comma_tokens(value):
+        low = value.lower()
+        if low == b"close" or (low != b"keep-alive" and b"close" in _comma_tokens(low)):
             flags |= F_CLOSE
     elif name == b"upgrade":
         if _comma_tokens(value):
@@ -238,10 +239,19 @@ def headers_from_field_section(block: bytes, error: type[ProtocolError]) -> Head
         value = value.strip(b" \t")
         lname = name.lower()
         if lname in _SPECIAL:
-            flags, clen, kept = _special(lname, value, flags, clen, error)
-            if kept is None:
-                continue
-            value = kept
+            if (
+                lname == b"content-length"
+                and not flags & F_CONTENT_LENGTH
+                and value.isdigit()
+                and len(value) <= MAX_CONTENT_LENGTH_DIGITS
+            ):
+                flags |= F_CONTENT_LENGTH
+                clen = int(value)
+            else:
+                flags, clen, kept = _special(lname, value, flags, clen, error)
+                if kept is None:
+                    continue
+                value = kept
         raw.append((name, value))
         items.append((lname, value))
     return _new_headers(raw, items, flags, clen)
