@@ -315,6 +315,8 @@ def report(
     info: dict[str, str],
     command: str,
     elapsed: float,
+    quick: bool,
+    rounds: int,
 ) -> str:
     versions: dict[str, str] = {}
     for outs in results.values():
@@ -329,6 +331,16 @@ def report(
         "Command: `" + command + "`",
         "",
     ]
+    bounds = []
+    for sc in scenarios:
+        p = PARAMS[sc][1 if quick else 0]
+        bounds.append(f"`{sc}` {p.n:,} requests or {p.seconds:g} s")
+    parts.append(
+        f"{rounds} interleaved round(s); each measured run stops at "
+        + "; ".join(bounds)
+        + ", whichever comes first. Figures are medians over the rounds."
+    )
+    parts.append("")
     if versions:
         parts.append(
             "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) + "."
@@ -444,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted; nginx stopped", file=sys.stderr)
         return 130
     elapsed = time.monotonic() - started
-    text = report(scenarios, results, info, command, elapsed)
+    text = report(scenarios, results, info, command, elapsed, args.quick, rounds)
     print(text)
     if args.json:
         dump = {

@@ -604,7 +604,10 @@ def test_event_hooks_see_every_hop() -> None:
     def on_response(response: Response) -> None:
         seen.append(f"response {response.status_code} {response.request.url.path}")
 
-    hooks = {"request": [on_request], "response": [on_response]}
+    hooks: dict[str, list[Callable[..., Any]]] = {
+        "request": [on_request],
+        "response": [on_response],
+    }
     with Client(transport=transport, follow_redirects=True, event_hooks=hooks) as client:
         client.get("http://h/a")
     assert seen == ["request /a", "response 302 /a", "request /b", "response 200 /b"]
@@ -748,12 +751,12 @@ def test_module_shared_pool_is_created_once() -> None:
         created.append(args)
         return MockTransport(ok)
 
-    sync_api._new_pool = counting  # type: ignore[assignment]
+    setattr(sync_api, "_new_pool", counting)  # noqa: B010 - a test double for one call
     try:
         a = sync_api._shared_pool(*key_args)
         b = sync_api._shared_pool(*key_args)
     finally:
-        sync_api._new_pool = original  # type: ignore[assignment]
+        setattr(sync_api, "_new_pool", original)  # noqa: B010
         sync_api._pools.pop(sync_api._pool_key(*key_args) or (), None)
     assert a is b and len(created) == 1
 
@@ -772,7 +775,7 @@ def test_async_module_functions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(async_api, "AsyncClient", PatchedClient)
 
     async def main() -> list[Any]:
-        got = [await async_api.get("http://h/x", params={"a": "b"})]
+        got: list[Any] = [await async_api.get("http://h/x", params={"a": "b"})]
         got.append(await async_api.post("http://h/y", json=[1], auth=("u", "p")))
         async with async_api.stream("GET", "http://h/z") as response:
             got.append(await response.aread())

@@ -490,7 +490,7 @@ def test_timeout_block_covers_a_whole_streamed_body(http_server: UvicornServer) 
     async def main() -> None:
         nonlocal received
         async with ahttpwire.Client(timeout=timeouts(read=10.0)) as client:
-            async with ahttpwire.timeout(0.5):
+            async with ahttpwire.timeout(1.5):
                 async with client.stream("GET", f"{http_server.url}/drip?n=400&delay=0.05") as r:
                     async for chunk in r.aiter_bytes():
                         received += len(chunk)

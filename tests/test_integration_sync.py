@@ -463,7 +463,7 @@ def test_timeout_block_covers_a_whole_streamed_body(http_server: UvicornServer) 
     received = 0
     with httpwire.Client(timeout=timeouts(read=10.0)) as client:
         with pytest.raises(httpwire.ReadTimeout):
-            with httpwire.timeout(0.5):
+            with httpwire.timeout(1.5):
                 with client.stream("GET", f"{http_server.url}/drip?n=400&delay=0.05") as response:
                     for chunk in response.iter_bytes():
                         received += len(chunk)

@@ -338,12 +338,13 @@ def _write_raw(response: Response, out: IO[bytes]) -> None:
 
 
 @contextmanager
-def _progress(response: Response, enabled: bool) -> Iterator[Callable[[], None]]:
+def _progress(response: Response, enabled: bool, stream: IO[str]) -> Iterator[Callable[[], None]]:
     """Yields an ``update()`` to call after each chunk; draws a rich bar on stderr if enabled."""
     if not enabled:
         yield lambda: None
         return
     try:
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -366,7 +367,7 @@ def _progress(response: Response, enabled: bool) -> Iterator[Callable[[], None]]
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, transient=False) as bar:
+    with Progress(*columns, console=Console(file=stream), transient=False) as bar:
         task = bar.add_task("download", total=total)
 
         def update() -> None:
@@ -383,7 +384,7 @@ def _download(response: Response, path: str, stderr: IO[str]) -> None:
     except OSError as exc:
         raise UsageError(f"cannot write {path!r}: {exc.strerror or exc}") from exc
     size = 0
-    with f, _progress(response, show) as update:
+    with f, _progress(response, show, stderr) as update:
         for chunk in response.iter_bytes():
             f.write(chunk)
             size += len(chunk)

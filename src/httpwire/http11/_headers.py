@@ -58,7 +58,7 @@ class Headers(Sequence[tuple[bytes, bytes]]):
         triples = list(full_items)
         self._raw = [(r, v) for r, _, v in triples]
         self._items = [(n, v) for _, n, v in triples]
-        self._flags, self._clen = _summarise(self._items, RemoteProtocolError, check=False)
+        self._flags, self._clen = _summarise(self._items, RemoteProtocolError)
 
     def __bool__(self) -> bool:
         return bool(self._items)
@@ -134,9 +134,7 @@ def _content_length(value: bytes, error: type[ProtocolError]) -> bytes:
     return value
 
 
-def _summarise(
-    items: list[tuple[bytes, bytes]], error: type[ProtocolError], check: bool = True
-) -> tuple[int, int]:
+def _summarise(items: list[tuple[bytes, bytes]], error: type[ProtocolError]) -> tuple[int, int]:
     flags = 0
     clen = -1
     for name, value in items:
