@@ -331,6 +331,14 @@ def report(
         "Command: `" + command + "`",
         "",
     ]
+    load = float(info["load"].split()[0])
+    if load > 0.5 * int(info["nproc"]):
+        parts.append(
+            f"**The machine was busy** (load average {load:.1f} on {info['nproc']} CPUs): "
+            "wall-clock rates and their ratios are noisy (see the spread column); CPU µs/req "
+            "and its ratios are the steadier figures."
+        )
+        parts.append("")
     bounds = []
     for sc in scenarios:
         p = PARAMS[sc][1 if quick else 0]
@@ -382,6 +390,57 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def measure(
+    plan: dict[str, list[str]], rounds: int, quick: bool, affinity: str
+) -> dict[str, dict[str, Outcome]]:
+    """Start nginx and run every planned (client, scenario) ``rounds`` times, interleaved.
+
+    Raises KeyboardInterrupt (Ctrl-C, SIGTERM) after stopping nginx and the current child.
+    """
+    results = {sc: {c: Outcome() for c in clients} for sc, clients in plan.items()}
+    with NginxServer() as server:
+        files = {name: _digest(server.docroot / name) for name in FILES}
+        print(f"nginx pid {server.pid} on {server.base_url}", file=sys.stderr)
+        for rnd in range(rounds):
+            for sc, order in plan.items():
+                params = PARAMS[sc][1 if quick else 0]
+                # Rotate the order each round so no client always runs first or last.
+                k = rnd % len(order) if order else 0
+                for client in order[k:] + order[:k]:
+                    out = results[sc][client]
+                    if out.failed or out.skipped:
+                        continue
+                    res = run_child(server, client, sc, params, files, affinity)
+                    if res.get("ok"):
+                        out.runs.append(res)
+                        out.version = str(res.get("version", ""))
+                        msg = f"{res['requests']} req in {res['wall']:.2f} s"
+                    elif "skip" in res:
+                        out.skipped = str(res["skip"])
+                        msg = "n/a: " + out.skipped
+                    else:
+                        out.failed = str(res.get("error", "unknown error"))
+                        msg = "failed: " + out.failed
+                    print(f"[{rnd + 1}/{rounds}] {sc:9} {client:14} {msg}", file=sys.stderr)
+    return results
+
+
+def _command(argv: list[str]) -> str:
+    """The command line that produced the figures, without the options that only write files."""
+    shown: list[str] = []
+    skip_next = False
+    for arg in argv:
+        if skip_next:
+            skip_next = False
+        elif arg in ("--json", "--from-json"):
+            skip_next = True
+        elif arg == "--write-docs" or arg.startswith(("--json=", "--from-json=")):
+            pass
+        else:
+            shown.append(arg)
+    return " ".join([".venv/bin/python bench/run.py", *map(shlex.quote, shown)])
+
+
 def main(argv: list[str] | None = None) -> int:
     all_clients = list(dict.fromkeys(SYNC_CLIENTS + ASYNC_CLIENTS))
     parser = argparse.ArgumentParser(
@@ -403,68 +462,57 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--write-docs", action="store_true", help="rewrite docs/benchmarks.md")
     parser.add_argument("--json", type=Path, help="also write every run's raw figures here")
+    parser.add_argument(
+        "--from-json", type=Path, help="measure nothing: report a file written by --json"
+    )
     args = parser.parse_args(argv)
 
-    scenarios = _split(args.scenarios, list(SCENARIOS), "scenario") or list(SCENARIOS)
-    wanted = _split(args.clients, all_clients, "client")
-    rounds = args.rounds or (QUICK_ROUNDS if args.quick else DEFAULT_ROUNDS)
-    if not 1 <= rounds <= 20:
-        raise SystemExit("--rounds must be between 1 and 20")
-    plan = {
-        sc: [c for c in clients_for(sc) if wanted is None or c in wanted or c == "raw"]
-        for sc in scenarios
-    }
-    command = ".venv/bin/python bench/run.py" + (
-        " " + shlex.join(argv if argv is not None else sys.argv[1:])
-        if (argv if argv is not None else sys.argv[1:])
-        else ""
-    )
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    # Python leaves SIGINT ignored when it starts ignored (a background job of a script); take
-    # it anyway, so that Ctrl-C or kill -INT always stops nginx and the current child.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    info = machine_info()
-    results: dict[str, dict[str, Outcome]] = {sc: {c: Outcome() for c in plan[sc]} for sc in plan}
-    started = time.monotonic()
-    try:
-        with NginxServer() as server:
-            files = {name: _digest(server.docroot / name) for name in FILES}
-            print(f"nginx pid {server.pid} on {server.base_url}", file=sys.stderr)
-            for rnd in range(rounds):
-                for sc in scenarios:
-                    params = PARAMS[sc][1 if args.quick else 0]
-                    order = plan[sc]
-                    # Rotate the order each round so no client always runs first or last.
-                    k = rnd % len(order) if order else 0
-                    for client in order[k:] + order[:k]:
-                        out = results[sc][client]
-                        if out.failed or out.skipped:
-                            continue
-                        res = run_child(server, client, sc, params, files, args.affinity)
-                        if res.get("ok"):
-                            out.runs.append(res)
-                            out.version = str(res.get("version", ""))
-                            msg = f"{res['requests']} req in {res['wall']:.2f} s"
-                        elif "skip" in res:
-                            out.skipped = str(res["skip"])
-                            msg = "n/a: " + out.skipped
-                        else:
-                            out.failed = str(res.get("error", "unknown error"))
-                            msg = "failed: " + out.failed
-                        print(f"[{rnd + 1}/{rounds}] {sc:9} {client:14} {msg}", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("interrupted; nginx stopped", file=sys.stderr)
-        return 130
-    elapsed = time.monotonic() - started
-    text = report(scenarios, results, info, command, elapsed, args.quick, rounds)
-    print(text)
-    if args.json:
-        dump = {
-            "info": info,
-            "command": command,
-            "results": {sc: {c: vars(o) for c, o in outs.items()} for sc, outs in results.items()},
+    if args.from_json:
+        dump = json.loads(args.from_json.read_text())
+        results = {
+            sc: {c: Outcome(**o) for c, o in outs.items()} for sc, outs in dump["results"].items()
         }
-        args.json.write_text(json.dumps(dump, indent=1))
+        text = report(
+            list(results), results, dump["info"], dump["command"], dump["elapsed"],
+            dump["quick"], dump["rounds"],
+        )  # fmt: skip
+    else:
+        scenarios = _split(args.scenarios, list(SCENARIOS), "scenario") or list(SCENARIOS)
+        wanted = _split(args.clients, all_clients, "client")
+        rounds = args.rounds or (QUICK_ROUNDS if args.quick else DEFAULT_ROUNDS)
+        if not 1 <= rounds <= 20:
+            raise SystemExit("--rounds must be between 1 and 20")
+        plan = {
+            sc: [c for c in clients_for(sc) if wanted is None or c in wanted or c == "raw"]
+            for sc in scenarios
+        }
+        command = _command(argv if argv is not None else sys.argv[1:])
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        # Python leaves SIGINT ignored when it starts ignored (a background job of a script);
+        # take it anyway, so that Ctrl-C or kill -INT always stops nginx and the current child.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        info = machine_info()
+        started = time.monotonic()
+        try:
+            results = measure(plan, rounds, args.quick, args.affinity)
+        except KeyboardInterrupt:
+            print("interrupted; nginx stopped", file=sys.stderr)
+            return 130
+        elapsed = time.monotonic() - started
+        text = report(scenarios, results, info, command, elapsed, args.quick, rounds)
+        if args.json:
+            dump = {
+                "info": info,
+                "command": command,
+                "elapsed": elapsed,
+                "quick": args.quick,
+                "rounds": rounds,
+                "results": {
+                    sc: {c: vars(o) for c, o in outs.items()} for sc, outs in results.items()
+                },
+            }
+            args.json.write_text(json.dumps(dump, indent=1))
+    print(text)
     if args.write_docs:
         write_docs(text)
         print(f"wrote {DOCS.relative_to(REPO)}", file=sys.stderr)

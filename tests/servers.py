@@ -308,6 +308,8 @@ class FaultServer:
                               requests, as when a server's idle timeout fires).
     - ``/silent``             reads the request and never answers (until the client leaves, the
                               server stops, or :data:`SILENT_LIMIT` seconds pass).
+    - ``/no-read``            reads the request head only, never the body, and never answers: a
+                              large upload fills the socket buffers and the client's writes stall.
     - ``/close``              reads the request and closes without sending a byte.
     - ``/reset``              reads the request and resets the connection (RST, SO_LINGER 0).
     - ``/truncated``          ``Content-Length: 1000`` but only :data:`TRUNCATED_SENT` bytes of
@@ -420,7 +422,9 @@ class FaultServer:
         for line in lines[1:]:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        if "chunked" in headers.get("transfer-encoding", "").lower():
+        if path.startswith("/no-read"):
+            pass  # the body is left unread on purpose: the client's writes must stall
+        elif "chunked" in headers.get("transfer-encoding", "").lower():
             while not buf.endswith(b"0\r\n\r\n"):
                 data = self._recv(conn)
                 if not data:
@@ -480,6 +484,10 @@ class FaultServer:
             )
             conn.close()
             self._closed_on_purpose()
+            return False
+        if path == "/no-read":
+            # Not even a peek: unread bytes must pile up. stop() or the limit ends the wait.
+            self._stopping.wait(self.SILENT_LIMIT)
             return False
         if path == "/silent":
             deadline = time.monotonic() + self.SILENT_LIMIT

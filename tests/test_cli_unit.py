@@ -21,6 +21,7 @@ import httpwire._sync._client as client_module
 from httpwire._cli import _Printer, main
 from httpwire._exceptions import ConnectError, ReadTimeout
 from httpwire._models import Request
+from httpwire._ssl import create_ssl_context
 from httpwire._version import __version__
 
 
@@ -36,8 +37,9 @@ class Capture:
         class PatchedClient(original):  # type: ignore[valid-type, misc]
             def __init__(self, **kwargs: Any) -> None:
                 capture.client_kwargs = dict(kwargs)
-                for name in ("verify", "cert", "http2"):
-                    kwargs.pop(name, None)
+                # Build the TLS context as the real default transport would (bad files fail).
+                create_ssl_context(kwargs.pop("verify", True), cert=kwargs.pop("cert", None))
+                kwargs.pop("http2", None)
                 super().__init__(transport=capture.transport, **kwargs)
 
         monkeypatch.setattr(client_module, "Client", PatchedClient)
@@ -140,6 +142,7 @@ def test_method_headers_and_data(
         (["--timeout", "0", "h"], "--timeout"),
         (["-d", "a", "--json", "{}", "h"], "not allowed with"),
         (["http://exa mple.org/"], "InvalidURL"),
+        (["--cacert", "/nonexistent/ca.pem", "h"], "TLS setup failed"),
     ],
 )
 def test_usage_errors_exit_2(
@@ -189,9 +192,9 @@ def test_check_status(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFix
     assert main(["--check-status", "h"]) == 0
 
 
-def test_options_reach_the_client(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_options_reach_the_client(monkeypatch: pytest.MonkeyPatch, ca_cert_path: str) -> None:
     cap = Capture(monkeypatch, json_reply)
-    ca = tmp_path / "ca.pem"
+    ca = ca_cert_path
     assert main(["--raw", "--follow", "--max-redirects", "3", "--timeout", "2.5", "h"]) == 0
     kwargs = cap.client_kwargs
     assert kwargs["follow_redirects"] is True and kwargs["max_redirects"] == 3

@@ -787,3 +787,15 @@ def test_async_module_functions(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ["Authorization", "Basic dTpw"] in post_response.json()["headers"]
     assert json.loads(streamed)["method"] == "GET"
     assert len(transports) == 3 and all(t.closed for t in transports)
+
+
+def test_module_functions_reuse_connections_across_calls(http_server: Any) -> None:
+    # Real stack: two calls through the shared pool ride the same keep-alive connection
+    # (the server reports the client's source port), while a one-off pool does not leak.
+    first = sync_api.get(http_server.url + "/client-port")
+    second = sync_api.get(http_server.url + "/client-port")
+    assert first.status_code == second.status_code == 200
+    assert first.text == second.text
+    context = ssl.create_default_context()
+    third = sync_api.get(http_server.url + "/client-port", verify=context)
+    assert third.text != first.text  # its own pool, so its own connection

@@ -620,3 +620,14 @@ def test_trio_timeout_block(http_server: UvicornServer) -> None:
 
     with pytest.raises(ahttpwire.ReadTimeout):
         trio.run(main)
+
+
+def test_write_timeout_when_the_server_stops_reading(fault_server: FaultServer) -> None:
+    body = bytes(64 << 20)  # far more than the loopback socket buffers hold
+
+    async def main() -> None:
+        async with ahttpwire.Client(timeout=timeouts(write=SHORT)) as client:
+            await client.post(f"{fault_server.url}/no-read", content=body)
+
+    with pytest.raises(ahttpwire.WriteTimeout):
+        run(main)

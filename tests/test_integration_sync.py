@@ -531,3 +531,10 @@ def test_server_resets_the_connection(fault_server: FaultServer) -> None:
         with pytest.raises(httpwire.ReadError):
             client.get(f"{fault_server.url}/reset")
         assert client.get(f"{fault_server.url}/ok").content == b"ok"
+
+
+def test_write_timeout_when_the_server_stops_reading(fault_server: FaultServer) -> None:
+    body = bytes(64 << 20)  # far more than the loopback socket buffers hold
+    with httpwire.Client(timeout=timeouts(write=SHORT)) as client:
+        with pytest.raises(httpwire.WriteTimeout):
+            client.post(f"{fault_server.url}/no-read", content=body)

@@ -481,17 +481,21 @@ def _run(args: argparse.Namespace) -> int:
         verify = False
     elif args.cacert:
         verify = args.cacert
-    timeout: Any = {} if args.timeout is None else {"timeout": args.timeout}
+    timeout_option: dict[str, Any] = {} if args.timeout is None else {"timeout": args.timeout}
 
-    with Client(
-        verify=verify,
-        cert=args.cert,
-        http2=args.http2,
-        follow_redirects=args.follow,
-        max_redirects=args.max_redirects,
-        event_hooks=hooks,
-        **timeout,
-    ) as client:
+    try:
+        client = Client(
+            verify=verify,
+            cert=args.cert,
+            http2=args.http2,
+            follow_redirects=args.follow,
+            max_redirects=args.max_redirects,
+            event_hooks=hooks,
+            **timeout_option,
+        )
+    except OSError as exc:  # --cacert / --cert: missing or unreadable file, bad PEM (SSLError)
+        raise UsageError(f"TLS setup failed: {exc}") from exc
+    with client:
         for name in remove:
             if name in client.headers:
                 del client.headers[name]

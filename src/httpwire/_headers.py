@@ -141,6 +141,17 @@ class Headers(MutableMapping[str, str]):
                 entries.append((raw, lower, _value(value, raw)))
             self._list = entries
 
+    @classmethod
+    def _from_validated(
+        cls, raw: Iterable[tuple[bytes, bytes]], lowered: Iterable[tuple[bytes, bytes]]
+    ) -> Headers:
+        """Build from fields a parser has already validated (``httpwire.http11`` events give
+        ``raw_items()`` and the lowercased pairs): no re-validation, one pass. Internal."""
+        self = cls.__new__(cls)
+        self._encoding = None
+        self._list = [(r, n, v) for (r, v), (n, _) in zip(raw, lowered, strict=True)]
+        return self
+
     # -- encoding of values as str ---------------------------------------------------------------
 
     @property

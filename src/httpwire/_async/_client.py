@@ -1,4 +1,4 @@
-"""AsyncClient: the high-level client of ``ahttpwire`` (``Client`` in ``httpwire`` is generated).
+"""``AsyncClient``: the high-level client (both flavours share this source; see scripts/unasync).
 
 The client adds, on top of a transport (by default one :class:`AsyncConnectionPool` per client):
 a base URL, default headers and query parameters, cookies, authentication, redirects, timeouts
@@ -184,6 +184,9 @@ class Cookies(MutableMapping[str, str]):
     ``Domain`` attribute naming a single label (``Domain=com``) is refused, nothing finer.
     HttpOnly and SameSite do not apply to a non-browser client and are ignored.
 
+    One jar may be used from several threads (a sync client shared by threads): readers work on
+    a snapshot of the entries, and each store or removal is a single dict operation.
+
     As a mapping it is keyed by cookie name (the first one stored wins when several domains hold
     the same name). Cookies set through the mapping (``jar["k"] = "v"``, or ``Client(cookies=...)``)
     have no domain and are sent to every host.
@@ -205,7 +208,7 @@ class Cookies(MutableMapping[str, str]):
         self._jar[(domain, path, name)] = _Cookie(name, value, domain, False, path, False, None)
 
     def get(self, name: str, default: Any = None, domain: str | None = None) -> Any:
-        for cookie in self._jar.values():
+        for cookie in list(self._jar.values()):
             if cookie.name == name and (domain is None or cookie.domain == domain):
                 return cookie.value
         return default
@@ -220,7 +223,7 @@ class Cookies(MutableMapping[str, str]):
         self.set(name, value)
 
     def __delitem__(self, name: str) -> None:
-        keys = [k for k, c in self._jar.items() if c.name == name]
+        keys = [k for k, c in list(self._jar.items()) if c.name == name]
         if not keys:
             raise KeyError(name)
         for key in keys:
@@ -230,7 +233,7 @@ class Cookies(MutableMapping[str, str]):
         """Remove the cookies called ``name`` (only those of ``domain`` / ``path`` if given)."""
         for key in [
             k
-            for k, c in self._jar.items()
+            for k, c in list(self._jar.items())
             if c.name == name
             and (domain is None or c.domain == domain)
             and (path is None or c.path == path)
@@ -242,25 +245,25 @@ class Cookies(MutableMapping[str, str]):
         if domain is None:
             self._jar.clear()
         else:
-            for key in [k for k in self._jar if k[0] == domain]:
+            for key in [k for k in list(self._jar) if k[0] == domain]:
                 del self._jar[key]
 
     def __iter__(self) -> collections.abc.Iterator[str]:
         seen: set[str] = set()
-        for cookie in self._jar.values():
+        for cookie in list(self._jar.values()):
             if cookie.name not in seen:
                 seen.add(cookie.name)
                 yield cookie.name
 
     def __len__(self) -> int:
-        return len({c.name for c in self._jar.values()})
+        return len({c.name for c in list(self._jar.values())})
 
     def __bool__(self) -> bool:
         return bool(self._jar)
 
     def __repr__(self) -> str:
         cells = ", ".join(
-            f"{c.name}={c.value!r} for {c.domain or '*'}{c.path}" for c in self._jar.values()
+            f"{c.name}={c.value!r} for {c.domain or '*'}{c.path}" for c in list(self._jar.values())
         )
         return f"<Cookies [{cells}]>"
 
@@ -288,7 +291,7 @@ class Cookies(MutableMapping[str, str]):
         now = time.time()
         found: list[_Cookie] = []
         expired: list[tuple[str, str, str]] = []
-        for key, c in self._jar.items():
+        for key, c in list(self._jar.items()):
             if c.expires is not None and c.expires <= now:
                 expired.append(key)
                 continue
@@ -300,7 +303,7 @@ class Cookies(MutableMapping[str, str]):
                 continue
             found.append(c)
         for key in expired:
-            del self._jar[key]
+            self._jar.pop(key, None)  # another thread may have removed it already
         if not found:
             return None
         found.sort(key=lambda c: len(c.path), reverse=True)  # RFC 6265 5.4 step 2
@@ -408,8 +411,10 @@ class AsyncClient:
     - ``follow_redirects`` (default False) and ``max_redirects`` (default 20).
     - ``timeout``: seconds, a dict / :class:`TimeoutConfig` of ``connect``/``read``/``write``/
       ``pool`` seconds, or None for no limits. Default: 10 / 60 / 60 / 60.
-    - ``transport``: anything with ``async send(request) -> Response`` and ``aclose()``.
-    - ``event_hooks``: ``{"request": [async f(request)], "response": [async f(response)]}``.
+    - ``transport``: anything with a ``send(request) -> Response`` method and ``aclose()``
+      (coroutine methods in the async flavour, plain ones in the sync flavour).
+    - ``event_hooks``: ``{"request": [f(request), ...], "response": [g(response), ...]}``;
+      the hooks are coroutine functions in the async flavour, plain ones in the sync flavour.
     - ``default_encoding``: charset for ``response.text`` when the response names none.
 
     Use it as ``async with AsyncClient() as client:``, or call :meth:`aclose` when done.
@@ -647,7 +652,8 @@ class AsyncClient:
     ) -> Response:
         """Send a request and read the whole response body; returns the :class:`Response`.
 
-        ``content`` is ``bytes``/``str`` or an (async) iterator of ``bytes`` (sent chunked);
+        ``content`` is ``bytes``/``str`` or an iterator of ``bytes`` (sent chunked; in the
+        async flavour an async iterator works too);
         ``data`` a form dict (urlencoded); ``files`` multipart uploads; ``json`` any
         JSON-serialisable value. ``auth``, ``follow_redirects`` and ``timeout`` override the
         client's settings for this request (``timeout=None``: no limits).
@@ -739,25 +745,12 @@ class AsyncClient:
         if auth_fn is not None:
             request = auth_fn(request) or request
 
-        started = _perf_counter()
-        response = await self._send_handling_redirects(request, follow, started)
-        if stream:
-            response.stream = AsyncElapsedStream(response.stream, response, started)
-        else:
-            try:
-                await response.aread()
-            except BaseException:
-                await response.aclose()
-                raise
-            response.elapsed = timedelta(seconds=_perf_counter() - started)
-        return response
-
-    async def _send_handling_redirects(
-        self, request: Request, follow: bool, started: float
-    ) -> Response:
+        # The redirect loop lives here rather than in a helper: one call (and, in the async
+        # flavour, one coroutine) fewer on the path every request takes.
         history: list[Response] = []
         transport = self._transport
         cookies = self._cookies
+        started = _perf_counter()
         while True:
             if cookies and "cookie" not in request.headers:
                 value = cookies.header_for(request.url)
@@ -769,7 +762,8 @@ class AsyncClient:
             response: Response = await transport.send(request)
             try:
                 response.request = request
-                response.default_encoding = self.default_encoding
+                if self.default_encoding != "utf-8":
+                    response.default_encoding = self.default_encoding
                 if history:
                     response.history = list(history)
                 if "set-cookie" in response.headers:
@@ -781,13 +775,13 @@ class AsyncClient:
                     response.status_code not in _REDIRECT_STATUSES
                     or "location" not in response.headers
                 ):
-                    return response
+                    break
                 if not follow:
                     try:
                         response.next_request = self._build_redirect_request(request, response)
                     except (RemoteProtocolError, UnsupportedProtocol, StreamConsumed):
                         pass  # not followed, so a bad Location is the caller's to judge
-                    return response
+                    break
                 if len(history) >= self.max_redirects:
                     raise TooManyRedirects(
                         f"exceeded max_redirects={self.max_redirects} "
@@ -804,6 +798,17 @@ class AsyncClient:
             history.append(response)
             request = next_request
             started = _perf_counter()
+
+        if stream:
+            response.stream = AsyncElapsedStream(response.stream, response, started)
+            return response
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
+        response.elapsed = timedelta(seconds=_perf_counter() - started)
+        return response
 
     def _build_redirect_request(self, request: Request, response: Response) -> Request:
         """The request a 3xx response with a Location asks for (RFC 9110 section 15.4)."""
@@ -864,16 +869,10 @@ class AsyncClient:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``GET url``; see :meth:`request`."""
-        return await self.request(
-            "GET",
-            url,
-            params=params,
-            headers=headers,
-            auth=auth,
-            follow_redirects=follow_redirects,
-            timeout=timeout,
-            extensions=extensions,
+        request = self.build_request(
+            "GET", url, params=params, headers=headers, timeout=timeout, extensions=extensions
         )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     async def head(
         self,
@@ -887,16 +886,10 @@ class AsyncClient:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``HEAD url``; see :meth:`request`."""
-        return await self.request(
-            "HEAD",
-            url,
-            params=params,
-            headers=headers,
-            auth=auth,
-            follow_redirects=follow_redirects,
-            timeout=timeout,
-            extensions=extensions,
+        request = self.build_request(
+            "HEAD", url, params=params, headers=headers, timeout=timeout, extensions=extensions
         )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     async def options(
         self,
@@ -910,16 +903,10 @@ class AsyncClient:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``OPTIONS url``; see :meth:`request`."""
-        return await self.request(
-            "OPTIONS",
-            url,
-            params=params,
-            headers=headers,
-            auth=auth,
-            follow_redirects=follow_redirects,
-            timeout=timeout,
-            extensions=extensions,
+        request = self.build_request(
+            "OPTIONS", url, params=params, headers=headers, timeout=timeout, extensions=extensions
         )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     async def delete(
         self,
@@ -933,16 +920,10 @@ class AsyncClient:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``DELETE url``; see :meth:`request`."""
-        return await self.request(
-            "DELETE",
-            url,
-            params=params,
-            headers=headers,
-            auth=auth,
-            follow_redirects=follow_redirects,
-            timeout=timeout,
-            extensions=extensions,
+        request = self.build_request(
+            "DELETE", url, params=params, headers=headers, timeout=timeout, extensions=extensions
         )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     async def post(
         self,
@@ -960,7 +941,7 @@ class AsyncClient:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``POST url`` with a body; see :meth:`request`."""
-        return await self.request(
+        request = self.build_request(
             "POST",
             url,
             content=content,
@@ -969,11 +950,10 @@ class AsyncClient:
             json=json,
             params=params,
             headers=headers,
-            auth=auth,
-            follow_redirects=follow_redirects,
             timeout=timeout,
             extensions=extensions,
         )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     async def put(
         self,
@@ -991,7 +971,7 @@ class AsyncClient:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``PUT url`` with a body; see :meth:`request`."""
-        return await self.request(
+        request = self.build_request(
             "PUT",
             url,
             content=content,
@@ -1000,11 +980,10 @@ class AsyncClient:
             json=json,
             params=params,
             headers=headers,
-            auth=auth,
-            follow_redirects=follow_redirects,
             timeout=timeout,
             extensions=extensions,
         )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     async def patch(
         self,
@@ -1022,7 +1001,7 @@ class AsyncClient:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``PATCH url`` with a body; see :meth:`request`."""
-        return await self.request(
+        request = self.build_request(
             "PATCH",
             url,
             content=content,
@@ -1031,11 +1010,10 @@ class AsyncClient:
             json=json,
             params=params,
             headers=headers,
-            auth=auth,
-            follow_redirects=follow_redirects,
             timeout=timeout,
             extensions=extensions,
         )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     # -- lifetime ------------------------------------------------------------------------------
 

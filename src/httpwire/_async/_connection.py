@@ -33,6 +33,7 @@ from .._exceptions import (
     UnsupportedProtocol,
     WriteError,
 )
+from .._headers import Headers
 from .._models import Request, Response
 from .._ssl import default_ssl_context
 from .._streams import AsyncByteStream, BytesStream
@@ -300,22 +301,22 @@ class AsyncConnection:
         if event.status_code == 101 or (request.method == "CONNECT" and 200 <= event.status_code < 300):
             # The connection now belongs to the caller (Upgrade / tunnel): never reused.
             self.state = CLOSED
-            return Response(
-                event.status_code,
-                headers=event.headers.raw_items(),
-                stream=BytesStream(b""),
-                extensions=extensions,
-                request=request,
+            response = Response(
+                event.status_code, stream=BytesStream(b""), extensions=extensions, request=request
             )
+            response.headers = Headers._from_validated(event.headers.raw_items(), event.headers)
+            return response
         # If the request was not fully sent (write_error), our side never reaches DONE, so
         # _response_done() closes the connection after this response: it is never reused.
-        return Response(
+        response = Response(
             event.status_code,
-            headers=event.headers.raw_items(),
             stream=AsyncResponseBody(self, read_timeout),
             extensions=extensions,
             request=request,
         )
+        # The parser validated every field already: skip Headers' own checks.
+        response.headers = Headers._from_validated(event.headers.raw_items(), event.headers)
+        return response
 
     async def _response_done(self) -> None:
         """The body was read to its end: keep the connection alive if both sides agree."""
