@@ -84,7 +84,9 @@ def test_threaded_read_timeout_on_a_silent_peer(http_server: Any) -> None:
             stream.read(timeout=30)
 
 
-def test_threaded_backend_tries_every_address_dns_returns(http_server: Any, monkeypatch: Any) -> None:
+def test_threaded_backend_tries_every_address_dns_returns(
+    http_server: Any, monkeypatch: Any
+) -> None:
     # "localhost" may give ::1 first; whatever the order, the IPv4 listener must be reached.
     real = socket.getaddrinfo
 
@@ -114,12 +116,14 @@ def test_asyncio_backend_exchanges_bytes(http_server: Any) -> None:
     assert asyncio.run(main()).startswith(b"HTTP/1.1 200 ")
 
 
-def test_asyncio_backend_tls_and_read_timeout(https_server: Any, client_ssl_context: ssl.SSLContext) -> None:
+def test_asyncio_backend_tls_and_read_timeout(
+    https_server: Any, client_ssl_context: ssl.SSLContext
+) -> None:
     async def main() -> None:
         stream = await AsyncioBackend().connect(https_server.host, https_server.port, timeout=5)
         tls = await stream.start_tls(client_ssl_context, server_hostname="127.0.0.1", timeout=5)
         try:
-            assert repr(tls).endswith(' TLS]>')
+            assert repr(tls).endswith(" TLS]>")
             with pytest.raises(httpwire.ReadTimeout):
                 await tls.read(timeout=0.05)
             with ahttpwire.timeout(0.05), pytest.raises(httpwire.ReadTimeout):
@@ -143,7 +147,9 @@ def test_default_async_backend_repr_names_the_runtime() -> None:
 
 
 class RecordingStream(httpwire.NetworkStreamInterface):
-    def __init__(self, inner: httpwire.NetworkStreamInterface, log: list[tuple[str, bytes]]) -> None:
+    def __init__(
+        self, inner: httpwire.NetworkStreamInterface, log: list[tuple[str, bytes]]
+    ) -> None:
         self.inner = inner
         self.log = log
 
@@ -156,8 +162,15 @@ class RecordingStream(httpwire.NetworkStreamInterface):
         self.log.append(("send", data))
         self.inner.write(data, timeout)
 
-    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None) -> RecordingStream:
-        return RecordingStream(self.inner.start_tls(ssl_context, server_hostname, timeout), self.log)
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> RecordingStream:
+        return RecordingStream(
+            self.inner.start_tls(ssl_context, server_hostname, timeout), self.log
+        )
 
     def get_extra_info(self, info: str) -> Any:
         return self.inner.get_extra_info(info)
@@ -172,9 +185,18 @@ class RecordingBackend(httpwire.NetworkBackendInterface):
         self.log: list[tuple[str, bytes]] = []
         self.connects = 0
 
-    def connect(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None, socket_options: Any = None) -> RecordingStream:
+    def connect(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> RecordingStream:
         self.connects += 1
-        return RecordingStream(self.inner.connect(host, port, timeout, local_address, socket_options), self.log)
+        return RecordingStream(
+            self.inner.connect(host, port, timeout, local_address, socket_options), self.log
+        )
 
     def sleep(self, seconds: float) -> None:
         self.inner.sleep(seconds)

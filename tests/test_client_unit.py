@@ -22,6 +22,8 @@ import ahttpwire._api as async_api
 import httpwire._api as sync_api
 from httpwire._async._client import AsyncClient
 from httpwire._auth import BasicAuth, basic_auth_header, build_auth
+from httpwire._config import DEFAULT_TIMEOUT, Limits
+from httpwire._cookies import Cookies
 from httpwire._exceptions import (
     ConnectError,
     InvalidURL,
@@ -32,12 +34,7 @@ from httpwire._exceptions import (
 )
 from httpwire._models import Request, Response
 from httpwire._streams import AsyncByteStream, ByteStream
-from httpwire._sync._client import (
-    DEFAULT_TIMEOUT,
-    Client,
-    Cookies,
-    Limits,
-)
+from httpwire._sync._client import Client
 from httpwire._sync._pool import ConnectionPool
 from httpwire._version import __version__
 

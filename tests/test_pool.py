@@ -136,7 +136,9 @@ def test_async_a_cancelled_waiter_does_not_lose_the_slot(http_server: UvicornSer
 # -- connections the server closes ------------------------------------------------------------
 
 
-def test_sync_a_keepalive_connection_closed_by_the_server_is_not_reused(fault_server: FaultServer) -> None:
+def test_sync_a_keepalive_connection_closed_by_the_server_is_not_reused(
+    fault_server: FaultServer,
+) -> None:
     with httpwire.ConnectionPool() as pool:
         assert pool.request("GET", fault_server.url + "/ok-then-close").content == b"ok"
         fault_server.wait_for_server_closes(1)
@@ -144,7 +146,9 @@ def test_sync_a_keepalive_connection_closed_by_the_server_is_not_reused(fault_se
     assert fault_server.accepted == 2
 
 
-def test_async_a_keepalive_connection_closed_by_the_server_is_not_reused(fault_server: FaultServer) -> None:
+def test_async_a_keepalive_connection_closed_by_the_server_is_not_reused(
+    fault_server: FaultServer,
+) -> None:
     async def main() -> None:
         async with ahttpwire.ConnectionPool() as pool:
             assert (await pool.request("GET", fault_server.url + "/ok-then-close")).content == b"ok"
@@ -175,11 +179,20 @@ class _BlindStream(httpwire.NetworkStreamInterface):
 
 
 class _BlindBackend(httpwire.NetworkBackendInterface):
-    def connect(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None, socket_options: Any = None) -> _BlindStream:
+    def connect(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> _BlindStream:
         return _BlindStream(httpwire.NetworkBackend().connect(host, port, timeout))
 
 
-def test_an_idempotent_request_on_a_dead_reused_connection_is_retried_once(fault_server: FaultServer) -> None:
+def test_an_idempotent_request_on_a_dead_reused_connection_is_retried_once(
+    fault_server: FaultServer,
+) -> None:
     with httpwire.ConnectionPool(backend=_BlindBackend()) as pool:
         assert pool.request("GET", fault_server.url + "/ok-then-close").content == b"ok"
         fault_server.wait_for_server_closes(1)
@@ -208,7 +221,9 @@ def test_a_fresh_connection_that_fails_is_not_retried(fault_server: FaultServer)
 # -- failures and cancellation never leave a reusable half-used connection ---------------------
 
 
-def test_sync_closing_a_response_mid_body_discards_its_connection(http_server: UvicornServer) -> None:
+def test_sync_closing_a_response_mid_body_discards_its_connection(
+    http_server: UvicornServer,
+) -> None:
     with httpwire.ConnectionPool() as pool:
         first = _port(pool.request("GET", http_server.url + "/client-port"))
         with pool.stream("GET", http_server.url + "/bytes/2000000") as r:
@@ -217,32 +232,45 @@ def test_sync_closing_a_response_mid_body_discards_its_connection(http_server: U
         assert _port(pool.request("GET", http_server.url + "/client-port")) != first
 
 
-def test_sync_an_exception_inside_a_streamed_body_discards_the_connection(http_server: UvicornServer) -> None:
+def test_sync_an_exception_inside_a_streamed_body_discards_the_connection(
+    http_server: UvicornServer,
+) -> None:
     class Boom(Exception):
         pass
 
     with httpwire.ConnectionPool(max_connections=1) as pool:
-        with pytest.raises(Boom), pool.stream("GET", http_server.url + "/stream/300000?chunk=1000") as r:
+        with (
+            pytest.raises(Boom),
+            pool.stream("GET", http_server.url + "/stream/300000?chunk=1000") as r,
+        ):
             for _ in r.iter_raw():
                 raise Boom
         assert pool.connections == []
         assert pool.request("GET", http_server.url + "/").status_code == 200
 
 
-def test_async_a_request_cancelled_while_waiting_for_the_head_frees_its_slot(fault_server: FaultServer, http_server: UvicornServer) -> None:
+def test_async_a_request_cancelled_while_waiting_for_the_head_frees_its_slot(
+    fault_server: FaultServer, http_server: UvicornServer
+) -> None:
     async def main() -> None:
         async with ahttpwire.ConnectionPool(max_connections=1) as pool:
             task = asyncio.create_task(pool.request("GET", fault_server.url + "/silent"))
             for _ in range(200):
                 await asyncio.sleep(0.01)
-                if pool.connections and pool.connections[0].response_started is False and fault_server.accepted:
+                if (
+                    pool.connections
+                    and pool.connections[0].response_started is False
+                    and fault_server.accepted
+                ):
                     break
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
             assert pool.connections == []
             assert repr(pool) == "<ConnectionPool [0 active, 0 idle]>"
-            r = await pool.request("GET", http_server.url + "/", extensions={"timeout": {"pool": 5}})
+            r = await pool.request(
+                "GET", http_server.url + "/", extensions={"timeout": {"pool": 5}}
+            )
             assert r.status_code == 200
 
     asyncio.run(main())
@@ -251,7 +279,11 @@ def test_async_a_request_cancelled_while_waiting_for_the_head_frees_its_slot(fau
 def test_a_read_timeout_discards_the_connection(http_server: UvicornServer) -> None:
     with httpwire.ConnectionPool(max_connections=1) as pool:
         with pytest.raises(httpwire.ReadTimeout):
-            pool.request("GET", http_server.url + "/slow-head?seconds=2", extensions={"timeout": {"read": 0.1}})
+            pool.request(
+                "GET",
+                http_server.url + "/slow-head?seconds=2",
+                extensions={"timeout": {"read": 0.1}},
+            )
         assert pool.connections == []
         assert pool.request("GET", http_server.url + "/").status_code == 200
 
@@ -259,7 +291,9 @@ def test_a_read_timeout_discards_the_connection(http_server: UvicornServer) -> N
 # -- keep-alive limits -------------------------------------------------------------------------
 
 
-def test_keepalive_expiry_closes_idle_connections_instead_of_reusing(http_server: UvicornServer) -> None:
+def test_keepalive_expiry_closes_idle_connections_instead_of_reusing(
+    http_server: UvicornServer,
+) -> None:
     with httpwire.ConnectionPool(keepalive_expiry=0.0) as pool:
         a = _port(pool.request("GET", http_server.url + "/client-port"))
         b = _port(pool.request("GET", http_server.url + "/client-port"))
@@ -270,14 +304,19 @@ def test_keepalive_expiry_closes_idle_connections_instead_of_reusing(http_server
 def test_max_keepalive_connections_bounds_the_idle_connections(http_server: UvicornServer) -> None:
     async def main() -> int:
         async with ahttpwire.ConnectionPool(max_keepalive_connections=2) as pool:
-            await asyncio.gather(*[pool.request("GET", http_server.url + "/stall?seconds=0.2") for _ in range(6)])
+            await asyncio.gather(
+                *[pool.request("GET", http_server.url + "/stall?seconds=0.2") for _ in range(6)]
+            )
             return len(pool.connections)
 
     assert asyncio.run(main()) == 2
 
 
 def test_unsupported_scheme_and_http2_are_refused_clearly() -> None:
-    with httpwire.ConnectionPool() as pool, pytest.raises(httpwire.UnsupportedProtocol, match="ftp"):
+    with (
+        httpwire.ConnectionPool() as pool,
+        pytest.raises(httpwire.UnsupportedProtocol, match="ftp"),
+    ):
         pool.request("GET", "ftp://127.0.0.1/")
     with pytest.raises(httpwire.UnsupportedProtocol, match="HTTP/1.1 only"):
         httpwire.ConnectionPool(http2=True)

@@ -116,8 +116,18 @@ def test_timeout_exception_is_a_builtin_timeout_error() -> None:
 def test_normalize_timeout_shapes() -> None:
     assert normalize_timeout(None) == {"connect": None, "read": None, "write": None, "pool": None}
     assert normalize_timeout(2) == {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}
-    assert normalize_timeout({"read": 1}) == {"connect": None, "read": 1.0, "write": None, "pool": None}
-    assert normalize_timeout(TimeoutConfig(connect=3)) == {"connect": 3, "read": None, "write": None, "pool": None}
+    assert normalize_timeout({"read": 1}) == {
+        "connect": None,
+        "read": 1.0,
+        "write": None,
+        "pool": None,
+    }
+    assert normalize_timeout(TimeoutConfig(connect=3)) == {
+        "connect": 3,
+        "read": None,
+        "write": None,
+        "pool": None,
+    }
     with pytest.raises(ValueError, match="unknown timeout key"):
         normalize_timeout({"total": 1})
     with pytest.raises(ValueError):

@@ -7,15 +7,18 @@ c.get(url)``); the models, exceptions, ``timeout()`` and ``http11`` are shared w
 from httpwire import (
     URL,
     AsyncByteStream,
+    BasicAuth,
     ByteStream,
     CloseError,
     ConnectError,
     ConnectTimeout,
+    Cookies,
     DecodingError,
     Headers,
     HTTPError,
     HTTPStatusError,
     InvalidURL,
+    Limits,
     LocalProtocolError,
     NetworkError,
     PoolTimeout,
@@ -46,7 +49,6 @@ from httpwire import (
     timeout,
 )
 from httpwire._async._client import AsyncClient as Client
-from httpwire._async._client import Cookies, Limits
 from httpwire._async._connection import AsyncConnection as Connection
 from httpwire._async._connection import open_connection
 from httpwire._async._pool import AsyncConnectionPool as ConnectionPool
@@ -61,6 +63,7 @@ __all__ = [
     "__version__",
     "Client",
     "Cookies",
+    "BasicAuth",
     "Limits",
     "request",
     "get",

@@ -17,7 +17,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from httpwire._async._client import DEFAULT_TIMEOUT, AsyncClient
+from httpwire._async._client import AsyncClient
+from httpwire._config import DEFAULT_TIMEOUT
 from httpwire._models import Response
 
 __all__ = ["request", "stream", "get", "options", "head", "post", "put", "patch", "delete"]

@@ -7,8 +7,11 @@ bottom up: ``httpwire.http11`` (sans-I/O HTTP/1.1), network backends, ``timeout(
 
 from . import http11
 from ._api import delete, get, head, options, patch, post, put, request, stream
+from ._auth import BasicAuth
 from ._backends.base import NetworkBackendInterface, NetworkStreamInterface
 from ._backends.sync import NetworkBackend, NetworkStream
+from ._config import Limits
+from ._cookies import Cookies
 from ._exceptions import (
     CloseError,
     ConnectError,
@@ -42,7 +45,7 @@ from ._models import Request, Response
 from ._ssl import create_ssl_context
 from ._status_codes import codes
 from ._streams import AsyncByteStream, ByteStream
-from ._sync._client import Client, Cookies, Limits
+from ._sync._client import Client
 from ._sync._connection import Connection, open_connection
 from ._sync._pool import ConnectionPool
 from ._timeouts import TimeoutConfig, timeout
@@ -54,6 +57,7 @@ __all__ = [
     # the client
     "Client",
     "Cookies",
+    "BasicAuth",
     "Limits",
     "request",
     "get",

@@ -24,9 +24,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ._config import DEFAULT_TIMEOUT
 from ._models import Response
 from ._ssl import create_ssl_context
-from ._sync._client import DEFAULT_TIMEOUT, Client
+from ._sync._client import Client
 from ._sync._pool import ConnectionPool
 
 __all__ = ["request", "stream", "get", "options", "head", "post", "put", "patch", "delete"]

@@ -94,7 +94,9 @@ def create_ssl_context(
         else:
             raise FileNotFoundError(f"verify={path!r}: no such CA bundle file or directory")
     else:
-        raise TypeError(f"verify must be a bool, a CA bundle path or an ssl.SSLContext, not {type(verify).__name__}")
+        raise TypeError(
+            f"verify must be a bool, a CA bundle path or an ssl.SSLContext, not {type(verify).__name__}"
+        )
     if cert is not None:
         if isinstance(cert, tuple):
             ctx.load_cert_chain(cert[0], cert[1])

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 
-__all__ = ["ByteStream", "AsyncByteStream", "BytesStream", "IteratorByteStream", "AsyncIteratorByteStream"]
+__all__ = [
+    "ByteStream",
+    "AsyncByteStream",
+    "BytesStream",
+    "IteratorByteStream",
+    "AsyncIteratorByteStream",
+]
 
 
 class ByteStream:
@@ -61,7 +67,9 @@ class IteratorByteStream(ByteStream):
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._iterable:
             if not isinstance(chunk, bytes | bytearray | memoryview):
-                raise TypeError(f"a request body iterator must yield bytes, not {type(chunk).__name__}")
+                raise TypeError(
+                    f"a request body iterator must yield bytes, not {type(chunk).__name__}"
+                )
             yield bytes(chunk)
 
 
@@ -74,5 +82,7 @@ class AsyncIteratorByteStream(AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._iterable:
             if not isinstance(chunk, bytes | bytearray | memoryview):
-                raise TypeError(f"a request body iterator must yield bytes, not {type(chunk).__name__}")
+                raise TypeError(
+                    f"a request body iterator must yield bytes, not {type(chunk).__name__}"
+                )
             yield bytes(chunk)

@@ -195,4 +195,6 @@ def normalize_timeout(value: Any) -> dict[str, float | None]:
                 raise ValueError(f"timeout {key!r} must be >= 0 seconds, not {v!r}")
             out[key] = None if v is None else float(v)
         return out
-    raise TypeError(f"timeout must be None, seconds, a dict or TimeoutConfig, not {type(value).__name__}")
+    raise TypeError(
+        f"timeout must be None, seconds, a dict or TimeoutConfig, not {type(value).__name__}"
+    )

@@ -173,7 +173,10 @@ class AsyncioStream(AsyncNetworkStreamInterface):
             await fut
         else:
             timer = self._loop.call_later(
-                t, _expire, fut, ReadTimeout(f"no bytes arrived from {self._label} within {t:.3g} s")
+                t,
+                _expire,
+                fut,
+                ReadTimeout(f"no bytes arrived from {self._label} within {t:.3g} s"),
             )
             try:
                 await fut
@@ -238,7 +241,9 @@ class AsyncioStream(AsyncNetworkStreamInterface):
                 )
         except TimeoutError:
             self._transport.abort()
-            raise ConnectTimeout(f"TLS handshake with {self._label} timed out after {t:.3g} s") from None
+            raise ConnectTimeout(
+                f"TLS handshake with {self._label} timed out after {t:.3g} s"
+            ) from None
         except (OSError, ssl.SSLError) as exc:
             self._transport.abort()
             raise ConnectError(f"TLS handshake with {self._label} failed: {exc}") from exc
@@ -299,7 +304,9 @@ class AsyncioBackend(AsyncNetworkBackendInterface):
         try:
             async with asyncio.timeout(t):
                 if socket_options:
-                    sock = await self._connect_socket(loop, host, port, local_address, socket_options)
+                    sock = await self._connect_socket(
+                        loop, host, port, local_address, socket_options
+                    )
                     transport, protocol = await loop.create_connection(_StreamProtocol, sock=sock)
                 else:
                     transport, protocol = await loop.create_connection(

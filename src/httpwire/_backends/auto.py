@@ -52,7 +52,9 @@ class AsyncNetworkBackend(AsyncNetworkBackendInterface):
 
                 _trio_backend = TrioBackend()
             return _trio_backend
-        raise RuntimeError(f"ahttpwire has no network backend for {name!r} (asyncio and trio are supported)")
+        raise RuntimeError(
+            f"ahttpwire has no network backend for {name!r} (asyncio and trio are supported)"
+        )
 
     async def connect(
         self,

@@ -34,7 +34,9 @@ __all__ = [
 #: Bytes asked for by ``read()`` when ``max_bytes`` is None (64 KiB: big reads, few syscalls).
 DEFAULT_READ_SIZE = 65536
 
-SOCKET_OPTION = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+SOCKET_OPTION = (
+    tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+)
 
 
 class NetworkStreamInterface:

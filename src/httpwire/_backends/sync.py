@@ -106,7 +106,9 @@ class NetworkStream(NetworkStreamInterface):
             tls = ssl_context.wrap_socket(self._sock, server_hostname=server_hostname)
         except TimeoutError:
             self.close()
-            raise ConnectTimeout(f"TLS handshake with {self._label} timed out after {t:.3g} s") from None
+            raise ConnectTimeout(
+                f"TLS handshake with {self._label} timed out after {t:.3g} s"
+            ) from None
         except (OSError, ssl.SSLError) as exc:
             self.close()
             raise ConnectError(f"TLS handshake with {self._label} failed: {exc}") from exc
@@ -210,8 +212,12 @@ class NetworkBackend(NetworkBackendInterface):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return NetworkStream(sock)
         if deadline is not None and deadline - time.monotonic() <= 0.0:
-            raise ConnectTimeout(f"connecting to {host}:{port} timed out after {t:.3g} s ({'; '.join(errors) or 'no address tried'})")
-        raise ConnectError(f"could not connect to {host}:{port}: {'; '.join(errors) or 'no addresses'}")
+            raise ConnectTimeout(
+                f"connecting to {host}:{port} timed out after {t:.3g} s ({'; '.join(errors) or 'no address tried'})"
+            )
+        raise ConnectError(
+            f"could not connect to {host}:{port}: {'; '.join(errors) or 'no addresses'}"
+        )
 
     def connect_unix_socket(
         self,

@@ -95,13 +95,17 @@ class TrioStream(AsyncNetworkStreamInterface):
         timeout: float | None = None,
     ) -> TrioStream:
         t = remaining(timeout)
-        tls = trio.SSLStream(self._stream, ssl_context, server_hostname=server_hostname, https_compatible=True)
+        tls = trio.SSLStream(
+            self._stream, ssl_context, server_hostname=server_hostname, https_compatible=True
+        )
         with trio.move_on_after(_seconds(t)):
             try:
                 await tls.do_handshake()
             except (trio.BrokenResourceError, OSError, ssl.SSLError) as exc:
                 await trio.aclose_forcefully(self._stream)
-                raise ConnectError(f"TLS handshake with {self._label} failed: {exc.__cause__ or exc}") from exc
+                raise ConnectError(
+                    f"TLS handshake with {self._label} failed: {exc.__cause__ or exc}"
+                ) from exc
             except BaseException:
                 await trio.aclose_forcefully(self._stream)
                 raise

@@ -70,7 +70,9 @@ def origin_of(url: URL) -> Origin:
     default = _DEFAULT_PORTS.get(scheme)
     if default is None:
         if not scheme:
-            raise UnsupportedProtocol(f"the URL {str(url)!r} has no scheme: use http:// or https://")
+            raise UnsupportedProtocol(
+                f"the URL {str(url)!r} has no scheme: use http:// or https://"
+            )
         raise UnsupportedProtocol(f"the URL scheme {scheme!r} is not supported: use http or https")
     if not url.host:
         raise UnsupportedProtocol(f"the URL {str(url)!r} has no host")
@@ -188,7 +190,9 @@ class Connection:
             ssl_context = self._ssl_context or default_ssl_context()
             sni = request.extensions.get("sni_hostname") or host
             try:
-                stream = stream.start_tls(ssl_context, server_hostname=sni, timeout=connect_timeout)
+                stream = stream.start_tls(
+                    ssl_context, server_hostname=sni, timeout=connect_timeout
+                )
             except BaseException:
                 stream.close()
                 raise
@@ -288,7 +292,9 @@ class Connection:
                         event = typing.cast(Any, event)
                         break
                     continue  # 100 Continue, 103 Early Hints: the final response follows
-                raise RemoteProtocolError(f"unexpected {type(event).__name__} before the response head")
+                raise RemoteProtocolError(
+                    f"unexpected {type(event).__name__} before the response head"
+                )
         except h11.RemoteProtocolError as exc:
             if write_error is not None:
                 raise write_error from None
@@ -299,7 +305,9 @@ class Connection:
             "reason_phrase": event.reason,
             "network_stream": stream,
         }
-        if event.status_code == 101 or (request.method == "CONNECT" and 200 <= event.status_code < 300):
+        if event.status_code == 101 or (
+            request.method == "CONNECT" and 200 <= event.status_code < 300
+        ):
             # The connection now belongs to the caller (Upgrade / tunnel): never reused.
             self.state = CLOSED
             response = Response(

@@ -68,8 +68,10 @@ class ConnectionPool:
     - ``ssl_context``: for https origins (default: the shared verified context, see ``_ssl``).
     - ``max_connections`` (default 100): connections open or opening at once, all origins.
       Requests beyond it wait (bounded by the ``pool`` timeout) for one to be released.
-    - ``max_keepalive_connections`` (default 20): idle connections kept; beyond it the oldest
-      idle one is closed.
+    - ``max_keepalive_connections`` (default None: up to ``max_connections``): idle connections
+      kept; beyond it the oldest idle one is closed. Unlike httpx's 20, the default keeps every
+      connection a burst opened, so the next burst reuses them instead of reconnecting; idle ones
+      still expire after ``keepalive_expiry``.
     - ``keepalive_expiry`` (default 5.0 s): an idle connection older than this is closed rather
       than reused (servers drop idle connections; nginx after 75 s, uvicorn after 5 s).
     - ``http1`` / ``http2``: HTTP/1.1 only for now; ``http2=True`` raises ``UnsupportedProtocol``.
@@ -84,7 +86,7 @@ class ConnectionPool:
         self,
         ssl_context: ssl.SSLContext | None = None,
         max_connections: int | None = 100,
-        max_keepalive_connections: int | None = 20,
+        max_keepalive_connections: int | None = None,
         keepalive_expiry: float | None = 5.0,
         http1: bool = True,
         http2: bool = False,
@@ -95,7 +97,9 @@ class ConnectionPool:
         backend: NetworkBackendInterface | None = None,
     ) -> None:
         if http2 or not http1:
-            raise UnsupportedProtocol("this version of httpwire speaks HTTP/1.1 only (http1=True, http2=False)")
+            raise UnsupportedProtocol(
+                "this version of httpwire speaks HTTP/1.1 only (http1=True, http2=False)"
+            )
         if max_connections is not None and max_connections < 1:
             raise ValueError(f"max_connections must be >= 1 or None, not {max_connections!r}")
         self._ssl_context = ssl_context

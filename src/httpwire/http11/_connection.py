@@ -80,6 +80,10 @@ class PAUSED(Sentinel, metaclass=Sentinel):
 DEFAULT_MAX_INCOMPLETE_EVENT_SIZE = 16 * 1024
 
 _HEAD_EVENTS = (Request, InformationalResponse, Response)
+
+# Request flags that need the general path when sending (closing, switching, or refused).
+_SLOW_REQUEST_FLAGS = F_CLOSE | F_UPGRADE
+_NO_BODY_WRITER = ContentLengthWriter(0)  # stateless at length 0, so shared
 _NO_READER_STATES = (MIGHT_SWITCH_PROTOCOL, SWITCHED_PROTOCOL)
 
 
@@ -209,8 +213,14 @@ class Connection:
         cs.start_next_cycle()
         self._request_method = None
         assert not self.client_is_waiting_for_100_continue
-        self._set_writer(None)
-        self._set_reader(None)
+        self._body_writer = None
+        self._reader_eof = None
+        if self._we_are_client:
+            self._writer = write_request
+            self._reader = read_response_head
+        else:
+            self._writer = write_any_response
+            self._reader = read_request_head
 
     # -- reader / writer selection ------------------------------------------------------------
 
@@ -398,6 +408,37 @@ class Connection:
                 if not self._we_are_client:
                     self.client_is_waiting_for_100_continue = False
                 return event
+            # Fast paths for the transitions of every keep-alive cycle; anything unusual (a
+            # close, a protocol switch, an error state on our side) takes the general path.
+            if cs.keep_alive and not cs.pending_switch_proposals:
+                ours = cs.client if self._we_are_client else cs.server
+                if ours is not MUST_CLOSE and ours not in _UNSETTLED:
+                    if etype is EndOfMessage:
+                        if state is SEND_BODY:
+                            if self._we_are_client:
+                                cs.server = DONE
+                            else:
+                                cs.client = DONE
+                                self.client_is_waiting_for_100_continue = False
+                            self._reader = expect_nothing
+                            self._reader_eof = None
+                            return event
+                    elif etype is Response:
+                        if (
+                            state is SEND_RESPONSE
+                            and event.http_version == b"1.1"
+                            and not event.headers._flags & F_CLOSE
+                        ):
+                            cs.server = SEND_BODY
+                            self.their_http_version = b"1.1"
+                            self.client_is_waiting_for_100_continue = False
+                            self._set_reader(event)
+                            return event
+                    elif etype is InformationalResponse:
+                        if state is SEND_RESPONSE and event.status_code != 101:
+                            self.their_http_version = event.http_version
+                            self.client_is_waiting_for_100_continue = False
+                            return event
             self._process_event(self.their_role, event)
             return event
         except BaseException as exc:
@@ -429,7 +470,17 @@ class Connection:
         :attr:`our_state` is ``ERROR``.
         """
         etype = type(event)
-        if etype is Data:
+        if etype is Request and self._we_are_client:
+            data = self._send_request_fast(event)  # type: ignore[arg-type]
+            if data is not None:
+                return data
+        elif etype is EndOfMessage:
+            bw = self._body_writer
+            if bw is not None:
+                data = self._send_eom_fast(bw, event)  # type: ignore[arg-type]
+                if data is not None:
+                    return data
+        elif etype is Data:
             bw = self._body_writer
             if bw is not None:
                 try:
@@ -449,6 +500,72 @@ class Connection:
         if len(parts) == 1 and type(parts[0]) is bytes:
             return parts[0]
         return b"".join(parts)
+
+    def _send_request_fast(self, event: Request) -> bytes | None:
+        # A plain keep-alive request from IDLE/IDLE: the whole state machine step is known in
+        # advance.  Returns None (nothing done) when the general path must handle it.
+        cs = self._cstate
+        if (
+            cs.client is not IDLE
+            or cs.server is not IDLE
+            or not cs.keep_alive
+            or cs.pending_switch_proposals
+        ):
+            return None
+        headers = event.headers
+        flags = headers._flags
+        if (
+            flags & _SLOW_REQUEST_FLAGS
+            or (flags & F_TRANSFER_ENCODING and flags & F_CONTENT_LENGTH)
+            or event.method == b"CONNECT"
+            or event.http_version != b"1.1"
+        ):
+            return None
+        try:
+            data = write_request(event)
+        except BaseException:
+            self._process_error(CLIENT)
+            raise
+        cs.client = SEND_BODY
+        cs.server = SEND_RESPONSE
+        self._request_method = event.method
+        if flags & F_EXPECT_100:
+            self.client_is_waiting_for_100_continue = True
+        self._writer = None
+        if flags & F_CHUNKED:
+            self._body_writer = ChunkedWriter()
+        elif flags & F_CONTENT_LENGTH and headers._clen:
+            self._body_writer = ContentLengthWriter(headers._clen)
+        else:
+            self._body_writer = _NO_BODY_WRITER
+        self._reader = read_response_head
+        self._reader_eof = None
+        return data
+
+    def _send_eom_fast(self, bw: Any, event: EndOfMessage) -> bytes | None:
+        # The end of our body on a keep-alive connection with nothing pending.
+        cs = self._cstate
+        if not cs.keep_alive or cs.pending_switch_proposals:
+            return None
+        client = self._we_are_client
+        theirs = cs.server if client else cs.client
+        if theirs is MUST_CLOSE or theirs in _UNSETTLED:
+            return None
+        try:
+            parts = bw.eom(event.headers)
+        except BaseException:
+            self._process_error(self.our_role)
+            raise
+        if client:
+            cs.client = DONE
+            self.client_is_waiting_for_100_continue = False
+        else:
+            cs.server = DONE
+        self._body_writer = None
+        self._writer = None
+        if not parts:
+            return b""
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def send_with_data_passthrough(self, event: Event) -> list[Any] | None:
         """Like :meth:`send`, but returns a list of bytes-like pieces, and for :class:`Data`

@@ -59,6 +59,12 @@ class Event:
         return f"{type(self).__name__}({fields})"
 
 
+# str methods callers commonly pass (httpwire's connection layer passes str), pre-encoded.
+_METHODS = {
+    m: m.encode() for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT")
+}
+
+
 def _check_version(http_version: bytes) -> None:
     if HTTP_VERSION_RE.fullmatch(http_version) is None:
         raise LocalProtocolError(f"Illegal HTTP version {http_version!r}")
@@ -89,9 +95,10 @@ class Request(Event):
         http_version: bytes | str = b"1.1",
         _parsed: bool = False,
     ) -> None:
-        h = normalize_and_validate(headers)
+        h = headers if type(headers) is Headers else normalize_and_validate(headers)
         if type(method) is not bytes:
-            method = bytesify(method)
+            m = _METHODS.get(method) if type(method) is str else None
+            method = m if m is not None else bytesify(method)
         if type(target) is not bytes:
             target = bytesify(target)
         if type(http_version) is not bytes:
@@ -107,10 +114,10 @@ class Request(Event):
             raise LocalProtocolError("Found multiple Host: headers")
         if http_version == b"1.1" and not flags & F_HOST:
             raise LocalProtocolError("Missing mandatory Host: header")
-        _setattr(self, "method", method)
-        _setattr(self, "headers", h)
-        _setattr(self, "target", target)
-        _setattr(self, "http_version", http_version)
+        _set_req_method(self, method)
+        _set_req_headers(self, h)
+        _set_req_target(self, target)
+        _set_req_version(self, http_version)
 
 
 class _ResponseBase(Event):
@@ -131,20 +138,23 @@ class _ResponseBase(Event):
         reason: bytes | str = b"",
         _parsed: bool = False,
     ) -> None:
-        h = normalize_and_validate(headers)
-        reason = bytesify(reason)
-        http_version = bytesify(http_version)
+        h = headers if type(headers) is Headers else normalize_and_validate(headers)
+        if type(reason) is not bytes:
+            reason = bytesify(reason)
+        if type(http_version) is not bytes:
+            http_version = bytesify(http_version)
         if http_version != b"1.1":
             _check_version(http_version)
-        if not isinstance(status_code, int):
-            raise LocalProtocolError("status code must be integer")
-        # IntEnum (http.HTTPStatus) is an int but reprs differently; store a plain int.
-        status_code = int(status_code)
+        if type(status_code) is not int:
+            if not isinstance(status_code, int):
+                raise LocalProtocolError("status code must be integer")
+            # IntEnum (http.HTTPStatus) is an int but reprs differently; store a plain int.
+            status_code = int(status_code)
         self._check_status(status_code)
-        _setattr(self, "headers", h)
-        _setattr(self, "http_version", http_version)
-        _setattr(self, "reason", reason)
-        _setattr(self, "status_code", status_code)
+        _set_resp_headers(self, h)
+        _set_resp_version(self, http_version)
+        _set_resp_reason(self, reason)
+        _set_resp_status(self, status_code)
 
     @staticmethod
     def _check_status(status_code: int) -> None:
@@ -201,9 +211,9 @@ class Data(Event):
     chunk_end: bool
 
     def __init__(self, data: bytes, chunk_start: bool = False, chunk_end: bool = False) -> None:
-        _setattr(self, "data", data)
-        _setattr(self, "chunk_start", chunk_start)
-        _setattr(self, "chunk_end", chunk_end)
+        _set_data_data(self, data)
+        _set_data_start(self, chunk_start)
+        _set_data_end(self, chunk_end)
 
 
 class EndOfMessage(Event):
@@ -229,14 +239,29 @@ class ConnectionClosed(Event):
 
 
 # -- fast constructors for the parser: the inputs are already validated ----------------------
+# Events refuse attribute assignment, so fields are stored through the slots' own descriptors
+# (cheaper than object.__setattr__, which looks the name up first).
+
+_set_req_method = Request.__dict__["method"].__set__
+_set_req_headers = Request.__dict__["headers"].__set__
+_set_req_target = Request.__dict__["target"].__set__
+_set_req_version = Request.__dict__["http_version"].__set__
+_set_resp_headers = _ResponseBase.__dict__["headers"].__set__
+_set_resp_version = _ResponseBase.__dict__["http_version"].__set__
+_set_resp_reason = _ResponseBase.__dict__["reason"].__set__
+_set_resp_status = _ResponseBase.__dict__["status_code"].__set__
+_set_data_data = Data.__dict__["data"].__set__
+_set_data_start = Data.__dict__["chunk_start"].__set__
+_set_data_end = Data.__dict__["chunk_end"].__set__
+_set_eom_headers = EndOfMessage.__dict__["headers"].__set__
 
 
 def _make_request(method: bytes, headers: Headers, target: bytes, http_version: bytes) -> Request:
     e = _new(Request)
-    _setattr(e, "method", method)
-    _setattr(e, "headers", headers)
-    _setattr(e, "target", target)
-    _setattr(e, "http_version", http_version)
+    _set_req_method(e, method)
+    _set_req_headers(e, headers)
+    _set_req_target(e, target)
+    _set_req_version(e, http_version)
     return e
 
 
@@ -244,24 +269,24 @@ def _make_response(
     cls: type[_ResponseBase], headers: Headers, http_version: bytes, reason: bytes, status: int
 ) -> Any:
     e = _new(cls)
-    _setattr(e, "headers", headers)
-    _setattr(e, "http_version", http_version)
-    _setattr(e, "reason", reason)
-    _setattr(e, "status_code", status)
+    _set_resp_headers(e, headers)
+    _set_resp_version(e, http_version)
+    _set_resp_reason(e, reason)
+    _set_resp_status(e, status)
     return e
 
 
 def _make_data(data: bytes, chunk_start: bool = False, chunk_end: bool = False) -> Data:
     e = _new(Data)
-    _setattr(e, "data", data)
-    _setattr(e, "chunk_start", chunk_start)
-    _setattr(e, "chunk_end", chunk_end)
+    _set_data_data(e, data)
+    _set_data_start(e, chunk_start)
+    _set_data_end(e, chunk_end)
     return e
 
 
 def _make_eom(headers: Headers) -> EndOfMessage:
     e = _new(EndOfMessage)
-    _setattr(e, "headers", headers)
+    _set_eom_headers(e, headers)
     return e
 
 

@@ -46,12 +46,14 @@ class Headers(Sequence[tuple[bytes, bytes]]):
     pairs, e.g. ``headers == [(b"host", b"example.com")]``.
     """
 
-    __slots__ = ("_items", "_raw", "_flags", "_clen")
+    __slots__ = ("_items", "_raw", "_flags", "_clen", "_wire")
 
     _items: list[tuple[bytes, bytes]]
     _raw: list[tuple[bytes, bytes]]
     _flags: int
     _clen: int
+    #: The field lines exactly as they are to be sent (``name: value CRLF``...), when known.
+    _wire: bytes | None
 
     def __init__(self, full_items: Iterable[tuple[bytes, bytes, bytes]] = ()) -> None:
         # h11's constructor shape: (raw_name, lowercased_name, value) triples, trusted as is.
@@ -59,6 +61,7 @@ class Headers(Sequence[tuple[bytes, bytes]]):
         self._raw = [(r, v) for r, _, v in triples]
         self._items = [(n, v) for _, n, v in triples]
         self._flags, self._clen = _summarise(self._items, RemoteProtocolError)
+        self._wire = None
 
     def __bool__(self) -> bool:
         return bool(self._items)
@@ -109,6 +112,7 @@ def _new_headers(
     h._items = items
     h._flags = flags
     h._clen = clen
+    h._wire = None
     return h
 
 
@@ -184,31 +188,57 @@ def _special(
 
 _value_ok = FIELD_VALUE_RE.fullmatch
 
+#: Bytes a field value we send may never hold anywhere (RFC 9110 §5.5, and h11's rule that only
+#: SP / HTAB may appear as whitespace inside a value).
+_FORBIDDEN_IN_VALUES = b"\r\n\x00\x0b\x0c"
+
+#: Field names seen before, mapped to their lowercase form.  A name only gets in after it was
+#: checked to be a token, so a hit both validates and lowercases it with one dict lookup, and the
+#: lowercased object is shared (its hash is cached, which makes the ``_SPECIAL`` test cheap).
+#: Bounded in entries and name length so a peer sending random names cannot grow it.
+_NAME_CACHE: dict[bytes, bytes] = {}
+_NAME_CACHE_MAX = 2048
+_NAME_CACHE_MAX_LEN = 64
+
+
+def lower_token(name: bytes) -> bytes | None:
+    """The lowercase form of ``name`` if it is a non-empty token (RFC 9110 §5.6.2), else None."""
+    if not name or name.translate(None, TCHAR):
+        return None
+    lname = name.lower()
+    if len(_NAME_CACHE) < _NAME_CACHE_MAX and len(name) <= _NAME_CACHE_MAX_LEN:
+        _NAME_CACHE[name] = lname
+    return lname
+
 
 def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False) -> Headers:
     """Turn user-supplied ``(name, value)`` pairs into :class:`Headers`.
 
     Names and values may be ``bytes``, bytes-like or ASCII ``str``.  Raises
     :class:`LocalProtocolError` for a name that is not a token (RFC 9110 §5.1), a value with
-    CR, LF, NUL or surrounding whitespace (RFC 9110 §5.5; that is header injection), a bad or
-    conflicting Content-Length, or a Transfer-Encoding other than ``chunked``.
+    CR, LF, NUL, VT, FF or surrounding whitespace (RFC 9110 §5.5; that is header injection), a
+    bad or conflicting Content-Length, or a Transfer-Encoding other than ``chunked``.
     """
-    if isinstance(headers, Headers):
-        return headers
+    if type(headers) is Headers or isinstance(headers, Headers):
+        return headers  # type: ignore[return-value]
     raw: list[tuple[bytes, bytes]] = []
     items: list[tuple[bytes, bytes]] = []
     flags = 0
     clen = -1
+    cache_get = _NAME_CACHE.get
     for name, value in headers:
         if type(name) is not bytes:
             name = bytesify(name)
         if type(value) is not bytes:
             value = bytesify(value)
-        if not name or name.translate(None, TCHAR):
-            raise LocalProtocolError(f"Illegal header name {name!r}")
-        if _value_ok(value) is None:
+        lname = cache_get(name)
+        if lname is None:
+            lname = lower_token(name)
+            if lname is None:
+                raise LocalProtocolError(f"Illegal header name {name!r}")
+        # strip() hands back the very object when there is nothing to strip.
+        if value.strip(b" \t") is not value:
             raise LocalProtocolError(f"Illegal header value {value!r}")
-        lname = name.lower()
         if lname in _SPECIAL:
             flags, clen, kept = _special(lname, value, flags, clen, LocalProtocolError)
             if kept is None:
@@ -216,7 +246,20 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
             value = kept
         raw.append((name, value))
         items.append((lname, value))
-    return _new_headers(raw, items, flags, clen)
+    # The field lines as they go on the wire; checking them in one pass for the bytes no value
+    # may hold is cheaper than a check per value.  Each line ends in exactly one CRLF, so any
+    # other CR, LF, NUL, VT or FF shows up as a longer deletion.
+    wire = b"".join([n + b": " + v + b"\r\n" for n, v in raw])
+    if len(wire) - len(wire.translate(None, _FORBIDDEN_IN_VALUES)) != 2 * len(raw):
+        for _, value in raw:
+            if _value_ok(value) is None:
+                raise LocalProtocolError(f"Illegal header value {value!r}")
+    h = _new_headers(raw, items, flags, clen)
+    # RFC 9110 §7.2: Host goes first (the writer reorders otherwise), so only then is this the
+    # exact block to send.
+    if not flags & F_HOST or items[0][0] == b"host":
+        h._wire = wire
+    return h
 
 
 def headers_from_field_section(block: bytes, error: type[ProtocolError]) -> Headers:
@@ -228,14 +271,38 @@ def headers_from_field_section(block: bytes, error: type[ProtocolError]) -> Head
     """
     lines = block.split(b"\r\n")
     lines.pop()
+    h = fields_from_lines(lines, 0, error)
+    assert h is not None
+    return h
+
+
+def fields_from_lines(
+    lines: list[bytes], start: int, error: type[ProtocolError]
+) -> Headers | None:
+    """Build :class:`Headers` from ``lines[start:]`` (field lines without their CRLF).
+
+    Returns None, without raising, when a line has no colon or its name is not a token (the
+    caller then tries the lenient path and explains the error); the caller has already made sure
+    that no line holds CR, LF or NUL.  Raises ``error`` for framing fields that are malformed
+    or conflict (see :func:`_special`).
+    """
     raw: list[tuple[bytes, bytes]] = []
     items: list[tuple[bytes, bytes]] = []
     flags = 0
     clen = -1
-    for line in lines:
-        name, _, value = line.partition(b":")
+    cache_get = _NAME_CACHE.get
+    raw_append = raw.append
+    items_append = items.append
+    for i in range(start, len(lines)):
+        name, colon, value = lines[i].partition(b":")
+        lname = cache_get(name)
+        if lname is None:
+            lname = lower_token(name)
+            if lname is None:
+                return None
+        if not colon:
+            return None
         value = value.strip(b" \t")
-        lname = name.lower()
         if lname in _SPECIAL:
             if (
                 lname == b"content-length"
@@ -250,8 +317,8 @@ def headers_from_field_section(block: bytes, error: type[ProtocolError]) -> Head
                 if kept is None:
                     continue
                 value = kept
-        raw.append((name, value))
-        items.append((lname, value))
+        raw_append((name, value))
+        items_append((lname, value))
     return _new_headers(raw, items, flags, clen)
 
 

@@ -31,7 +31,13 @@ from ._events import (
     _make_request,
     _make_response,
 )
-from ._headers import F_HOST, F_MULTI_HOST, Headers, headers_from_field_section
+from ._headers import (
+    F_HOST,
+    F_MULTI_HOST,
+    Headers,
+    fields_from_lines,
+    headers_from_field_section,
+)
 from ._receivebuffer import ReceiveBuffer
 from ._util import RemoteProtocolError
 
@@ -187,9 +193,64 @@ def parse_response_head(head: bytes) -> InformationalResponse | Response:
     return event
 
 
+#: Status lines seen before -> (version, status code, reason).  Bounded like the name cache.
+_STATUS_CACHE: dict[bytes, tuple[bytes, int, bytes]] = {}
+_STATUS_CACHE_MAX = 256
+_LINE_CACHE_MAX_LEN = 64
+
+
+def _status_line(line: bytes) -> tuple[bytes, int, bytes] | None:
+    st = _STATUS_CACHE.get(line)
+    if st is not None:
+        return st
+    m = _status_ok(line)
+    if m is None:
+        return None
+    version, code, reason = m.groups()
+    st = (version, int(code), reason or b"")
+    if len(_STATUS_CACHE) < _STATUS_CACHE_MAX and len(line) <= _LINE_CACHE_MAX_LEN:
+        _STATUS_CACHE[line] = st
+    return st
+
+
+def _strict_lines(buf: ReceiveBuffer, max_size: int) -> tuple[list[bytes], int] | None:
+    """The common case of a head: it is complete, within ``max_size``, and every line ends in
+    CRLF with no other CR, LF or NUL anywhere.  Returns (its lines, the offset after its blank
+    line) without consuming anything, or None to let the general path decide."""
+    data = buf.data
+    pos = buf.pos
+    end = data.find(b"\r\n\r\n", pos)
+    if end < 0 or end + 4 - pos > max_size:
+        return None
+    head = data[pos:end]
+    if type(head) is not bytes:
+        head = bytes(head)
+    lines = head.split(b"\r\n")
+    # split() removed len(lines) - 1 CRLFs; any other CR, LF or NUL is an extra deletion.
+    if len(head) - len(head.translate(None, b"\r\n\x00")) != 2 * len(lines) - 2:
+        return None
+    return lines, end + 4
+
+
 def read_response_head(
     buf: ReceiveBuffer, max_size: int
 ) -> InformationalResponse | Response | None:
+    found = _strict_lines(buf, max_size)
+    if found is not None:
+        lines, after = found
+        st = _status_line(lines[0])
+        if st is not None:
+            headers = fields_from_lines(lines, 1, RemoteProtocolError)
+            if headers is not None:
+                version, status, reason = st
+                if status >= 200:
+                    buf.pos = after
+                    return _make_response(Response, headers, version, reason, status)  # type: ignore[no-any-return]
+                if status >= 100:
+                    buf.pos = after
+                    return _make_response(  # type: ignore[no-any-return]
+                        InformationalResponse, headers, version, reason, status
+                    )
     head = find_head(buf, max_size, True)
     if head is None:
         if buf.data[buf.pos : buf.pos + 1] not in (b"", b"H"):
@@ -253,7 +314,30 @@ def parse_request_head(head: bytes) -> Request:
     return event
 
 
+_REQUEST_VERSIONS = {b"HTTP/1.1": b"1.1", b"HTTP/1.0": b"1.0"}
+
+
 def read_request_head(buf: ReceiveBuffer, max_size: int) -> Request | None:
+    found = _strict_lines(buf, max_size)
+    if found is not None:
+        lines, after = found
+        parts = lines[0].split(b" ")
+        if len(parts) == 3:
+            method, target, version = parts
+            http_version = _REQUEST_VERSIONS.get(version)
+            if (
+                http_version is not None
+                and method
+                and not method.translate(None, TCHAR)
+                and target
+                and not target.translate(None, VCHAR)
+            ):
+                headers = fields_from_lines(lines, 1, RemoteProtocolError)
+                if headers is not None:
+                    flags = headers._flags
+                    if not flags & F_MULTI_HOST and (flags & F_HOST or http_version != b"1.1"):
+                        buf.pos = after
+                        return _make_request(method, headers, target, http_version)
     head = find_head(buf, max_size, True)
     if head is None:
         first = buf.data[buf.pos : buf.pos + 1]

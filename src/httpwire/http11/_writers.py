@@ -25,6 +25,9 @@ __all__ = [
 
 
 def _field_lines(headers: Headers) -> bytes:
+    wire = headers._wire
+    if wire is not None:
+        return wire
     raw = headers._raw
     items = headers._items
     # RFC 9110 §7.2: a user agent SHOULD send Host first; h11 moves every Host field first.
@@ -39,11 +42,10 @@ def write_request(request: Request) -> bytes:
     """request-line, fields, blank line (RFC 9112 §3).  Only HTTP/1.1 is sent."""
     if request.http_version != b"1.1":
         raise LocalProtocolError("I only send HTTP/1.1")
-    return b"%s %s HTTP/1.1\r\n%s\r\n" % (
-        request.method,
-        request.target,
-        _field_lines(request.headers),
-    )
+    wire = request.headers._wire
+    if wire is None:
+        wire = _field_lines(request.headers)
+    return b"".join((request.method, b" ", request.target, b" HTTP/1.1\r\n", wire, b"\r\n"))
 
 
 def write_any_response(response: InformationalResponse | Response) -> bytes:
