@@ -9,6 +9,7 @@ from __future__ import annotations
 import select
 import socket
 import ssl
+import struct
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -32,6 +33,7 @@ from .base import (
 __all__ = ["NetworkBackend", "NetworkStream"]
 
 _UNSET: Any = object()
+_TIMEVAL = struct.Struct("@ll")  # struct timeval {time_t tv_sec; suseconds_t tv_usec}
 
 
 def _format_addr(addr: Any) -> str:
@@ -44,11 +46,21 @@ def _format_addr(addr: Any) -> str:
 class NetworkStream(NetworkStreamInterface):
     """A blocking socket (TCP or UNIX, optionally TLS). Repr: ``<NetworkStream ["127.0.0.1:8443" TLS]>``."""
 
-    __slots__ = ("_sock", "_timeout", "_closed", "_label")
+    __slots__ = ("_sock", "_timeout", "_rcvtimeo", "_sndtimeo", "_kernel_timeouts", "_closed", "_label")
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self._timeout: float | None = _UNSET
+        self._rcvtimeo: float | None = None
+        self._sndtimeo: float | None = None
+        # Plain sockets stay in blocking mode with the kernel enforcing the timeouts
+        # (SO_RCVTIMEO / SO_SNDTIMEO): one syscall per read or write. Python's own socket
+        # timeouts poll() before every recv and send, doubling the syscalls. TLS sockets keep
+        # Python's timeouts: OpenSSL retries a blocking read that the kernel timed out.
+        self._kernel_timeouts = not isinstance(sock, ssl.SSLSocket)
+        if self._kernel_timeouts:
+            sock.settimeout(None)
+            self._timeout = None
         self._closed = False
         try:
             self._label = _format_addr(sock.getpeername())
@@ -60,15 +72,30 @@ class NetworkStream(NetworkStreamInterface):
             self._sock.settimeout(seconds)
             self._timeout = seconds
 
+    def _set_kernel_timeout(self, option: int, seconds: float | None) -> None:
+        if seconds is None:
+            sec = usec = 0  # 0 means "no timeout" to the kernel
+        else:
+            sec = int(seconds)
+            usec = max(1, int((seconds - sec) * 1e6)) if sec == 0 else int((seconds - sec) * 1e6)
+        self._sock.setsockopt(socket.SOL_SOCKET, option, _TIMEVAL.pack(sec, usec))
+        if option == socket.SO_RCVTIMEO:
+            self._rcvtimeo = seconds
+        else:
+            self._sndtimeo = seconds
+
     def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
         t = remaining(timeout)
         if t is not None and t <= 0.0:
             raise ReadTimeout("timed out before reading the response (deadline already passed)")
-        if t != self._timeout:
+        if self._kernel_timeouts:
+            if t != self._rcvtimeo:
+                self._set_kernel_timeout(socket.SO_RCVTIMEO, t)
+        elif t != self._timeout:
             self._settimeout(t)
         try:
             return self._sock.recv(max_bytes or DEFAULT_READ_SIZE)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError):
             raise ReadTimeout(f"no bytes arrived from {self._label} within {t:.3g} s") from None
         except (OSError, ValueError) as exc:
             if self._closed:
@@ -81,11 +108,14 @@ class NetworkStream(NetworkStreamInterface):
         t = remaining(timeout)
         if t is not None and t <= 0.0:
             raise WriteTimeout("timed out before writing the request (deadline already passed)")
-        if t != self._timeout:
+        if self._kernel_timeouts:
+            if t != self._sndtimeo:
+                self._set_kernel_timeout(socket.SO_SNDTIMEO, t)
+        elif t != self._timeout:
             self._settimeout(t)
         try:
             self._sock.sendall(data)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError):
             raise WriteTimeout(f"could not write to {self._label} within {t:.3g} s") from None
         except (OSError, ValueError) as exc:
             if self._closed:
@@ -101,6 +131,13 @@ class NetworkStream(NetworkStreamInterface):
         t = remaining(timeout)
         if t is not None and t <= 0.0:
             raise ConnectTimeout("timed out before the TLS handshake (deadline already passed)")
+        if self._kernel_timeouts:
+            # Hand the socket to Python's timeouts (non-blocking fd + poll) for TLS.
+            if self._rcvtimeo is not None:
+                self._set_kernel_timeout(socket.SO_RCVTIMEO, None)
+            if self._sndtimeo is not None:
+                self._set_kernel_timeout(socket.SO_SNDTIMEO, None)
+            self._timeout = _UNSET
         self._settimeout(t)
         try:
             tls = ssl_context.wrap_socket(self._sock, server_hostname=server_hostname)

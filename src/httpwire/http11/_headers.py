@@ -104,6 +104,9 @@ class Headers(Sequence[tuple[bytes, bytes]]):
         return [(r, n, v) for (r, v), (n, _) in zip(self._raw, self._items, strict=True)]
 
 
+_new = object.__new__
+
+
 def _new_headers(
     raw: list[tuple[bytes, bytes]], items: list[tuple[bytes, bytes]], flags: int, clen: int
 ) -> Headers:
@@ -223,14 +226,20 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
         return headers  # type: ignore[return-value]
     raw: list[tuple[bytes, bytes]] = []
     items: list[tuple[bytes, bytes]] = []
+    wire: list[bytes] = []
     flags = 0
     clen = -1
     cache_get = _NAME_CACHE.get
-    for name, value in headers:
-        if type(name) is not bytes:
+    raw_append = raw.append
+    items_append = items.append
+    for pair in headers:
+        name, value = pair
+        if type(name) is not bytes or type(value) is not bytes:
             name = bytesify(name)
-        if type(value) is not bytes:
             value = bytesify(value)
+            pair = (name, value)
+        elif type(pair) is not tuple:
+            pair = (name, value)
         lname = cache_get(name)
         if lname is None:
             lname = lower_token(name)
@@ -240,25 +249,35 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
         if value.strip(b" \t") is not value:
             raise LocalProtocolError(f"Illegal header value {value!r}")
         if lname in _SPECIAL:
-            flags, clen, kept = _special(lname, value, flags, clen, LocalProtocolError)
-            if kept is None:
-                continue
-            value = kept
-        raw.append((name, value))
-        items.append((lname, value))
+            if lname == b"host":
+                flags |= F_MULTI_HOST if flags & F_HOST else F_HOST
+            else:
+                flags, clen, kept = _special(lname, value, flags, clen, LocalProtocolError)
+                if kept is None:
+                    continue
+                if kept is not value:
+                    value = kept
+                    pair = (name, value)
+        raw_append(pair)
+        items_append((lname, value))
+        wire += (name, b": ", value, b"\r\n")
     # The field lines as they go on the wire; checking them in one pass for the bytes no value
     # may hold is cheaper than a check per value.  Each line ends in exactly one CRLF, so any
     # other CR, LF, NUL, VT or FF shows up as a longer deletion.
-    wire = b"".join([n + b": " + v + b"\r\n" for n, v in raw])
-    if len(wire) - len(wire.translate(None, _FORBIDDEN_IN_VALUES)) != 2 * len(raw):
+    block = b"".join(wire)
+    if len(block) - len(block.translate(None, _FORBIDDEN_IN_VALUES)) != 2 * len(raw):
         for _, value in raw:
             if _value_ok(value) is None:
                 raise LocalProtocolError(f"Illegal header value {value!r}")
-    h = _new_headers(raw, items, flags, clen)
+        raise LocalProtocolError("Illegal header values")  # pragma: no cover (names are tokens)
+    h = _new(Headers)
+    h._raw = raw
+    h._items = items
+    h._flags = flags
+    h._clen = clen
     # RFC 9110 §7.2: Host goes first (the writer reorders otherwise), so only then is this the
     # exact block to send.
-    if not flags & F_HOST or items[0][0] == b"host":
-        h._wire = wire
+    h._wire = block if not flags & F_HOST or items[0][0] == b"host" else None
     return h
 
 
@@ -293,8 +312,8 @@ def fields_from_lines(
     cache_get = _NAME_CACHE.get
     raw_append = raw.append
     items_append = items.append
-    for i in range(start, len(lines)):
-        name, colon, value = lines[i].partition(b":")
+    for line in lines[start:] if start else lines:
+        name, colon, value = line.partition(b":")
         lname = cache_get(name)
         if lname is None:
             lname = lower_token(name)
@@ -304,22 +323,32 @@ def fields_from_lines(
             return None
         value = value.strip(b" \t")
         if lname in _SPECIAL:
-            if (
-                lname == b"content-length"
-                and not flags & F_CONTENT_LENGTH
-                and value.isdigit()
-                and len(value) <= MAX_CONTENT_LENGTH_DIGITS
-            ):
-                flags |= F_CONTENT_LENGTH
-                clen = int(value)
-            else:
-                flags, clen, kept = _special(lname, value, flags, clen, error)
-                if kept is None:
-                    continue
-                value = kept
+            if lname == b"content-length":
+                if (
+                    not flags & F_CONTENT_LENGTH
+                    and value.isdigit()
+                    and len(value) <= MAX_CONTENT_LENGTH_DIGITS
+                ):
+                    flags |= F_CONTENT_LENGTH
+                    clen = int(value)
+                else:
+                    flags, clen, kept = _special(lname, value, flags, clen, error)
+                    if kept is None:
+                        continue
+                    value = kept
+            elif lname != b"connection" or value.lower() != b"keep-alive":
+                flags, clen, _ = _special(lname, value, flags, clen, error)
+                if lname == b"transfer-encoding":
+                    value = value.lower()
         raw_append((name, value))
         items_append((lname, value))
-    return _new_headers(raw, items, flags, clen)
+    h = _new(Headers)
+    h._raw = raw
+    h._items = items
+    h._flags = flags
+    h._clen = clen
+    h._wire = None
+    return h
 
 
 def get_comma_header(headers: Headers, name: bytes) -> list[bytes]:

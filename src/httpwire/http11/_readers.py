@@ -23,6 +23,7 @@ from ._abnf import (
 )
 from ._events import (
     EOM_NO_TRAILERS,
+    Data,
     InformationalResponse,
     Request,
     Response,
@@ -30,6 +31,10 @@ from ._events import (
     _make_eom,
     _make_request,
     _make_response,
+    _new,
+    _set_data_data,
+    _set_data_end,
+    _set_data_start,
 )
 from ._headers import (
     F_HOST,
@@ -388,13 +393,40 @@ class ContentLengthReader:
             chunk = bytes(memoryview(data)[pos : pos + n])
         buf.pos = pos + n
         self._remaining = remaining - n
-        return _make_data(chunk)
+        e = _new(Data)
+        _set_data_data(e, chunk)
+        _set_data_start(e, False)
+        _set_data_end(e, False)
+        return e
 
     def read_eof(self) -> object:
         raise RemoteProtocolError(
             "peer closed connection without sending complete message body "
             f"(received {self._length - self._remaining} bytes, expected {self._length})"
         )
+
+
+#: Chunk-size lines seen before -> size.  Bounded like the other caches.
+_CHUNK_SIZES: dict[bytes, int] = {}
+_CHUNK_SIZES_MAX = 256
+
+
+def _chunk_size(line: bytes) -> int:
+    """The size on a chunk line (without its CRLF), RFC 9112 §7.1: 1 to 16 hex digits, then
+    optional whitespace and chunk extensions (ignored, but with no bare CR, LF or NUL)."""
+    size, _, ext = line.partition(b";")
+    size = size.rstrip(b" \t")
+    if (
+        not size
+        or len(size) > MAX_CHUNK_SIZE_DIGITS
+        or size.translate(None, HEXDIG)
+        or (ext and _CHUNK_EXT_BAD_RE.search(ext) is not None)
+    ):
+        raise RemoteProtocolError(f"illegal chunk header: {line!r} (RFC 9112 §7.1)")
+    n = int(size, 16)
+    if not ext and len(_CHUNK_SIZES) < _CHUNK_SIZES_MAX:
+        _CHUNK_SIZES[line] = n
+    return n
 
 
 class ChunkedReader:
@@ -419,56 +451,67 @@ class ChunkedReader:
         data = buf.data
         pos = buf.pos
         end = len(data)
-        if self._need_crlf:
-            if end - pos < 2:
-                if end > pos and data[pos] != 13:
-                    raise RemoteProtocolError("chunk data not followed by CRLF (RFC 9112 §7.1)")
-                return None
-            if data[pos] != 13 or data[pos + 1] != 10:
-                raise RemoteProtocolError("chunk data not followed by CRLF (RFC 9112 §7.1)")
-            pos += 2
-            buf.pos = pos
-            self._need_crlf = False
-        if self._in_trailer:
-            return self._read_trailer(buf)
         remaining = self._remaining
         if not remaining:
+            if self._need_crlf:
+                if end - pos < 2:
+                    if end > pos and data[pos] != 13:
+                        raise RemoteProtocolError("chunk data not followed by CRLF (RFC 9112 §7.1)")
+                    return None
+                if data[pos] != 13 or data[pos + 1] != 10:
+                    raise RemoteProtocolError("chunk data not followed by CRLF (RFC 9112 §7.1)")
+                pos += 2
+                buf.pos = pos
+                self._need_crlf = False
+            if self._in_trailer:
+                return self._read_trailer(buf)
             nl = data.find(b"\r\n", pos)
             if nl < 0:
                 if data.find(b"\n", pos) >= 0:
                     raise RemoteProtocolError("chunk line not terminated by CRLF (RFC 9112 §7.1)")
                 return None
-            line = bytes(data[pos:nl])
-            size, _, ext = line.partition(b";")
-            size = size.rstrip(b" \t")
-            if (
-                not size
-                or len(size) > MAX_CHUNK_SIZE_DIGITS
-                or size.translate(None, HEXDIG)
-                or (ext and _CHUNK_EXT_BAD_RE.search(ext) is not None)
-            ):
-                raise RemoteProtocolError(f"illegal chunk header: {line!r} (RFC 9112 §7.1)")
-            remaining = int(size, 16)
+            line = data[pos:nl]
+            if type(line) is not bytes:
+                line = bytes(line)
+            size = _CHUNK_SIZES.get(line)
+            if size is None:
+                size = _chunk_size(line)
+            remaining = size
             pos = nl + 2
             buf.pos = pos
             if not remaining:
                 self._in_trailer = True
                 return self._read_trailer(buf)
-            self._remaining = remaining
-            self._chunk_start = True
+            start = True
+        else:
+            start = self._chunk_start
         avail = end - pos
         if avail <= 0:
+            self._remaining = remaining
+            self._chunk_start = start
             return None
-        n = avail if avail < remaining else remaining
-        chunk = buf.take(n)
-        remaining -= n
+        if avail < remaining:
+            n = avail
+            remaining -= avail
+        else:
+            n = remaining
+            remaining = 0
+        if type(data) is bytes:
+            chunk = data if pos == 0 and n == end else data[pos : pos + n]
+        else:
+            chunk = bytes(memoryview(data)[pos : pos + n])
+        buf.pos = pos + n
         self._remaining = remaining
-        start = self._chunk_start
         self._chunk_start = False
+        e = _new(Data)
+        _set_data_data(e, chunk)
+        _set_data_start(e, start)
         if remaining:
-            return _make_data(chunk, start, False)
-        self._need_crlf = True
-        return _make_data(chunk, start, True)
+            _set_data_end(e, False)
+        else:
+            self._need_crlf = True
+            _set_data_end(e, True)
+        return e
 
     def _read_trailer(self, buf: ReceiveBuffer) -> object:
         head = find_head(buf, self._max_size, False)
