@@ -545,9 +545,25 @@ class Response:
     def read(self) -> bytes:
         """Read the whole body (decoded), close the stream, and return :attr:`content`."""
         if self._content is None:
-            chunks = list(self.iter_bytes())
-            self._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            # One pass straight over the stream (not through iter_bytes' generator layers):
+            # this is every non-streaming request's path.
+            stream = self._sync_stream()
+            self._start()
+            try:
+                chunks = [raw for raw in stream]
+            finally:
+                self.close()
+            self._content = self._finish_body(chunks)
         return self._content
+
+    def _finish_body(self, chunks: list[bytes]) -> bytes:
+        raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        del chunks[:]  # drop the pieces now: a big body is held once, not twice
+        self._num_bytes_downloaded += len(raw)
+        decoder = self._decoder()
+        if decoder is _IDENTITY:
+            return raw
+        return decoder.decode(raw) + decoder.flush()
 
     def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """The body as received (no content decoding), in chunks of ``chunk_size`` bytes if
@@ -639,8 +655,13 @@ class Response:
     async def aread(self) -> bytes:
         """Read the whole body (decoded), close the stream, and return :attr:`content`."""
         if self._content is None:
-            chunks = [chunk async for chunk in self.aiter_bytes()]
-            self._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            stream = self._async_stream()
+            self._start()
+            try:
+                chunks = [raw async for raw in stream]
+            finally:
+                await self.aclose()
+            self._content = self._finish_body(chunks)
         return self._content
 
     async def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:

@@ -148,6 +148,9 @@ class Connection:
         "_reader",
         "_reader_eof",
         "_we_are_client",
+        "_cl_reader",
+        "_cl_read",
+        "_cl_eof",
     )
 
     def __init__(
@@ -173,6 +176,9 @@ class Connection:
         self._body_writer: Any = None
         self._reader: Any = None
         self._reader_eof: Any = None
+        self._cl_reader: ContentLengthReader | None = None
+        self._cl_read: Any = None
+        self._cl_eof: Any = None
         self._set_writer(None)
         self._set_reader(None)
 
@@ -252,9 +258,19 @@ class Connection:
         if state is SEND_BODY:
             kind, n = _body_framing(self._request_method, event, RemoteProtocolError)
             if kind == "content-length":
-                r: Any = ContentLengthReader(n)
-            elif kind == "chunked":
-                r = ChunkedReader(self._max_incomplete_event_size)
+                # One reader per connection, reset for each message: no allocation per cycle.
+                clr = self._cl_reader
+                if clr is None:
+                    clr = self._cl_reader = ContentLengthReader(n)
+                    self._cl_read = clr.read
+                    self._cl_eof = clr.read_eof
+                else:
+                    clr._length = clr._remaining = n
+                self._reader = self._cl_read
+                self._reader_eof = self._cl_eof
+                return
+            if kind == "chunked":
+                r: Any = ChunkedReader(self._max_incomplete_event_size)
             else:
                 r = Http10Reader()
             self._reader = r.read

@@ -63,6 +63,7 @@ class Event:
 _METHODS = {
     m: m.encode() for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT")
 }
+_METHOD_BYTES = frozenset(_METHODS.values())
 
 
 def _check_version(http_version: bytes) -> None:
@@ -103,7 +104,7 @@ class Request(Event):
             target = bytesify(target)
         if type(http_version) is not bytes:
             http_version = bytesify(http_version)
-        if not method or method.translate(None, TCHAR):
+        if method not in _METHOD_BYTES and (not method or method.translate(None, TCHAR)):
             raise LocalProtocolError("Illegal method characters")
         if not target or target.translate(None, VCHAR):
             raise LocalProtocolError("Illegal target characters")
@@ -227,8 +228,8 @@ class EndOfMessage(Event):
     def __init__(
         self, *, headers: Headers | HeaderInput | None = None, _parsed: bool = False
     ) -> None:
-        _setattr(
-            self, "headers", EMPTY_HEADERS if headers is None else normalize_and_validate(headers)
+        _set_eom_headers(
+            self, EMPTY_HEADERS if headers is None else normalize_and_validate(headers)
         )
 
 

@@ -204,6 +204,26 @@ _NAME_CACHE_MAX = 2048
 _NAME_CACHE_MAX_LEN = 64
 
 
+#: Received field lines seen before (other than the framing fields) -> their (raw, lowercased)
+#: pairs.  Servers repeat most of their field lines verbatim (Server, Content-Type, Vary...),
+#: and a hit replaces the split, strip and name lookup with one dict lookup.  Only lines that
+#: passed every check get in; cleared when full, so lines that vary (Date) cannot grow it.
+_LINE_CACHE: dict[bytes, tuple[tuple[bytes, bytes], tuple[bytes, bytes]]] = {}
+_LINE_CACHE_MAX = 1024
+_LINE_CACHE_MAX_LEN = 128
+
+
+#: Sent (name, value) pairs seen before -> (lowercased pair, wire line, is Host).  Clients send
+#: the same fields again and again (Host, User-Agent, Accept...); a hit skips every check.
+_SENT_CACHE: dict[
+    tuple[bytes, bytes], tuple[tuple[bytes, bytes], bytes, bool]
+] = {}
+_SENT_CACHE_MAX = 1024
+
+#: Field names whose values usually differ on every message: not worth remembering lines of.
+_VOLATILE = frozenset([b"date", b"age", b"expires", b"last-modified", b"etag", b"set-cookie"])
+
+
 def lower_token(name: bytes) -> bytes | None:
     """The lowercase form of ``name`` if it is a non-empty token (RFC 9110 §5.6.2), else None."""
     if not name or name.translate(None, TCHAR):
@@ -222,7 +242,9 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
     CR, LF, NUL, VT, FF or surrounding whitespace (RFC 9110 §5.5; that is header injection), a
     bad or conflicting Content-Length, or a Transfer-Encoding other than ``chunked``.
     """
-    if type(headers) is Headers or isinstance(headers, Headers):
+    htype = type(headers)
+    # (Headers is an ABC subclass: isinstance() on it is slow, so exact types first.)
+    if htype is Headers or (htype is not list and htype is not tuple and isinstance(headers, Headers)):
         return headers  # type: ignore[return-value]
     raw: list[tuple[bytes, bytes]] = []
     items: list[tuple[bytes, bytes]] = []
@@ -230,9 +252,22 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
     flags = 0
     clen = -1
     cache_get = _NAME_CACHE.get
+    sent_get = _SENT_CACHE.get
     raw_append = raw.append
     items_append = items.append
+    wire_append = wire.append
+    unchecked = False
     for pair in headers:
+        if type(pair) is tuple:
+            hit = sent_get(pair)
+            if hit is not None:
+                item, line, is_host = hit
+                if is_host:
+                    flags |= F_MULTI_HOST if flags & F_HOST else F_HOST
+                raw_append(pair)
+                items_append(item)
+                wire_append(line)
+                continue
         name, value = pair
         if type(name) is not bytes or type(value) is not bytes:
             name = bytesify(name)
@@ -248,6 +283,8 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
         # strip() hands back the very object when there is nothing to strip.
         if value.strip(b" \t") is not value:
             raise LocalProtocolError(f"Illegal header value {value!r}")
+        line = name + b": " + value + b"\r\n"
+        item = (lname, value)
         if lname in _SPECIAL:
             if lname == b"host":
                 flags |= F_MULTI_HOST if flags & F_HOST else F_HOST
@@ -258,18 +295,40 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
                 if kept is not value:
                     value = kept
                     pair = (name, value)
+                    item = (lname, value)
+                    line = name + b": " + value + b"\r\n"
+                # Framing fields are never remembered (their effect is not just the line).
+                unchecked = True
+                raw_append(pair)
+                items_append(item)
+                wire_append(line)
+                continue
         raw_append(pair)
-        items_append((lname, value))
-        wire += (name, b": ", value, b"\r\n")
-    # The field lines as they go on the wire; checking them in one pass for the bytes no value
-    # may hold is cheaper than a check per value.  Each line ends in exactly one CRLF, so any
-    # other CR, LF, NUL, VT or FF shows up as a longer deletion.
+        items_append(item)
+        wire_append(line)
+        # Remembered only once checked (below), so a hit is a line known to be valid.
+        unchecked = True
     block = b"".join(wire)
-    if len(block) - len(block.translate(None, _FORBIDDEN_IN_VALUES)) != 2 * len(raw):
-        for _, value in raw:
-            if _value_ok(value) is None:
-                raise LocalProtocolError(f"Illegal header value {value!r}")
-        raise LocalProtocolError("Illegal header values")  # pragma: no cover (names are tokens)
+    if unchecked:
+        # Checking the whole block in one pass for the bytes no value may hold is cheaper than a
+        # check per value.  Each line ends in exactly one CRLF, so any other CR, LF, NUL, VT or
+        # FF shows up as a longer deletion.
+        if len(block) - len(block.translate(None, _FORBIDDEN_IN_VALUES)) != 2 * len(raw):
+            for _, value in raw:
+                if _value_ok(value) is None:
+                    raise LocalProtocolError(f"Illegal header value {value!r}")
+            raise LocalProtocolError("Illegal header values")  # pragma: no cover
+        if len(_SENT_CACHE) >= _SENT_CACHE_MAX:
+            _SENT_CACHE.clear()
+        for pair, item, line in zip(raw, items, wire):
+            if item[0] in _SPECIAL:
+                if item[0] != b"host":
+                    continue
+                is_host = True
+            else:
+                is_host = False
+            if type(pair) is tuple and len(line) <= _LINE_CACHE_MAX_LEN:
+                _SENT_CACHE[pair] = (item, line, is_host)
     h = _new(Headers)
     h._raw = raw
     h._items = items
@@ -312,7 +371,14 @@ def fields_from_lines(
     cache_get = _NAME_CACHE.get
     raw_append = raw.append
     items_append = items.append
+    line_get = _LINE_CACHE.get
     for line in lines[start:] if start else lines:
+        hit = line_get(line)
+        if hit is not None:
+            pair, item = hit
+            raw_append(pair)
+            items_append(item)
+            continue
         name, colon, value = line.partition(b":")
         lname = cache_get(name)
         if lname is None:
@@ -340,8 +406,23 @@ def fields_from_lines(
                 flags, clen, _ = _special(lname, value, flags, clen, error)
                 if lname == b"transfer-encoding":
                     value = value.lower()
-        raw_append((name, value))
-        items_append((lname, value))
+            else:
+                # "Connection: keep-alive" changes nothing, so it can be remembered like any
+                # other line.
+                lname = None
+            if lname is not None:
+                raw_append((name, value))
+                items_append((lname, value))
+                continue
+            lname = b"connection"
+        pair = (name, value)
+        item = (lname, value)
+        raw_append(pair)
+        items_append(item)
+        if len(line) <= _LINE_CACHE_MAX_LEN and lname not in _VOLATILE:
+            if len(_LINE_CACHE) >= _LINE_CACHE_MAX:
+                _LINE_CACHE.clear()
+            _LINE_CACHE[line] = (pair, item)
     h = _new(Headers)
     h._raw = raw
     h._items = items
