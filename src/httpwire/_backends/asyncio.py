@@ -9,6 +9,7 @@ never piles up in memory faster than it is consumed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 from collections.abc import Iterable
@@ -256,7 +257,13 @@ class AsyncioStream(AsyncNetworkStreamInterface):
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
-            return bool(self._protocol._buffer) or self._protocol._eof or self._closed
+            # A connection made on another (maybe closed) event loop cannot be used on this
+            # one: report it stale so a pool shared across asyncio.run() calls discards it.
+            try:
+                other_loop = asyncio.get_running_loop() is not self._loop
+            except RuntimeError:
+                other_loop = False
+            return other_loop or bool(self._protocol._buffer) or self._protocol._eof or self._closed
         if info == "client_addr":
             return self._transport.get_extra_info("sockname")
         if info == "server_addr":
@@ -272,7 +279,15 @@ class AsyncioStream(AsyncNetworkStreamInterface):
             self._closed = True
             # abort(): no graceful flush; an HTTP client closes only between or after messages,
             # or to discard a broken one, and must not wait on a peer to do so.
-            self._transport.abort()
+            try:
+                self._transport.abort()
+            except RuntimeError:
+                # Its event loop is closed already (a client reused across asyncio.run calls):
+                # close the socket directly.
+                sock = self._transport.get_extra_info("socket")
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        socket.socket(fileno=sock.detach()).close()
 
     def __repr__(self) -> str:
         tls = " TLS" if self._transport.get_extra_info("ssl_object") is not None else ""

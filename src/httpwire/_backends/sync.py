@@ -6,11 +6,15 @@ the ``timeout()`` blocks in force (see :mod:`httpwire._timeouts`).
 
 from __future__ import annotations
 
+import errno
+import os
 import select
+import selectors
 import socket
 import ssl
 import struct
 import time
+import typing
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,7 +50,15 @@ def _format_addr(addr: Any) -> str:
 class NetworkStream(NetworkStreamInterface):
     """A blocking socket (TCP or UNIX, optionally TLS). Repr: ``<NetworkStream ["127.0.0.1:8443" TLS]>``."""
 
-    __slots__ = ("_sock", "_timeout", "_rcvtimeo", "_sndtimeo", "_kernel_timeouts", "_closed", "_label")
+    __slots__ = (
+        "_sock",
+        "_timeout",
+        "_rcvtimeo",
+        "_sndtimeo",
+        "_kernel_timeouts",
+        "_closed",
+        "_label",
+    )
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
@@ -198,11 +210,47 @@ def _apply_options(sock: socket.socket, options: Iterable[SOCKET_OPTION] | None)
             sock.setsockopt(*option)
 
 
+#: RFC 8305 section 8: the "Connection Attempt Delay" before the next address is tried (seconds).
+HAPPY_EYEBALLS_DELAY = 0.25
+
+
+def interleave_addresses(infos: list[Any]) -> list[Any]:
+    """Order ``getaddrinfo`` results for a Happy Eyeballs race (RFC 8305 section 4).
+
+    IPv6 first, then the families alternate (IPv6, IPv4, IPv6, ...); within a family the resolver's
+    order (RFC 6724 preference) is kept. Shared by the threaded and asyncio backends.
+    """
+    v6 = [info for info in infos if info[0] == socket.AF_INET6]
+    other = [info for info in infos if info[0] != socket.AF_INET6]
+    ordered: list[Any] = []
+    for i in range(max(len(v6), len(other))):
+        if i < len(v6):
+            ordered.append(v6[i])
+        if i < len(other):
+            ordered.append(other[i])
+    return ordered
+
+
+def _bind_local(sock: socket.socket, family: int, local_address: str) -> None:
+    # Bind the IP only and let connect() pick the port (Linux): binding a port up front would
+    # forbid sharing it with connections to other peers and exhaust ports sooner.
+    if family in (socket.AF_INET, socket.AF_INET6) and hasattr(socket, "IP_BIND_ADDRESS_NO_PORT"):
+        try:
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_BIND_ADDRESS_NO_PORT, 1)
+        except OSError:
+            pass
+    sock.bind((local_address, 0))
+
+
 class NetworkBackend(NetworkBackendInterface):
     """Opens blocking TCP / UNIX sockets. Repr: ``<NetworkBackend [threaded]>``.
 
-    ``connect`` resolves the host with ``getaddrinfo`` and tries every address it returns, in
-    order, until one connects (IPv4 and IPv6); the connect ``timeout`` bounds all attempts together.
+    ``connect`` resolves the host with ``getaddrinfo``. One address (the common case, and any IP
+    literal) is connected to directly. Several addresses race per RFC 8305 ("Happy Eyeballs"):
+    IPv6 and IPv4 interleaved, the next attempt starting after :data:`HAPPY_EYEBALLS_DELAY`
+    seconds or as soon as the previous one fails, the first to connect winning and the others
+    closed. The race runs in the calling thread on non-blocking sockets (no extra threads). The
+    connect ``timeout`` bounds everything together; errors name each address tried.
     TCP_NODELAY is set: requests are written in one piece, so Nagle only adds latency.
     """
 
@@ -223,34 +271,20 @@ class NetworkBackend(NetworkBackendInterface):
         except socket.gaierror as exc:
             raise ConnectError(f"could not resolve {host!r}: {exc}") from exc
         errors: list[str] = []
-        for family, type_, proto, _canon, addr in infos:
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0.0:
-                break
-            sock = socket.socket(family, type_, proto)
-            try:
-                _apply_options(sock, socket_options)
-                if local_address is not None:
-                    sock.bind((local_address, 0))
-                sock.settimeout(left)
-                sock.connect(addr)
-            except TimeoutError:
-                sock.close()
-                errors.append(f"{_format_addr(addr)}: timed out")
-                continue
-            except OSError as exc:
-                sock.close()
-                errors.append(f"{_format_addr(addr)}: {exc.strerror or exc}")
-                continue
-            except BaseException:
-                sock.close()
-                raise
-            if family in (socket.AF_INET, socket.AF_INET6):
+        if len(infos) > 1:
+            sock = _race(
+                interleave_addresses(infos), deadline, local_address, socket_options, errors
+            )
+        else:
+            sock = _connect_one(infos, deadline, local_address, socket_options, errors)
+        if sock is not None:
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return NetworkStream(sock)
         if deadline is not None and deadline - time.monotonic() <= 0.0:
             raise ConnectTimeout(
-                f"connecting to {host}:{port} timed out after {t:.3g} s ({'; '.join(errors) or 'no address tried'})"
+                f"connecting to {host}:{port} timed out after {t:.3g} s"
+                f" ({'; '.join(errors) or 'no address tried'})"
             )
         raise ConnectError(
             f"could not connect to {host}:{port}: {'; '.join(errors) or 'no addresses'}"
@@ -283,3 +317,121 @@ class NetworkBackend(NetworkBackendInterface):
 
     def __repr__(self) -> str:
         return "<NetworkBackend [threaded]>"
+
+
+def _connect_one(
+    infos: list[Any],
+    deadline: float | None,
+    local_address: str | None,
+    socket_options: Iterable[SOCKET_OPTION] | None,
+    errors: list[str],
+) -> socket.socket | None:
+    """The plain path: a blocking connect to each address in turn (one address in practice)."""
+    for family, type_, proto, _canon, addr in infos:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0.0:
+            break
+        sock = socket.socket(family, type_, proto)
+        try:
+            _apply_options(sock, socket_options)
+            if local_address is not None:
+                _bind_local(sock, family, local_address)
+            sock.settimeout(left)
+            sock.connect(addr)
+        except TimeoutError:
+            sock.close()
+            errors.append(f"{_format_addr(addr)}: timed out")
+            continue
+        except OSError as exc:
+            sock.close()
+            errors.append(f"{_format_addr(addr)}: {exc.strerror or exc}")
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        sock.settimeout(None)
+        return sock
+    return None
+
+
+def _race(
+    infos: list[Any],
+    deadline: float | None,
+    local_address: str | None,
+    socket_options: Iterable[SOCKET_OPTION] | None,
+    errors: list[str],
+) -> socket.socket | None:
+    """Happy Eyeballs (RFC 8305 section 5) on non-blocking sockets in the calling thread.
+
+    Returns the first socket to connect (blocking mode again) or None when every attempt failed
+    or the deadline passed; every other socket is closed before returning, whatever happens
+    (exceptions and KeyboardInterrupt included). Failures are appended to ``errors``.
+    """
+    selector = selectors.DefaultSelector()
+    attempts: dict[socket.socket, Any] = {}  # in flight -> its address
+    pending = list(infos)
+    next_start = 0.0  # monotonic time when the next attempt may start
+    winner: socket.socket | None = None
+    try:
+        while winner is None:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                for addr in attempts.values():
+                    errors.append(f"{_format_addr(addr)}: timed out")
+                return None
+            if pending and (now >= next_start or not attempts):
+                family, type_, proto, _canon, addr = pending.pop(0)
+                sock = socket.socket(family, type_, proto)
+                try:
+                    sock.setblocking(False)
+                    _apply_options(sock, socket_options)
+                    if local_address is not None:
+                        _bind_local(sock, family, local_address)
+                    err = sock.connect_ex(addr)
+                except OSError as exc:
+                    sock.close()
+                    errors.append(f"{_format_addr(addr)}: {exc.strerror or exc}")
+                    next_start = 0.0  # start the next attempt at once
+                    continue
+                except BaseException:
+                    sock.close()
+                    raise
+                if err == 0:
+                    winner = sock
+                    break
+                if err not in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY):
+                    sock.close()
+                    errors.append(f"{_format_addr(addr)}: {os.strerror(err)}")
+                    next_start = 0.0
+                    continue
+                attempts[sock] = addr
+                selector.register(sock, selectors.EVENT_WRITE)
+                next_start = time.monotonic() + HAPPY_EYEBALLS_DELAY
+            if not attempts:
+                if not pending:
+                    return None
+                continue
+            wait = None if deadline is None else deadline - time.monotonic()
+            if pending:
+                until_next = next_start - time.monotonic()
+                wait = until_next if wait is None else min(wait, until_next)
+            for key, _events in selector.select(None if wait is None else max(0.0, wait)):
+                sock = typing.cast(socket.socket, key.fileobj)
+                addr = attempts.pop(sock)
+                selector.unregister(sock)
+                err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err == 0 and winner is None:
+                    winner = sock
+                    continue
+                sock.close()
+                if err:
+                    errors.append(f"{_format_addr(addr)}: {os.strerror(err)}")
+                    # RFC 8305 section 5: a failure starts the next attempt without delay.
+                    next_start = 0.0
+                # else: a second success in the same round; the first one won.
+    finally:
+        for sock in attempts:
+            sock.close()
+        selector.close()
+    winner.setblocking(True)
+    return winner

@@ -29,6 +29,7 @@ from .._exceptions import (
     ConnectError,
     ConnectTimeout,
     LocalProtocolError,
+    ProxyError,
     ReadError,
     RemoteProtocolError,
     UnsupportedProtocol,
@@ -39,6 +40,7 @@ from .._models import Request, Response
 from .._ssl import default_ssl_context
 from .._streams import ByteStream, BytesStream
 from .._urls import URL
+from ._trace import Tracer, tracer_for
 
 if typing.TYPE_CHECKING:  # pragma: no cover
     import ssl
@@ -79,10 +81,13 @@ def origin_of(url: URL) -> Origin:
     return (scheme, url.host, url.port or default)
 
 
+def _format_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
 def _format_origin(origin: Origin) -> str:
     scheme, host, port = origin
-    if ":" in host:
-        host = f"[{host}]"
+    host = _format_host(host)
     if port == _DEFAULT_PORTS.get(scheme):
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
@@ -156,7 +161,9 @@ class Connection:
 
     # -- connecting --------------------------------------------------------------------------
 
-    def _connect(self, request: Request) -> NetworkStreamInterface:
+    def _connect(
+        self, request: Request, tracer: Tracer | None
+    ) -> NetworkStreamInterface:
         timeouts = request.extensions.get("timeout") or {}
         connect_timeout = timeouts.get("connect")
         backend = self._backend
@@ -168,17 +175,32 @@ class Connection:
         while True:
             try:
                 if self._uds is not None:
-                    stream = backend.connect_unix_socket(
-                        self._uds, timeout=connect_timeout, socket_options=self._socket_options
-                    )
+                    args: tuple[Any, ...] = (self._uds, connect_timeout, self._socket_options)
+                    if tracer is None:
+                        stream = backend.connect_unix_socket(*args)
+                    else:
+                        info = {"path": self._uds, "timeout": connect_timeout}
+                        stream = tracer.call(
+                            "connection.connect_unix_socket",
+                            info,
+                            backend.connect_unix_socket,
+                            *args,
+                        )
                 else:
-                    stream = backend.connect(
-                        host,
-                        port,
-                        timeout=connect_timeout,
-                        local_address=self._local_address,
-                        socket_options=self._socket_options,
-                    )
+                    args = (host, port, connect_timeout, self._local_address, self._socket_options)
+                    if tracer is None:
+                        stream = backend.connect(*args)
+                    else:
+                        info = {
+                            "host": host,
+                            "port": port,
+                            "local_address": self._local_address,
+                            "timeout": connect_timeout,
+                            "socket_options": self._socket_options,
+                        }
+                        stream = tracer.call(
+                            "connection.connect_tcp", info, backend.connect, *args
+                        )
                 break
             except (ConnectError, ConnectTimeout):
                 if attempt >= self._retries:
@@ -190,9 +212,22 @@ class Connection:
             ssl_context = self._ssl_context or default_ssl_context()
             sni = request.extensions.get("sni_hostname") or host
             try:
-                stream = stream.start_tls(
-                    ssl_context, server_hostname=sni, timeout=connect_timeout
-                )
+                if tracer is None:
+                    stream = stream.start_tls(ssl_context, sni, connect_timeout)
+                else:
+                    info = {
+                        "ssl_context": ssl_context,
+                        "server_hostname": sni,
+                        "timeout": connect_timeout,
+                    }
+                    stream = tracer.call(
+                        "connection.start_tls",
+                        info,
+                        stream.start_tls,
+                        ssl_context,
+                        sni,
+                        connect_timeout,
+                    )
             except BaseException:
                 stream.close()
                 raise
@@ -214,15 +249,16 @@ class Connection:
             raise RuntimeError(f"{self!r} is closed")
         self.state = ACTIVE
         self.response_started = False
+        tracer = tracer_for(request)
         try:
             if self._stream is None:
-                self._stream = self._connect(request)
-            return self._exchange(request)
+                self._stream = self._connect(request, tracer)
+            return self._exchange(request, tracer)
         except BaseException:
             self._discard()
             raise
 
-    def _exchange(self, request: Request) -> Response:
+    def _exchange(self, request: Request, tracer: Tracer | None) -> Response:
         stream = self._stream
         assert stream is not None
         conn = self._h11
@@ -241,28 +277,26 @@ class Connection:
             raise LocalProtocolError(str(exc)) from None
         assert head is not None
 
+        body = request.stream
         write_error: WriteError | None = None
         try:
-            body = request.stream
-            if isinstance(body, BytesStream):
-                data = body.data
-                if len(data) < _JOIN_LIMIT:
-                    if data:
-                        head += conn.send(_Data(data=data)) or b""
-                    head += conn.send(_EndOfMessage()) or b""
-                    stream.write(head, write_timeout)
-                else:
-                    stream.write(head, write_timeout)
-                    for piece in conn.send_with_data_passthrough(_Data(data=data)) or ():
-                        stream.write(piece, write_timeout)
-                    stream.write(conn.send(_EndOfMessage()) or b"", write_timeout)
+            if tracer is not None:
+                info = {"request": request}
+                tracer.call(
+                    "http11.send_request_headers", info, stream.write, head, write_timeout
+                )
+                tracer.call(
+                    "http11.send_request_body", info, self._send_body, body, write_timeout
+                )
+            elif type(body) is BytesStream and len(body.data) < _JOIN_LIMIT:
+                # The common case: head and a small body leave in one write (one syscall).
+                if body.data:
+                    head += conn.send(_Data(data=body.data)) or b""
+                head += conn.send(_EndOfMessage()) or b""
+                stream.write(head, write_timeout)
             else:
                 stream.write(head, write_timeout)
-                for chunk in body:  # type: ignore[union-attr]
-                    if chunk:
-                        for piece in conn.send_with_data_passthrough(_Data(data=chunk)) or ():
-                            stream.write(piece, write_timeout)
-                stream.write(conn.send(_EndOfMessage()) or b"", write_timeout)
+                self._send_body(body, write_timeout)
         except WriteError as exc:
             # The server may have answered early (a 413, a 401) and closed: RFC 9112 section 9.6
             # lets it. Read that response if there is one; report the write failure otherwise.
@@ -270,9 +304,73 @@ class Connection:
         except h11.LocalProtocolError as exc:
             raise LocalProtocolError(str(exc)) from None
 
+        if tracer is None:
+            event = self._receive_head(read_timeout, write_error)
+        else:
+            event = tracer.call(
+                "http11.receive_response_headers",
+                {"request": request},
+                self._receive_head,
+                read_timeout,
+                write_error,
+            )
+
+        status = event.status_code
+        extensions: dict[str, Any] = {
+            "http_version": b"HTTP/" + event.http_version,
+            "reason_phrase": event.reason,
+            "network_stream": stream,
+        }
+        if status == 101 or (request.method == "CONNECT" and 200 <= status < 300):
+            # The stream now belongs to the caller (Upgrade / tunnel). Bytes that arrived after
+            # the head belong to the new protocol: the caller reads them first.
+            leftover = conn.trailing_data[0]
+            if leftover:
+                extensions["network_stream"] = PrefixedStream(stream, leftover)
+            self._detach()
+            response = Response(
+                status, stream=BytesStream(b""), extensions=extensions, request=request
+            )
+        else:
+            # If the request was not fully sent (write_error), our side never reaches DONE, so
+            # _response_done() closes the connection after this response: it is never reused.
+            response = Response(
+                status,
+                stream=ResponseBody(self, read_timeout, tracer, request),
+                extensions=extensions,
+                request=request,
+            )
+        # The parser validated every field already: skip Headers' own checks.
+        response.headers = Headers._from_validated(event.headers.raw_items(), event.headers)
+        return response
+
+    def _send_body(self, body: Any, write_timeout: float | None) -> None:
+        conn = self._h11
+        stream = self._stream
+        assert stream is not None
+        if type(body) is BytesStream:
+            if body.data:
+                for piece in conn.send_with_data_passthrough(_Data(data=body.data)) or ():
+                    stream.write(piece, write_timeout)
+        else:
+            for chunk in body:
+                if chunk:
+                    for piece in conn.send_with_data_passthrough(_Data(data=chunk)) or ():
+                        stream.write(piece, write_timeout)
+        stream.write(conn.send(_EndOfMessage()) or b"", write_timeout)
+
+    def _receive_head(
+        self, read_timeout: float | None, write_error: WriteError | None
+    ) -> Any:
+        """Read until the final response head (1xx other than 101 are skipped)."""
+        conn = self._h11
+        stream = self._stream
+        assert stream is not None
         try:
+            # A cycle starts with an empty receive buffer (_response_done makes sure), so read
+            # before asking the parser for an event it cannot have yet.
+            event: Any = _NEED_DATA
             while True:
-                event = conn.next_event()
                 if event is _NEED_DATA:
                     data = stream.read(_READ_SIZE, read_timeout)
                     if not data:
@@ -284,53 +382,28 @@ class Connection:
                             )
                     self.response_started = True
                     conn.receive_data(data)
+                    event = conn.next_event()
                     continue
-                if type(event) is _Response:
-                    break
-                if type(event) is _InformationalResponse:
+                kind = type(event)
+                if kind is _Response:
+                    return event
+                if kind is _InformationalResponse:
                     if event.status_code == 101:
-                        event = typing.cast(Any, event)
-                        break
-                    continue  # 100 Continue, 103 Early Hints: the final response follows
-                raise RemoteProtocolError(
-                    f"unexpected {type(event).__name__} before the response head"
-                )
+                        return event
+                    event = conn.next_event()  # 100 Continue, 103 Early Hints: more follows
+                    continue
+                raise RemoteProtocolError(f"unexpected {kind.__name__} before the response head")
         except h11.RemoteProtocolError as exc:
             if write_error is not None:
                 raise write_error from None
             raise RemoteProtocolError(str(exc)) from None
 
-        extensions: dict[str, Any] = {
-            "http_version": b"HTTP/" + event.http_version,
-            "reason_phrase": event.reason,
-            "network_stream": stream,
-        }
-        if event.status_code == 101 or (
-            request.method == "CONNECT" and 200 <= event.status_code < 300
-        ):
-            # The connection now belongs to the caller (Upgrade / tunnel): never reused.
-            self.state = CLOSED
-            response = Response(
-                event.status_code, stream=BytesStream(b""), extensions=extensions, request=request
-            )
-            response.headers = Headers._from_validated(event.headers.raw_items(), event.headers)
-            return response
-        # If the request was not fully sent (write_error), our side never reaches DONE, so
-        # _response_done() closes the connection after this response: it is never reused.
-        response = Response(
-            event.status_code,
-            stream=ResponseBody(self, read_timeout),
-            extensions=extensions,
-            request=request,
-        )
-        # The parser validated every field already: skip Headers' own checks.
-        response.headers = Headers._from_validated(event.headers.raw_items(), event.headers)
-        return response
-
     def _response_done(self) -> None:
         """The body was read to its end: keep the connection alive if both sides agree."""
         conn = self._h11
-        if conn.our_state is _DONE and conn.their_state is _DONE:
+        if conn.our_state is _DONE and conn.their_state is _DONE and not conn.trailing_data[0]:
+            # (Bytes after a complete response were never asked for: such a connection is not
+            # reused, or they would be read as the next response.)
             conn.start_next_cycle()
             self.requests_completed += 1
             self.state = IDLE
@@ -339,6 +412,14 @@ class Connection:
                 self._on_release(self)
         else:
             self._discard()
+
+    def _detach(self) -> None:
+        """Hand the stream over to the caller (after a protocol switch): the connection is
+        CLOSED for the pool, but the stream stays open."""
+        self.state = CLOSED
+        self._stream = None
+        if self._on_release is not None:
+            self._on_release(self)
 
     def _discard(self) -> None:
         """Close the connection (if not closed) and tell the pool."""
@@ -357,6 +438,47 @@ class Connection:
     def close(self) -> None:
         """Close the connection; an exchange in progress fails on its next read or write."""
         self._discard()
+
+    def upgrade(
+        self,
+        method: str,
+        target: str | bytes,
+        headers: Any = None,
+        *,
+        extensions: dict[str, Any] | None = None,
+    ) -> NetworkStreamInterface:
+        """Switch protocols and return the raw network stream.
+
+        ``upgrade("GET", "/chat", {"Upgrade": "websocket", ...})`` sends the request and returns
+        the stream after ``101 Switching Protocols`` (RFC 9110 section 7.8);
+        ``upgrade("CONNECT", "example.com:443")`` returns it after a 2xx from a proxy (a tunnel,
+        RFC 9110 section 9.3.6; the Host header defaults to the target). Bytes the server sent
+        right after the head are returned first by the stream's ``read()``. The connection is
+        CLOSED for the pool afterwards; the caller owns and closes the stream.
+
+        Raises ``ProxyError`` when a CONNECT is refused, ``RemoteProtocolError`` when an Upgrade
+        is answered with anything but 101, and the usual transport errors.
+        """
+        raw_target = target.encode("ascii") if isinstance(target, str) else target
+        scheme, host, port = self.origin
+        url = URL(f"{scheme}://{_format_host(host)}:{port}/")
+        headers = Headers(headers)
+        if method == "CONNECT" and "host" not in headers:
+            headers["Host"] = raw_target.decode("ascii")
+        ext = dict(extensions or {})
+        ext["target"] = raw_target
+        response = self.send(Request(method, url, headers=headers, extensions=ext))
+        status = response.status_code
+        if status == 101 or (method == "CONNECT" and 200 <= status < 300):
+            return typing.cast(NetworkStreamInterface, response.extensions["network_stream"])
+        response.read()
+        if method == "CONNECT":
+            raise ProxyError(
+                f"the proxy refused CONNECT {raw_target.decode('ascii', 'replace')}: {status} {response.reason_phrase}"
+            )
+        raise RemoteProtocolError(
+            f"the server did not switch protocols: {status} {response.reason_phrase}"
+        )
 
     # -- conveniences ------------------------------------------------------------------------
 
@@ -420,12 +542,20 @@ class ResponseBody(ByteStream):
     alive); ``close()`` before the end closes the connection.
     """
 
-    __slots__ = ("_conn", "_read_timeout", "_done")
+    __slots__ = ("_conn", "_read_timeout", "_done", "_tracer", "_request")
 
-    def __init__(self, conn: Connection, read_timeout: float | None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        read_timeout: float | None,
+        tracer: Tracer | None,
+        request: Request,
+    ) -> None:
         self._conn = conn
         self._read_timeout = read_timeout
         self._done = False
+        self._tracer = tracer
+        self._request = request
 
     def __iter__(self) -> Iterator[bytes]:
         if self._done:
@@ -434,6 +564,9 @@ class ResponseBody(ByteStream):
         h = conn._h11
         stream = conn._stream
         read_timeout = self._read_timeout
+        tracer = self._tracer
+        if tracer is not None:
+            tracer.emit("http11.receive_response_body.started", {"request": self._request})
         try:
             while True:
                 event = h.next_event()
@@ -449,21 +582,70 @@ class ResponseBody(ByteStream):
                     break
                 else:
                     raise RemoteProtocolError(f"unexpected {kind.__name__} in the response body")
-        except h11.RemoteProtocolError as exc:
+        except BaseException as exc:
             self._done = True
-            conn._discard()
-            raise RemoteProtocolError(str(exc)) from None
-        except BaseException:
-            self._done = True
-            conn._discard()
+            if tracer is not None:
+                tracer.emit("http11.receive_response_body.failed", {"exception": exc})
+            self._close_connection()
+            if isinstance(exc, h11.RemoteProtocolError) and not isinstance(
+                exc, RemoteProtocolError
+            ):
+                raise RemoteProtocolError(str(exc)) from None
             raise
         self._done = True
-        conn._response_done()
+        if tracer is None:
+            conn._response_done()
+        else:
+            tracer.emit("http11.receive_response_body.complete", {"return_value": None})
+            tracer.call("http11.response_closed", {}, conn._response_done)
+
+    def _close_connection(self) -> None:
+        if self._tracer is None:
+            self._conn._discard()
+        else:
+            self._tracer.call("http11.response_closed", {}, self._conn._discard)
 
     def close(self) -> None:
         if not self._done:
             self._done = True
-            self._conn._discard()
+            self._close_connection()
+
+
+class PrefixedStream(NetworkStreamInterface):
+    """A network stream whose first reads return bytes that were already received."""
+
+    def __init__(self, stream: NetworkStreamInterface, prefix: bytes) -> None:
+        self._stream = stream
+        self._prefix = prefix
+
+    def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
+        if self._prefix:
+            n = max_bytes or _READ_SIZE
+            data, self._prefix = self._prefix[:n], self._prefix[n:]
+            return data
+        return self._stream.read(max_bytes, timeout)
+
+    def write(self, data: bytes, timeout: float | None = None) -> None:
+        self._stream.write(data, timeout)
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> NetworkStreamInterface:
+        if self._prefix:
+            raise RuntimeError("cannot start TLS: unread bytes arrived before the handshake")
+        return self._stream.start_tls(ssl_context, server_hostname, timeout)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __repr__(self) -> str:
+        return repr(self._stream)
 
 
 def open_connection(
@@ -485,7 +667,8 @@ def open_connection(
     extensions: dict[str, Any] = {"timeout": {"connect": timeout}}
     if sni_hostname:
         extensions["sni_hostname"] = sni_hostname
-    conn._stream = conn._connect(Request("GET", url, extensions=extensions))
+    request = Request("GET", url, extensions=extensions)
+    conn._stream = conn._connect(request, tracer_for(request))
     conn.state = IDLE
     conn.idle_since = time.monotonic()
     return conn

@@ -83,7 +83,9 @@ _HEAD_EVENTS = (Request, InformationalResponse, Response)
 
 # Request flags that need the general path when sending (closing, switching, or refused).
 _SLOW_REQUEST_FLAGS = F_CLOSE | F_UPGRADE
-_NO_BODY_WRITER = ContentLengthWriter(0)  # stateless at length 0, so shared
+_NO_BODY_WRITER = ContentLengthWriter(0)
+# The flags that decide how a response body is framed (F_CONTENT_LENGTH alone: the simple case).
+_FRAMING_FLAGS = F_TRANSFER_ENCODING | F_CHUNKED | F_CONTENT_LENGTH | F_UPGRADE  # stateless at length 0, so shared
 _NO_READER_STATES = (MIGHT_SWITCH_PROTOCOL, SWITCHED_PROTOCOL)
 
 
@@ -149,6 +151,7 @@ class Connection:
         "_reader_eof",
         "_we_are_client",
         "_cl_reader",
+        "_body_read",
         "_cl_read",
         "_cl_eof",
     )
@@ -177,6 +180,8 @@ class Connection:
         self._reader: Any = None
         self._reader_eof: Any = None
         self._cl_reader: ContentLengthReader | None = None
+        #: The reader's bound method while the peer is in SEND_BODY, else None.
+        self._body_read: Any = None
         self._cl_read: Any = None
         self._cl_eof: Any = None
         self._set_writer(None)
@@ -221,6 +226,7 @@ class Connection:
         assert not self.client_is_waiting_for_100_continue
         self._body_writer = None
         self._reader_eof = None
+        self._body_read = None
         if self._we_are_client:
             self._writer = write_request
             self._reader = read_response_head
@@ -266,17 +272,18 @@ class Connection:
                     self._cl_eof = clr.read_eof
                 else:
                     clr._length = clr._remaining = n
-                self._reader = self._cl_read
+                self._reader = self._body_read = self._cl_read
                 self._reader_eof = self._cl_eof
                 return
             if kind == "chunked":
                 r: Any = ChunkedReader(self._max_incomplete_event_size)
             else:
                 r = Http10Reader()
-            self._reader = r.read
+            self._reader = self._body_read = r.read
             self._reader_eof = r.read_eof
             return
         self._reader_eof = None
+        self._body_read = None
         if state is DONE or state is MUST_CLOSE or state is CLOSED:
             self._reader = expect_nothing
         elif state is IDLE or state is SEND_RESPONSE:
@@ -397,6 +404,21 @@ class Connection:
         Raises :class:`RemoteProtocolError` if the peer broke the protocol; after any exception
         :attr:`their_state` is ``ERROR``.
         """
+        read = self._body_read
+        if read is not None:
+            # The peer is sending a body: the common case, checked first and kept short.
+            try:
+                event = read(self._buf, self._max_incomplete_event_size)
+                if type(event) is Data:
+                    # Data never changes state (SEND_BODY -> SEND_BODY).
+                    if not self._we_are_client:
+                        self.client_is_waiting_for_100_continue = False
+                    return event
+                if event is not None:
+                    return self._received(event, SEND_BODY)
+            except BaseException as exc:
+                self._receive_failed(exc)
+                raise
         cs = self._cstate
         state = cs.server if self._we_are_client else cs.client
         if state is ERROR:
@@ -418,50 +440,80 @@ class Connection:
                     if self._closed:
                         raise RemoteProtocolError("peer unexpectedly closed connection")
                     return NEED_DATA
-            etype = type(event)
-            if etype is Data:
-                # Data never changes state (SEND_BODY -> SEND_BODY).
+            if type(event) is Data:
                 if not self._we_are_client:
                     self.client_is_waiting_for_100_continue = False
                 return event
-            # Fast paths for the transitions of every keep-alive cycle; anything unusual (a
-            # close, a protocol switch, an error state on our side) takes the general path.
-            if cs.keep_alive and not cs.pending_switch_proposals:
-                ours = cs.client if self._we_are_client else cs.server
-                if ours is not MUST_CLOSE and ours not in _UNSETTLED:
-                    if etype is EndOfMessage:
-                        if state is SEND_BODY:
-                            if self._we_are_client:
-                                cs.server = DONE
-                            else:
-                                cs.client = DONE
-                                self.client_is_waiting_for_100_continue = False
-                            self._reader = expect_nothing
-                            self._reader_eof = None
-                            return event
-                    elif etype is Response:
+            return self._received(event, state)
+        except BaseException as exc:
+            self._receive_failed(exc)
+            raise
+
+    def _receive_failed(self, exc: BaseException) -> None:
+        self._process_error(self.their_role)
+        if isinstance(exc, LocalProtocolError):
+            # The state machine refuses with LocalProtocolError; here the peer is at fault.
+            exc.__class__ = RemoteProtocolError  # type: ignore[assignment]
+
+    def _received(self, event: Any, state: type[Sentinel]) -> Any:
+        """Apply an event other than Data that the peer sent while in ``state``."""
+        cs = self._cstate
+        etype = type(event)
+        # Fast paths for the transitions of every keep-alive cycle; anything unusual (a
+        # close, a protocol switch, an error state on our side) takes the general path.
+        if cs.keep_alive and not cs.pending_switch_proposals:
+            ours = cs.client if self._we_are_client else cs.server
+            if ours not in _UNSETTLED:
+                if etype is EndOfMessage:
+                    if state is SEND_BODY:
+                        if self._we_are_client:
+                            cs.server = DONE
+                        else:
+                            cs.client = DONE
+                            self.client_is_waiting_for_100_continue = False
+                        self._reader = expect_nothing
+                        self._reader_eof = None
+                        self._body_read = None
+                        return event
+                elif etype is Response:
+                    if (
+                        state is SEND_RESPONSE
+                        and event.http_version == b"1.1"
+                        and not event.headers._flags & F_CLOSE
+                    ):
+                        flags = event.headers._flags
+                        status = event.status_code
                         if (
-                            state is SEND_RESPONSE
-                            and event.http_version == b"1.1"
-                            and not event.headers._flags & F_CLOSE
+                            flags & _FRAMING_FLAGS != F_CONTENT_LENGTH
+                            or status == 204
+                            or status == 304
+                            or self._request_method == b"HEAD"
+                            or self._request_method == b"CONNECT"
                         ):
                             cs.server = SEND_BODY
-                            self.their_http_version = b"1.1"
-                            self.client_is_waiting_for_100_continue = False
                             self._set_reader(event)
-                            return event
-                    elif etype is InformationalResponse:
-                        if state is SEND_RESPONSE and event.status_code != 101:
-                            self.their_http_version = event.http_version
-                            self.client_is_waiting_for_100_continue = False
-                            return event
-            self._process_event(self.their_role, event)
-            return event
-        except BaseException as exc:
-            self._process_error(self.their_role)
-            if isinstance(exc, LocalProtocolError):
-                exc.__class__ = RemoteProtocolError  # type: ignore[assignment]
-            raise
+                        else:
+                            # A body framed by Content-Length alone: reuse this connection's
+                            # reader, reset for this message.
+                            clr = self._cl_reader
+                            if clr is None:
+                                clr = self._cl_reader = ContentLengthReader(0)
+                                self._cl_read = clr.read
+                                self._cl_eof = clr.read_eof
+                            clr._length = clr._remaining = event.headers._clen
+                            cs.server = SEND_BODY
+                            self._reader = self._body_read = self._cl_read
+                            self._reader_eof = self._cl_eof
+                        self.their_http_version = b"1.1"
+                        self.client_is_waiting_for_100_continue = False
+                        return event
+                elif etype is InformationalResponse:
+                    if state is SEND_RESPONSE and event.status_code != 101:
+                        self.their_http_version = event.http_version
+                        self.client_is_waiting_for_100_continue = False
+                        return event
+        self._process_event(self.their_role, event)
+        return event
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -556,6 +608,7 @@ class Connection:
             self._body_writer = _NO_BODY_WRITER
         self._reader = read_response_head
         self._reader_eof = None
+        self._body_read = None
         return data
 
     def _send_eom_fast(self, bw: Any, event: EndOfMessage) -> bytes | None:

@@ -454,6 +454,7 @@ class ChunkedReader:
         remaining = self._remaining
         if not remaining:
             if self._need_crlf:
+                # The CRLF after a chunk's data did not fit in the buffer last time.
                 if end - pos < 2:
                     if end > pos and data[pos] != 13:
                         raise RemoteProtocolError("chunk data not followed by CRLF (RFC 9112 §7.1)")
@@ -473,44 +474,50 @@ class ChunkedReader:
             line = data[pos:nl]
             if type(line) is not bytes:
                 line = bytes(line)
-            size = _CHUNK_SIZES.get(line)
-            if size is None:
-                size = _chunk_size(line)
-            remaining = size
+            remaining = _CHUNK_SIZES.get(line)
+            if remaining is None:
+                remaining = _chunk_size(line)
             pos = nl + 2
-            buf.pos = pos
             if not remaining:
+                buf.pos = pos
                 self._in_trailer = True
                 return self._read_trailer(buf)
             start = True
         else:
             start = self._chunk_start
         avail = end - pos
-        if avail <= 0:
-            self._remaining = remaining
-            self._chunk_start = start
-            return None
         if avail < remaining:
-            n = avail
-            remaining -= avail
+            if avail <= 0:
+                buf.pos = pos
+                self._remaining = remaining
+                self._chunk_start = start
+                return None
+            self._remaining = remaining - avail
+            self._chunk_start = False
+            buf.pos = end
+            if type(data) is bytes:
+                chunk = data if pos == 0 else data[pos:]
+            else:
+                chunk = bytes(memoryview(data)[pos:])
+            e = _new(Data)
+            _set_data_data(e, chunk)
+            _set_data_start(e, start)
+            _set_data_end(e, False)
+            return e
+        stop = pos + remaining
+        chunk = data[pos:stop] if type(data) is bytes else bytes(memoryview(data)[pos:stop])
+        self._remaining = 0
+        # Consume the CRLF that ends the chunk's data now when it is already here (if it is
+        # wrong, the next read reports it, after this Data).
+        if end - stop >= 2 and data[stop] == 13 and data[stop + 1] == 10:
+            buf.pos = stop + 2
         else:
-            n = remaining
-            remaining = 0
-        if type(data) is bytes:
-            chunk = data if pos == 0 and n == end else data[pos : pos + n]
-        else:
-            chunk = bytes(memoryview(data)[pos : pos + n])
-        buf.pos = pos + n
-        self._remaining = remaining
-        self._chunk_start = False
+            buf.pos = stop
+            self._need_crlf = True
         e = _new(Data)
         _set_data_data(e, chunk)
         _set_data_start(e, start)
-        if remaining:
-            _set_data_end(e, False)
-        else:
-            self._need_crlf = True
-            _set_data_end(e, True)
+        _set_data_end(e, True)
         return e
 
     def _read_trailer(self, buf: ReceiveBuffer) -> object:

@@ -79,7 +79,7 @@ class ContentLengthWriter:
     def eom(self, headers: Headers) -> list[Any]:
         if self._length:
             raise LocalProtocolError("Too little data for declared Content-Length")
-        if headers:
+        if headers._items:
             raise LocalProtocolError("Content-Length and trailers don't mix")
         return []
 
@@ -96,7 +96,7 @@ class ChunkedWriter:
         return [b"%x\r\n" % n, data, b"\r\n"]
 
     def eom(self, headers: Headers) -> list[Any]:
-        if not headers:
+        if not headers._items:
             return [b"0\r\n\r\n"]
         return [b"0\r\n" + _field_lines(headers) + b"\r\n"]
 
@@ -110,6 +110,6 @@ class Http10Writer:
         return [data]
 
     def eom(self, headers: Headers) -> list[Any]:
-        if headers:
+        if headers._items:
             raise LocalProtocolError("can't send trailers to HTTP/1.0 client")
         return []
