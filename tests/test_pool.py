@@ -320,3 +320,51 @@ def test_unsupported_scheme_and_http2_are_refused_clearly() -> None:
         pool.request("GET", "ftp://127.0.0.1/")
     with pytest.raises(httpwire.UnsupportedProtocol, match="HTTP/1.1 only"):
         httpwire.ConnectionPool(http2=True)
+
+
+# -- per-host limit ----------------------------------------------------------------------------
+
+
+def test_async_max_connections_per_host_bounds_one_origin_but_not_the_others(
+    http_server: UvicornServer, fault_server: FaultServer
+) -> None:
+    async def main() -> tuple[set[int], int]:
+        async with ahttpwire.ConnectionPool(max_connections=10, max_connections_per_host=2) as pool:
+            slow = [
+                asyncio.create_task(pool.request("GET", http_server.url + "/stall?seconds=0.3"))
+                for _ in range(6)
+            ]
+            await asyncio.sleep(0.05)
+            # The first origin is at its limit; another origin still gets a connection at once.
+            other = await pool.request(
+                "GET", fault_server.url + "/ok", extensions={"timeout": {"pool": 5}}
+            )
+            assert other.content == b"ok"
+            await asyncio.gather(*slow)
+            ports = set()
+            for _ in range(4):
+                ports.add(_port(await pool.request("GET", http_server.url + "/client-port")))
+            per_origin = sum(1 for c in pool.connections if c.origin[2] == http_server.port)
+            return ports, per_origin
+
+    ports, per_origin = asyncio.run(main())
+    assert per_origin <= 2
+    assert 1 <= len(ports) <= 2
+
+
+def test_sync_per_host_limit_queues_threads_of_that_origin(http_server: UvicornServer) -> None:
+    pool = httpwire.ConnectionPool(max_connections=10, max_connections_per_host=1)
+    ports: list[int] = []
+
+    def worker() -> None:
+        for _ in range(5):
+            ports.append(_port(pool.request("GET", http_server.url + "/client-port")))
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(ports) == 30
+    assert len(set(ports)) == 1
+    pool.close()

@@ -120,3 +120,146 @@ class AsyncWaiter:
         except TimeoutError:
             return self.is_set
         return True
+
+
+# -- HTTP/2: a lock held across I/O, and a resettable wake-up per stream ------------------------
+#
+# ``Lock`` / ``AsyncLock`` serialise frame writes on one HTTP/2 connection (the holder awaits the
+# network). ``Signal`` / ``AsyncSignal`` wake one stream's task when frames for it arrived:
+# ``clear()`` then ``wait(seconds)`` -> True once ``set()``, False on timeout. The async twins pick
+# asyncio or trio when constructed (each connection is bound to the runtime that opened it).
+
+__all__ += ["Lock", "AsyncLock", "Signal", "AsyncSignal"]
+
+
+class Lock:
+    """A ``threading.Lock`` used as ``with lock:`` around I/O."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
+        self._lock.release()
+
+
+class AsyncLock:
+    """``async with lock:``; an ``asyncio.Lock`` or a ``trio.Lock`` for the running runtime."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock: Any
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            import trio
+
+            self._lock = trio.Lock()
+        else:
+            self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> None:
+        await self._lock.acquire()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
+        self._lock.release()
+
+
+class Signal:
+    """A resettable wake-up between threads (``threading.Event``)."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    def wait(self, timeout: float | None) -> bool:
+        return self._event.wait(timeout)
+
+
+def _expire_signal(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+class AsyncSignal:
+    """A resettable wake-up between tasks of one event loop (asyncio, or trio)."""
+
+    __slots__ = ("_is_set", "_fut", "_loop", "_trio_event")
+
+    def __init__(self) -> None:
+        self._is_set = False
+        self._fut: asyncio.Future[None] | None = None
+        self._trio_event: Any = None
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            import trio
+
+            self._loop = None
+            self._trio_event = trio.Event()
+
+    def set(self) -> None:
+        if self._is_set:
+            return
+        self._is_set = True
+        if self._loop is None:
+            self._trio_event.set()
+            return
+        fut = self._fut
+        if fut is not None:
+            self._fut = None
+            if not fut.done():
+                fut.set_result(None)
+
+    def clear(self) -> None:
+        if self._is_set:
+            self._is_set = False
+            if self._loop is None:
+                import trio
+
+                self._trio_event = trio.Event()
+
+    async def wait(self, timeout: float | None) -> bool:
+        if self._is_set:
+            return True
+        loop = self._loop
+        if loop is None:
+            import trio
+
+            with trio.move_on_after(timeout if timeout is not None else float("inf")):
+                await self._trio_event.wait()
+            return self._is_set
+        fut = self._fut
+        if fut is None or fut.done():
+            fut = self._fut = loop.create_future()
+        if timeout is None:
+            await fut
+            return self._is_set
+        timer = loop.call_later(timeout, _expire_signal, fut)
+        try:
+            await fut
+        finally:
+            timer.cancel()
+        return self._is_set

@@ -71,6 +71,8 @@ class AsyncConnectionPool:
       kept; beyond it the oldest idle one is closed. Unlike httpx's 20, the default keeps every
       connection a burst opened, so the next burst reuses them instead of reconnecting; idle ones
       still expire after ``keepalive_expiry``.
+    - ``max_connections_per_host`` (default None): connections per origin at once; requests
+      beyond it wait for one of that origin even when the pool has room.
     - ``keepalive_expiry`` (default 5.0 s): an idle connection older than this is closed rather
       than reused (servers drop idle connections; nginx after 75 s, uvicorn after 5 s).
     - ``http1`` / ``http2``: HTTP/1.1 only for now; ``http2=True`` raises ``UnsupportedProtocol``.
@@ -87,6 +89,7 @@ class AsyncConnectionPool:
         max_connections: int | None = 100,
         max_keepalive_connections: int | None = None,
         keepalive_expiry: float | None = 5.0,
+        max_connections_per_host: int | None = None,
         http1: bool = True,
         http2: bool = False,
         retries: int = 0,
@@ -101,12 +104,17 @@ class AsyncConnectionPool:
             )
         if max_connections is not None and max_connections < 1:
             raise ValueError(f"max_connections must be >= 1 or None, not {max_connections!r}")
+        if max_connections_per_host is not None and max_connections_per_host < 1:
+            raise ValueError(
+                f"max_connections_per_host must be >= 1 or None, not {max_connections_per_host!r}"
+            )
         self._ssl_context = ssl_context
         self._max_connections = max_connections if max_connections is not None else 1 << 62
         self._max_keepalive = (
             max_keepalive_connections if max_keepalive_connections is not None else 1 << 62
         )
         self._keepalive_expiry = keepalive_expiry
+        self._max_per_host = max_connections_per_host
         self._retries = retries
         self._local_address = local_address
         self._uds = uds
@@ -117,6 +125,7 @@ class AsyncConnectionPool:
         self._idle: dict[Origin, list[AsyncConnection]] = {}
         self._idle_order: dict[AsyncConnection, None] = {}
         self._slots = 0
+        self._per_host: dict[Origin, int] = {}
         self._waiters: deque[_Waiter] = deque()
         self._closed = False
 
@@ -156,14 +165,44 @@ class AsyncConnectionPool:
         del self._idle_order[conn]
         self._idle[conn.origin].remove(conn)  # the stack for one origin is short
         self._connections.pop(conn, None)
-        self._give_slot()
+        self._unreserve(conn.origin)
 
-    def _give_slot(self) -> None:
-        """A slot came free (lock held): hand it to the first waiter, or return it."""
-        if self._waiters:
-            self._waiters.popleft().event.set(_SLOT)
+    # Slots (lock held): a connection that exists or is being opened holds one slot of
+    # max_connections and one of its origin's max_connections_per_host.
+
+    def _can_reserve(self, origin: Origin) -> bool:
+        limit = self._max_per_host
+        return limit is None or self._per_host.get(origin, 0) < limit
+
+    def _reserve(self, origin: Origin) -> None:
+        self._slots += 1
+        self._per_host[origin] = self._per_host.get(origin, 0) + 1
+
+    def _unreserve(self, origin: Origin) -> None:
+        """A connection of ``origin`` went away: pass its slot to the first waiter that may
+        open a connection (with no per-host limit, simply the first), or return it."""
+        left = self._per_host[origin] - 1
+        if left:
+            self._per_host[origin] = left
         else:
-            self._slots -= 1
+            del self._per_host[origin]
+        self._slots -= 1
+        waiters = self._waiters
+        if waiters:
+            index = self._first_eligible()
+            if index is not None:
+                waiter = waiters[index]
+                del waiters[index]
+                self._reserve(waiter.origin)
+                waiter.event.set(_SLOT)
+
+    def _first_eligible(self) -> int | None:
+        if self._max_per_host is None:
+            return 0 if self._waiters else None
+        for i, waiter in enumerate(self._waiters):
+            if self._can_reserve(waiter.origin):
+                return i
+        return None
 
     def _new_connection(self, origin: Origin) -> AsyncConnection:
         conn = AsyncConnection(
@@ -189,8 +228,8 @@ class AsyncConnectionPool:
                     raise RuntimeError("the connection pool is closed")
                 conn = self._take_idle(origin, expired)
                 if conn is None:
-                    if self._slots < self._max_connections:
-                        self._slots += 1
+                    if self._slots < self._max_connections and self._can_reserve(origin):
+                        self._reserve(origin)
                         conn = self._new_connection(origin)
                     else:
                         waiter = _Waiter(origin)
@@ -239,7 +278,7 @@ class AsyncConnectionPool:
                 return
             value = waiter.event.value
             if value is _SLOT:
-                self._give_slot()
+                self._unreserve(waiter.origin)
                 return
         # A connection was handed over: it is IDLE and reusable; release it to the next one.
         await self._release(typing.cast(AsyncConnection, value))
@@ -258,10 +297,12 @@ class AsyncConnectionPool:
                             del waiters[i]
                             waiter.event.set(conn)
                             return
-                    # Only other origins wait: close this one so its slot goes to them.
+                if waiters and self._first_eligible() is not None:
+                    # Only other origins wait, and one of them may open a connection: close
+                    # this one so its slot goes to them.
                     del self._connections[conn]
                     to_close = conn
-                    waiters.popleft().event.set(_SLOT)
+                    self._unreserve(conn.origin)
                 else:
                     self._idle.setdefault(conn.origin, []).append(conn)
                     self._idle_order[conn] = None
@@ -273,7 +314,7 @@ class AsyncConnectionPool:
                 if conn in self._idle_order:
                     del self._idle_order[conn]
                     self._idle[conn.origin].remove(conn)
-                self._give_slot()
+                self._unreserve(conn.origin)
         if to_close is not None:
             await to_close.aclose()
 

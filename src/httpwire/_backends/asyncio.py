@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import ssl
 from collections.abc import Iterable
@@ -30,6 +31,7 @@ from .base import (
     AsyncNetworkBackendInterface,
     AsyncNetworkStreamInterface,
 )
+from .sync import HAPPY_EYEBALLS_DELAY, _bind_local, interleave_addresses
 
 __all__ = ["AsyncioBackend", "AsyncioStream"]
 
@@ -301,8 +303,125 @@ def _apply_options(sock: socket.socket, options: Iterable[SOCKET_OPTION] | None)
             sock.setsockopt(*option)
 
 
+def _is_ip_literal(host: str) -> bool:
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except (OSError, ValueError):
+            continue
+        return True
+    return False
+
+
+def _describe(exc: BaseException) -> str:
+    # asyncio's sock_connect says "Connect call failed (addr)"; the errno's text is the news.
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno)
+    return str(exc) or type(exc).__name__
+
+
+async def _attempt(
+    loop: asyncio.AbstractEventLoop,
+    info: Any,
+    local_address: str | None,
+    socket_options: Iterable[SOCKET_OPTION] | None,
+) -> socket.socket:
+    """One TCP connect to one resolved address; the socket is closed on any failure."""
+    family, type_, proto, _canon, addr = info
+    sock = socket.socket(family, type_, proto)
+    try:
+        sock.setblocking(False)
+        _apply_options(sock, socket_options)
+        if local_address is not None:
+            _bind_local(sock, family, local_address)
+        await loop.sock_connect(sock, addr)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _close_result(task: asyncio.Task[socket.socket]) -> None:
+    # A race attempt that connected after the race was decided: nobody will use its socket.
+    if not task.cancelled() and task.exception() is None:
+        task.result().close()
+
+
+async def _race(
+    loop: asyncio.AbstractEventLoop,
+    infos: list[Any],
+    local_address: str | None,
+    socket_options: Iterable[SOCKET_OPTION] | None,
+    errors: list[str],
+) -> socket.socket | None:
+    """Happy Eyeballs (RFC 8305 section 5): one task per attempt, the next one started after
+    :data:`HAPPY_EYEBALLS_DELAY` seconds or as soon as an attempt fails.
+
+    Returns the first socket to connect, or None when every attempt failed (each failure is
+    appended to ``errors``). When it returns or raises (cancellation, the connect timeout), every
+    other attempt has been cancelled and its socket closed.
+    """
+    running: dict[asyncio.Task[socket.socket], Any] = {}
+    pending = list(infos)
+    winner: socket.socket | None = None
+    try:
+        while True:
+            if pending:
+                info = pending.pop(0)
+                running[loop.create_task(_attempt(loop, info, local_address, socket_options))] = (
+                    info[4]
+                )
+            if not running:
+                return None
+            done, _ = await asyncio.wait(
+                running,
+                timeout=HAPPY_EYEBALLS_DELAY if pending else None,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            failure: BaseException | None = None
+            for task in done:
+                addr = running.pop(task)
+                exc = task.exception()
+                if exc is None:
+                    if winner is None:
+                        winner = task.result()
+                    else:  # two connected in the same loop iteration: the first one wins
+                        task.result().close()
+                elif isinstance(exc, OSError):
+                    errors.append(f"{_format_addr(addr)}: {_describe(exc)}")
+                else:
+                    failure = exc
+            if failure is not None:
+                raise failure
+            if winner is not None:
+                return winner
+            # Either the delay passed or an attempt failed: the loop starts the next address.
+    finally:
+        if running:
+            for task in running:
+                task.cancel()
+                task.add_done_callback(_close_result)
+            try:
+                # Let the losers run their cleanup now, so no socket outlives connect(). Should
+                # we be cancelled again meanwhile, the callbacks still close what they hold.
+                await asyncio.wait(running)
+            except BaseException:
+                if winner is not None:
+                    winner.close()
+                raise
+
+
 class AsyncioBackend(AsyncNetworkBackendInterface):
-    """Opens connections on the running asyncio loop. Repr: ``<NetworkBackend [asyncio]>``."""
+    """Opens connections on the running asyncio loop. Repr: ``<NetworkBackend [asyncio]>``.
+
+    An IP literal (the common ``127.0.0.1`` case) is connected to directly by the loop. A host
+    name is resolved first; when DNS returns several addresses they race per RFC 8305 ("Happy
+    Eyeballs", as in the threaded backend): IPv6 and IPv4 interleaved, the next attempt started
+    after :data:`HAPPY_EYEBALLS_DELAY` seconds or when the previous one fails, the first to connect
+    winning and the others closed. The connect ``timeout`` bounds the whole race; a
+    ``ConnectError`` names every address tried. Cancelling ``connect`` closes every socket it
+    opened.
+    """
 
     async def connect(
         self,
@@ -316,22 +435,32 @@ class AsyncioBackend(AsyncNetworkBackendInterface):
         if t is not None and t <= 0.0:
             raise ConnectTimeout(f"timed out before connecting to {host}:{port}")
         loop = asyncio.get_running_loop()
+        errors: list[str] = []
         try:
             async with asyncio.timeout(t):
-                if socket_options:
-                    sock = await self._connect_socket(
-                        loop, host, port, local_address, socket_options
-                    )
-                    transport, protocol = await loop.create_connection(_StreamProtocol, sock=sock)
-                else:
+                if not socket_options and _is_ip_literal(host):
                     transport, protocol = await loop.create_connection(
                         _StreamProtocol,
                         host,
                         port,
                         local_addr=None if local_address is None else (local_address, 0),
                     )
+                else:
+                    sock = await self._open_socket(
+                        loop, host, port, local_address, socket_options, errors
+                    )
+                    try:
+                        transport, protocol = await loop.create_connection(
+                            _StreamProtocol, sock=sock
+                        )
+                    except BaseException:
+                        sock.close()
+                        raise
         except TimeoutError:
-            raise ConnectTimeout(f"connecting to {host}:{port} timed out after {t:.3g} s") from None
+            tried = f" ({'; '.join(errors)})" if errors else ""
+            raise ConnectTimeout(
+                f"connecting to {host}:{port} timed out after {t:.3g} s{tried}"
+            ) from None
         except socket.gaierror as exc:
             raise ConnectError(f"could not resolve {host!r}: {exc}") from exc
         except OSError as exc:
@@ -340,33 +469,29 @@ class AsyncioBackend(AsyncNetworkBackendInterface):
         # asyncio sets TCP_NODELAY on its TCP transports already.
         return AsyncioStream(transport, protocol)
 
-    async def _connect_socket(
+    async def _open_socket(
         self,
         loop: asyncio.AbstractEventLoop,
         host: str,
         port: int,
         local_address: str | None,
-        socket_options: Iterable[SOCKET_OPTION],
+        socket_options: Iterable[SOCKET_OPTION] | None,
+        errors: list[str],
     ) -> socket.socket:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        errors: list[str] = []
-        for family, type_, proto, _canon, addr in infos:
-            sock = socket.socket(family, type_, proto)
-            try:
-                sock.setblocking(False)
-                _apply_options(sock, socket_options)
-                if local_address is not None:
-                    sock.bind((local_address, 0))
-                await loop.sock_connect(sock, addr)
-            except OSError as exc:
-                sock.close()
-                errors.append(f"{_format_addr(addr)}: {exc.strerror or exc}")
-                continue
-            except BaseException:
-                sock.close()
-                raise
-            return sock
-        raise OSError(f"{'; '.join(errors) or 'no addresses'}")
+        if len(infos) > 1:
+            sock = await _race(
+                loop, interleave_addresses(infos), local_address, socket_options, errors
+            )
+            if sock is not None:
+                return sock
+        else:
+            for info in infos:
+                try:
+                    return await _attempt(loop, info, local_address, socket_options)
+                except OSError as exc:
+                    errors.append(f"{_format_addr(info[4])}: {_describe(exc)}")
+        raise OSError("; ".join(errors) or "no addresses")
 
     async def connect_unix_socket(
         self,

@@ -149,6 +149,15 @@ def _apply_options(stream: trio.SocketStream, options: Iterable[SOCKET_OPTION] |
             stream.setsockopt(*option)
 
 
+def _attempt_errors(exc: OSError) -> str:
+    # open_tcp_stream raises "all attempts ... failed" from a group holding one error per
+    # address: name each address, as the other backends do.
+    group = exc.__cause__
+    if isinstance(group, BaseExceptionGroup):
+        return "; ".join(str(e) for e in group.exceptions)
+    return str(exc)
+
+
 class TrioBackend(AsyncNetworkBackendInterface):
     """Opens connections under trio (``trio.open_tcp_stream`` tries every address DNS returns,
     racing them per RFC 8305). Repr: ``<NetworkBackend [trio]>``."""
@@ -166,7 +175,9 @@ class TrioBackend(AsyncNetworkBackendInterface):
             try:
                 stream = await trio.open_tcp_stream(host, port, local_address=local_address)
             except OSError as exc:
-                raise ConnectError(f"could not connect to {host}:{port}: {exc}") from exc
+                raise ConnectError(
+                    f"could not connect to {host}:{port}: {_attempt_errors(exc)}"
+                ) from exc
             _apply_options(stream, socket_options)
             return TrioStream(stream)
         raise ConnectTimeout(f"connecting to {host}:{port} timed out after {t:.3g} s")

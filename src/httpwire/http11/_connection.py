@@ -589,11 +589,15 @@ class Connection:
             or event.http_version != b"1.1"
         ):
             return None
-        try:
-            data = write_request(event)
-        except BaseException:
-            self._process_error(CLIENT)
-            raise
+        wire = headers._wire
+        if wire is None:
+            try:
+                data = write_request(event)
+            except BaseException:
+                self._process_error(CLIENT)
+                raise
+        else:
+            data = b"".join((event.method, b" ", event.target, b" HTTP/1.1\r\n", wire, b"\r\n"))
         cs.client = SEND_BODY
         cs.server = SEND_RESPONSE
         self._request_method = event.method
@@ -620,11 +624,14 @@ class Connection:
         theirs = cs.server if client else cs.client
         if theirs is MUST_CLOSE or theirs in _UNSETTLED:
             return None
-        try:
-            parts = bw.eom(event.headers)
-        except BaseException:
-            self._process_error(self.our_role)
-            raise
+        if bw is _NO_BODY_WRITER and not event.headers._items:
+            parts: list[Any] = []
+        else:
+            try:
+                parts = bw.eom(event.headers)
+            except BaseException:
+                self._process_error(self.our_role)
+                raise
         if client:
             cs.client = DONE
             self.client_is_waiting_for_100_continue = False

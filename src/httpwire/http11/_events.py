@@ -111,10 +111,11 @@ class Request(Event):
         if http_version != b"1.1":
             _check_version(http_version)
         flags = h._flags
-        if flags & F_MULTI_HOST:
-            raise LocalProtocolError("Found multiple Host: headers")
-        if http_version == b"1.1" and not flags & F_HOST:
-            raise LocalProtocolError("Missing mandatory Host: header")
+        if flags & (F_HOST | F_MULTI_HOST) != F_HOST:
+            if flags & F_MULTI_HOST:
+                raise LocalProtocolError("Found multiple Host: headers")
+            if http_version == b"1.1":
+                raise LocalProtocolError("Missing mandatory Host: header")
         _set_req_method(self, method)
         _set_req_headers(self, h)
         _set_req_target(self, target)

@@ -35,6 +35,10 @@ from ._events import (
     _set_data_data,
     _set_data_end,
     _set_data_start,
+    _set_resp_headers,
+    _set_resp_reason,
+    _set_resp_status,
+    _set_resp_version,
 )
 from ._headers import (
     F_HOST,
@@ -240,22 +244,35 @@ def _strict_lines(buf: ReceiveBuffer, max_size: int) -> tuple[list[bytes], int] 
 def read_response_head(
     buf: ReceiveBuffer, max_size: int
 ) -> InformationalResponse | Response | None:
-    found = _strict_lines(buf, max_size)
-    if found is not None:
-        lines, after = found
-        st = _status_line(lines[0])
-        if st is not None:
-            headers = fields_from_lines(lines, 1, RemoteProtocolError)
-            if headers is not None:
-                version, status, reason = st
-                if status >= 200:
-                    buf.pos = after
-                    return _make_response(Response, headers, version, reason, status)  # type: ignore[no-any-return]
-                if status >= 100:
-                    buf.pos = after
-                    return _make_response(  # type: ignore[no-any-return]
-                        InformationalResponse, headers, version, reason, status
-                    )
+    # The common case first (as _strict_lines, inlined): a complete head within the limit,
+    # every line ending in CRLF, no other CR, LF or NUL, a status line seen before.
+    data = buf.data
+    pos = buf.pos
+    end = data.find(b"\r\n\r\n", pos)
+    if end >= 0 and end + 4 - pos <= max_size:
+        head = data[pos:end]
+        if type(head) is not bytes:
+            head = bytes(head)
+        lines = head.split(b"\r\n")
+        if len(head) - len(head.translate(None, b"\r\n\x00")) == 2 * len(lines) - 2:
+            st = _STATUS_CACHE.get(lines[0]) or _status_line(lines[0])
+            if st is not None:
+                headers = fields_from_lines(lines, 1, RemoteProtocolError)
+                if headers is not None:
+                    version, status, reason = st
+                    if status >= 200:
+                        buf.pos = end + 4
+                        e = _new(Response)
+                        _set_resp_headers(e, headers)
+                        _set_resp_version(e, version)
+                        _set_resp_reason(e, reason)
+                        _set_resp_status(e, status)
+                        return e
+                    if status >= 100:
+                        buf.pos = end + 4
+                        return _make_response(  # type: ignore[no-any-return]
+                            InformationalResponse, headers, version, reason, status
+                        )
     head = find_head(buf, max_size, True)
     if head is None:
         if buf.data[buf.pos : buf.pos + 1] not in (b"", b"H"):
