@@ -82,12 +82,14 @@ BIG_PIECES = [bytes([65 + i % 26]) * PIECE for i in range(BIG_SIZE // PIECE)]
 def h11_like_cycle(mod: Any) -> Callable[[], None]:
     conn = mod.Connection(mod.CLIENT)
     payloads = itertools.cycle(RESP_8_VARIANTS)
-    Request, EOM, EndOfMessage, Response = (
+    Request, EOM, EndOfMessage, Response, Data = (
         mod.Request,
         mod.EndOfMessage,
         mod.EndOfMessage,
         mod.Response,
+        mod.Data,
     )
+    body: list[bytes] = []
 
     def cycle() -> None:
         conn.send(Request(method=b"GET", target=b"/index.html", headers=REQ_HEADERS))
@@ -96,11 +98,14 @@ def h11_like_cycle(mod: Any) -> Callable[[], None]:
         while True:
             ev = conn.next_event()
             t = type(ev)
-            if t is Response:
+            if t is Data:
+                body.append(ev.data)
+            elif t is Response:
                 ev.headers.raw_items()
             elif t is EndOfMessage:
                 break
         conn.start_next_cycle()
+        body.clear()
 
     return cycle
 
@@ -110,6 +115,8 @@ def h11_like_parse(mod: Any, variants: list[bytes]) -> Callable[[], None]:
     payloads = itertools.cycle(variants)
     req = mod.Request(method=b"GET", target=b"/", headers=REQ_HEADERS)
     EOM, EndOfMessage, Response = mod.EndOfMessage(), mod.EndOfMessage, mod.Response
+    Data = mod.Data
+    body: list[bytes] = []
 
     def parse() -> None:
         conn.send(req)
@@ -118,11 +125,14 @@ def h11_like_parse(mod: Any, variants: list[bytes]) -> Callable[[], None]:
         while True:
             ev = conn.next_event()
             t = type(ev)
-            if t is Response:
+            if t is Data:
+                body.append(ev.data)
+            elif t is Response:
                 ev.headers.raw_items()
             elif t is EndOfMessage:
                 break
         conn.start_next_cycle()
+        body.clear()
 
     return parse
 
@@ -305,7 +315,8 @@ def main() -> None:
             txt = " ".join(f"{c:>9.2f} us" for c in cells)
         print(f"{title:46s} {txt} {ratio:>12.1f}x {ratio2:>18.2f}x")
     if hasattr(os, "getloadavg"):
-        print("load average (1, 5, 15 min): %.2f %.2f %.2f" % os.getloadavg())
+        one, five, fifteen = os.getloadavg()
+        print(f"load average (1, 5, 15 min): {one:.2f} {five:.2f} {fifteen:.2f}")
 
 
 if __name__ == "__main__":

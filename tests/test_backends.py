@@ -214,3 +214,38 @@ def test_custom_recording_backend_sees_the_wire_bytes(http_server: Any) -> None:
     received = b"".join(data for kind, data in backend.log if kind == "recv")
     assert sent.count(b"GET /bytes/10 HTTP/1.1\r\n") == 3
     assert received.count(b"HTTP/1.1 200 OK\r\n") == 3
+
+
+def test_asyncio_a_read_without_timeout_is_not_failed_by_an_earlier_reads_timer(
+    http_server: Any,
+) -> None:
+    # The asyncio stream re-arms one timer lazily; a later read with no limit must not inherit
+    # the deadline of an earlier, shorter one.
+    async def main() -> bytes:
+        stream = await AsyncioBackend().connect(http_server.host, http_server.port, timeout=5)
+        async with stream:
+            await stream.write(
+                b"GET /stall?seconds=0.5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            head = await stream.read(timeout=0.3)  # the head comes at once
+            assert head.startswith(b"HTTP/1.1 200")
+            rest = b""
+            while chunk := await stream.read():  # the body after 0.5 s: longer than 0.3
+                rest += chunk
+            return rest
+
+    assert len(asyncio.run(main())) > 0
+
+
+def test_asyncio_a_later_shorter_timeout_still_fires(http_server: Any) -> None:
+    async def main() -> None:
+        stream = await AsyncioBackend().connect(http_server.host, http_server.port, timeout=5)
+        async with stream:
+            await stream.write(b"GET /slow-head?seconds=2 HTTP/1.1\r\nHost: x\r\n\r\n")
+            with pytest.raises(httpwire.ReadTimeout):
+                await stream.read(timeout=0.05)
+            await stream.write(b"")
+            with pytest.raises(httpwire.ReadTimeout):
+                await stream.read(timeout=0.05)
+
+    asyncio.run(main())

@@ -85,7 +85,9 @@ _HEAD_EVENTS = (Request, InformationalResponse, Response)
 _SLOW_REQUEST_FLAGS = F_CLOSE | F_UPGRADE
 _NO_BODY_WRITER = ContentLengthWriter(0)
 # The flags that decide how a response body is framed (F_CONTENT_LENGTH alone: the simple case).
-_FRAMING_FLAGS = F_TRANSFER_ENCODING | F_CHUNKED | F_CONTENT_LENGTH | F_UPGRADE  # stateless at length 0, so shared
+_FRAMING_FLAGS = (
+    F_TRANSFER_ENCODING | F_CHUNKED | F_CONTENT_LENGTH | F_UPGRADE
+)  # stateless at length 0, so shared
 _NO_READER_STATES = (MIGHT_SWITCH_PROTOCOL, SWITCHED_PROTOCOL)
 
 

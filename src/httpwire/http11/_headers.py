@@ -215,9 +215,7 @@ _LINE_CACHE_MAX_LEN = 128
 
 #: Sent (name, value) pairs seen before -> (lowercased pair, wire line, is Host).  Clients send
 #: the same fields again and again (Host, User-Agent, Accept...); a hit skips every check.
-_SENT_CACHE: dict[
-    tuple[bytes, bytes], tuple[tuple[bytes, bytes], bytes, bool]
-] = {}
+_SENT_CACHE: dict[tuple[bytes, bytes], tuple[tuple[bytes, bytes], bytes, bool]] = {}
 _SENT_CACHE_MAX = 1024
 
 #: Field names whose values usually differ on every message: not worth remembering lines of.
@@ -244,7 +242,9 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
     """
     htype = type(headers)
     # (Headers is an ABC subclass: isinstance() on it is slow, so exact types first.)
-    if htype is Headers or (htype is not list and htype is not tuple and isinstance(headers, Headers)):
+    if htype is Headers or (
+        htype is not list and htype is not tuple and isinstance(headers, Headers)
+    ):
         return headers  # type: ignore[return-value]
     raw: list[tuple[bytes, bytes]] = []
     items: list[tuple[bytes, bytes]] = []
@@ -257,7 +257,8 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
     items_append = items.append
     wire_append = wire.append
     unchecked = False
-    for pair in headers:
+    pairs: Iterable[Any] = headers
+    for pair in pairs:
         if type(pair) is tuple:
             hit = sent_get(pair)
             if hit is not None:
@@ -320,7 +321,7 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
             raise LocalProtocolError("Illegal header values")  # pragma: no cover
         if len(_SENT_CACHE) >= _SENT_CACHE_MAX:
             _SENT_CACHE.clear()
-        for pair, item, line in zip(raw, items, wire):
+        for pair, item, line in zip(raw, items, wire, strict=True):
             if item[0] in _SPECIAL:
                 if item[0] != b"host":
                     continue
@@ -354,9 +355,7 @@ def headers_from_field_section(block: bytes, error: type[ProtocolError]) -> Head
     return h
 
 
-def fields_from_lines(
-    lines: list[bytes], start: int, error: type[ProtocolError]
-) -> Headers | None:
+def fields_from_lines(lines: list[bytes], start: int, error: type[ProtocolError]) -> Headers | None:
     """Build :class:`Headers` from ``lines[start:]`` (field lines without their CRLF).
 
     Returns None, without raising, when a line has no colon or its name is not a token (the

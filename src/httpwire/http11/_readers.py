@@ -250,11 +250,11 @@ def read_response_head(
     pos = buf.pos
     end = data.find(b"\r\n\r\n", pos)
     if end >= 0 and end + 4 - pos <= max_size:
-        head = data[pos:end]
-        if type(head) is not bytes:
-            head = bytes(head)
-        lines = head.split(b"\r\n")
-        if len(head) - len(head.translate(None, b"\r\n\x00")) == 2 * len(lines) - 2:
+        block = data[pos:end]
+        if type(block) is not bytes:
+            block = bytes(block)
+        lines = block.split(b"\r\n")
+        if len(block) - len(block.translate(None, b"\r\n\x00")) == 2 * len(lines) - 2:
             st = _STATUS_CACHE.get(lines[0]) or _status_line(lines[0])
             if st is not None:
                 headers = fields_from_lines(lines, 1, RemoteProtocolError)
@@ -441,7 +441,7 @@ def _chunk_size(line: bytes) -> int:
     ):
         raise RemoteProtocolError(f"illegal chunk header: {line!r} (RFC 9112 §7.1)")
     n = int(size, 16)
-    if not ext and len(_CHUNK_SIZES) < _CHUNK_SIZES_MAX:
+    if not ext and len(line) <= 20 and len(_CHUNK_SIZES) < _CHUNK_SIZES_MAX:
         _CHUNK_SIZES[line] = n
     return n
 
@@ -491,9 +491,8 @@ class ChunkedReader:
             line = data[pos:nl]
             if type(line) is not bytes:
                 line = bytes(line)
-            remaining = _CHUNK_SIZES.get(line)
-            if remaining is None:
-                remaining = _chunk_size(line)
+            size = _CHUNK_SIZES.get(line)
+            remaining = _chunk_size(line) if size is None else size
             pos = nl + 2
             if not remaining:
                 buf.pos = pos

@@ -1,0 +1,1028 @@
+"""One HTTP/2 connection (RFC 9113), multiplexing concurrent requests, driven by ``h2``.
+
+``h2`` does the framing, HPACK and the per-stream state machine; this module does the I/O and the
+bookkeeping around it, so that many tasks (or threads, in the sync flavour) can share one
+connection:
+
+- **Writing.** Every change to the ``h2`` state (a new stream, DATA, WINDOW_UPDATE, RST_STREAM)
+  happens under the state lock; the bytes ``h2`` queued are taken and written under the write lock
+  by whoever flushes first, so frames reach the wire in the order ``h2`` produced them (HPACK
+  depends on it) and concurrent requests share writes.
+- **Reading.** There is no reader task: a stream that needs a frame becomes the reader if nobody
+  is reading, reads, feeds ``h2`` and hands each event to the stream it belongs to, waking that
+  stream's task; it stops once its own stream has something, passing the reader role to another
+  waiting stream. This is the same code for asyncio, trio and threads.
+- **Flow control** (RFC 9113 section 5.2) both ways: uploads wait for WINDOW_UPDATE; received
+  DATA is acknowledged as the application consumes it, so an unread response holds back only
+  its own stream (up to the stream window) and the connection window bounds memory.
+- **Concurrency limit**: ``SETTINGS_MAX_CONCURRENT_STREAMS`` (100 assumed until the server's
+  SETTINGS arrive), followed as it changes; ``send()`` beyond it waits for a stream to end.
+- **GOAWAY** (section 6.8): streams above ``last_stream_id`` fail with :class:`StreamRefused`
+  (never processed by the server, safe to retry on a new connection); no stream starts after it;
+  the connection closes when its last stream ends. ``RST_STREAM`` with ``REFUSED_STREAM`` gives
+  the same error.
+
+``h2`` is imported on first use only: it is the optional ``http2`` extra.
+"""
+
+from __future__ import annotations
+
+import time
+import types
+import typing
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from .._backends.base import AsyncNetworkStreamInterface
+from .._exceptions import (
+    LocalProtocolError,
+    PoolTimeout,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+)
+from .._headers import Headers
+from .._models import Request, Response
+from .._streams import AsyncByteStream, BytesStream
+from .._synchronization import AsyncLock, AsyncSignal, AsyncStateLock
+from .._timeouts import remaining
+
+__all__ = ["AsyncHTTP2Connection", "StreamRefused", "require_h2"]
+
+Origin = tuple[str, str, int]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_READ_SIZE = 65536
+# Our receive windows: 4 MiB per stream, 16 MiB for the connection (RFC 9113 section 6.9.2
+# starts both at 64 KiB, far too small for one fast download, let alone several).
+_STREAM_WINDOW = 4 * 1024 * 1024
+_CONNECTION_WINDOW = 16 * 1024 * 1024
+# Until the server's SETTINGS arrive, assume the limit RFC 9113 section 6.5.2 recommends as a
+# minimum for servers; the real value replaces it when the SETTINGS frame is read.
+_ASSUMED_MAX_STREAMS = 100
+# Upload in pieces of at most this much per flush, so one upload does not hold the write lock
+# for a long time while other streams wait to send their HEADERS.
+_UPLOAD_CHUNK = 256 * 1024
+# Request header fields RFC 9113 section 8.2.2 forbids (connection-specific), and Host, which
+# becomes :authority.
+_DROPPED = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+    }
+)
+_ERROR_NAMES = {
+    0x0: "NO_ERROR",
+    0x1: "PROTOCOL_ERROR",
+    0x2: "INTERNAL_ERROR",
+    0x3: "FLOW_CONTROL_ERROR",
+    0x4: "SETTINGS_TIMEOUT",
+    0x5: "STREAM_CLOSED",
+    0x6: "FRAME_SIZE_ERROR",
+    0x7: "REFUSED_STREAM",
+    0x8: "CANCEL",
+    0x9: "COMPRESSION_ERROR",
+    0xA: "CONNECT_ERROR",
+    0xB: "ENHANCE_YOUR_CALM",
+    0xC: "INADEQUATE_SECURITY",
+    0xD: "HTTP_1_1_REQUIRED",
+}
+_REFUSED_STREAM = 0x7
+_CANCEL = 0x8
+
+
+class StreamRefused(RemoteProtocolError):
+    """The server did not process this request: its stream was above the ``last_stream_id`` of a
+    GOAWAY, refused with ``RST_STREAM(REFUSED_STREAM)``, or could not start because the connection
+    is going away. RFC 9113 section 8.7 makes such requests safe to retry on a new connection,
+    whatever their method; the pool does so."""
+
+
+# -- h2, loaded on first use --------------------------------------------------------------------
+
+
+class _H2:
+    """The parts of ``h2`` used here, imported once."""
+
+    loaded = False
+
+
+def require_h2() -> None:
+    """Import ``h2`` (once); raise ``ImportError`` naming the extra to install when it is missing."""
+    if _H2.loaded:
+        return
+    try:
+        import h2.config
+        import h2.connection
+        import h2.events
+        import h2.exceptions
+        import h2.settings
+    except ImportError as exc:
+        raise ImportError(
+            "HTTP/2 support needs the 'h2' package: install it with "
+            "`pip install 'httpwire[http2]'` (or use http2=False)"
+        ) from exc
+    ev = h2.events
+    _H2.H2Connection = h2.connection.H2Connection  # type: ignore[attr-defined]
+    _H2.H2Configuration = h2.config.H2Configuration  # type: ignore[attr-defined]
+    _H2.SettingCodes = h2.settings.SettingCodes  # type: ignore[attr-defined]
+    _H2.ConnectionState = h2.connection.ConnectionState  # type: ignore[attr-defined]
+    _H2.ConnectionInputs = h2.connection.ConnectionInputs  # type: ignore[attr-defined]
+    _H2.H2Error = h2.exceptions.H2Error  # type: ignore[attr-defined]
+    _H2.ProtocolError = h2.exceptions.ProtocolError  # type: ignore[attr-defined]
+    _H2.StreamClosedError = h2.exceptions.StreamClosedError  # type: ignore[attr-defined]
+    _H2.ResponseReceived = ev.ResponseReceived  # type: ignore[attr-defined]
+    _H2.InformationalResponseReceived = ev.InformationalResponseReceived  # type: ignore[attr-defined]
+    _H2.DataReceived = ev.DataReceived  # type: ignore[attr-defined]
+    _H2.TrailersReceived = ev.TrailersReceived  # type: ignore[attr-defined]
+    _H2.StreamEnded = ev.StreamEnded  # type: ignore[attr-defined]
+    _H2.StreamReset = ev.StreamReset  # type: ignore[attr-defined]
+    _H2.WindowUpdated = ev.WindowUpdated  # type: ignore[attr-defined]
+    _H2.RemoteSettingsChanged = ev.RemoteSettingsChanged  # type: ignore[attr-defined]
+    _H2.ConnectionTerminated = ev.ConnectionTerminated  # type: ignore[attr-defined]
+    _H2.STREAM_EVENTS = frozenset(  # type: ignore[attr-defined]
+        {
+            ev.ResponseReceived,
+            ev.InformationalResponseReceived,
+            ev.DataReceived,
+            ev.TrailersReceived,
+            ev.StreamEnded,
+            ev.StreamReset,
+        }
+    )
+    _H2.loaded = True
+
+
+def _error_name(code: int) -> str:
+    return _ERROR_NAMES.get(int(code), f"error code {int(code):#x}")
+
+
+def _format_origin(origin: Origin) -> str:
+    scheme, host, port = origin
+    if ":" in host:
+        host = f"[{host}]"
+    if port == _DEFAULT_PORTS.get(scheme):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def _copy_error(exc: BaseException) -> BaseException:
+    """A fresh exception like ``exc`` for another stream (one instance raised in many tasks
+    would collect all their tracebacks)."""
+    try:
+        new = type(exc)(str(exc))
+    except Exception:
+        new = RemoteProtocolError(str(exc))
+    new.__cause__ = exc
+    return new
+
+
+class _Stream:
+    """One request/response exchange: the events ``h2`` produced for it, not yet consumed."""
+
+    __slots__ = (
+        "stream_id",
+        "events",
+        "signal",
+        "window_changed",
+        "reset",
+        "done",
+        "response_started",
+    )
+
+    def __init__(self, stream_id: int) -> None:
+        self.stream_id = stream_id
+        self.events: deque[Any] = deque()
+        self.signal = AsyncSignal()
+        self.window_changed = False
+        self.reset = False
+        self.done = False
+        self.response_started = False
+
+
+class AsyncHTTP2Connection:
+    """One HTTP/2 connection over an already-connected network stream.
+
+    Repr: ``<Connection "https://127.0.0.1:8443" HTTP/2 IDLE 0 streams>``.
+
+    ``send(request)`` may be called concurrently from many tasks (threads in the sync flavour);
+    each request gets its own stream. Parameters: ``origin`` ``(scheme, host, port)``,
+    ``network_stream`` (TLS with ALPN ``h2``, or cleartext with prior knowledge, RFC 9113 section
+    3.3), ``keepalive_expiry`` (seconds an idle connection is trusted; None for no limit) and
+    ``on_release`` (awaited with the connection each time a stream ends and when it closes).
+
+    The connection preface (RFC 9113 section 3.4) is sent with the first request.
+    """
+
+    def __init__(
+        self,
+        origin: Origin,
+        network_stream: AsyncNetworkStreamInterface,
+        *,
+        keepalive_expiry: float | None = None,
+        on_release: Callable[[Any], Awaitable[None]] | None = None,
+    ) -> None:
+        require_h2()
+        self.origin = origin
+        self._network_stream = network_stream
+        self._keepalive_expiry = keepalive_expiry
+        self._on_release = on_release
+        config = _H2.H2Configuration(  # type: ignore[attr-defined]
+            client_side=True,
+            header_encoding=None,
+            # Request fields come from Headers (validated when set) and are lowercased and
+            # filtered here; re-checking them in h2 costs more than the rest of a request.
+            validate_outbound_headers=False,
+            normalize_outbound_headers=False,
+            validate_inbound_headers=True,
+            normalize_inbound_headers=True,
+        )
+        h2c = self._h2 = _H2.H2Connection(config=config)  # type: ignore[attr-defined]
+        codes = _H2.SettingCodes  # type: ignore[attr-defined]
+        h2c.local_settings.update(
+            {
+                codes.ENABLE_PUSH: 0,
+                codes.MAX_CONCURRENT_STREAMS: 1000,
+                codes.INITIAL_WINDOW_SIZE: _STREAM_WINDOW,
+                codes.MAX_HEADER_LIST_SIZE: 65536,
+            }
+        )
+        # RFC 9113 section 6.8: after a GOAWAY, streams up to last_stream_id may still complete.
+        # h2's connection state machine goes to CLOSED on GOAWAY and would reject their frames,
+        # so receiving GOAWAY keeps it open here; this class refuses new streams itself.
+        machine = h2c.state_machine
+        transitions = getattr(type(machine), "_transitions", None)
+        if isinstance(transitions, dict):
+            state, inputs = _H2.ConnectionState, _H2.ConnectionInputs  # type: ignore[attr-defined]
+            patched = dict(transitions)
+            patched[(state.CLIENT_OPEN, inputs.RECV_GOAWAY)] = (None, state.CLIENT_OPEN)
+            machine._transitions = patched
+        h2c.initiate_connection()
+        h2c.increment_flow_control_window(_CONNECTION_WINDOW - 65535)
+        self._preface_sent = False
+        self._state_lock = AsyncStateLock()
+        self._write_lock = AsyncLock()
+        self._streams: dict[int, _Stream] = {}
+        self._reading = False
+        self._waiting: dict[_Stream, None] = {}
+        self._uploading: dict[_Stream, None] = {}
+        self._slot_waiters: deque[AsyncSignal] = deque()
+        self._active = 0
+        self._max_streams = _ASSUMED_MAX_STREAMS
+        self._goaway_last_stream: int | None = None
+        self._goaway_error = 0
+        self._broken: BaseException | None = None
+        self._closed = False
+        #: Streams that ended normally (response read to its end).
+        self.requests_completed = 0
+        #: Kept for the pool's HTTP/1.1 retry rule; HTTP/2 raises ``StreamRefused`` instead.
+        self.response_started = False
+        #: ``time.monotonic()`` when the last stream ended (or the connection was made).
+        self.idle_since = time.monotonic()
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """``"ACTIVE"`` (streams open), ``"IDLE"`` or ``"CLOSED"``."""
+        if self._closed or self._broken is not None:
+            return "CLOSED"
+        return "ACTIVE" if self._active else "IDLE"
+
+    @property
+    def is_idle(self) -> bool:
+        return self._active == 0 and not self._closed and self._broken is None
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed or self._broken is not None
+
+    @property
+    def is_available(self) -> bool:
+        """True when one more stream can start now (open, no GOAWAY, below the stream limit)."""
+        return (
+            self._active < self._max_streams
+            and not self._closed
+            and self._broken is None
+            and self._goaway_last_stream is None
+        )
+
+    @property
+    def is_going_away(self) -> bool:
+        """True once a GOAWAY arrived: no new stream will start here."""
+        return self._goaway_last_stream is not None
+
+    @property
+    def active_streams(self) -> int:
+        """Streams in use (reserved by ``send()`` and not yet ended)."""
+        return self._active
+
+    @property
+    def max_concurrent_streams(self) -> int:
+        """The server's current ``SETTINGS_MAX_CONCURRENT_STREAMS`` (100 before it is known)."""
+        return self._max_streams
+
+    def has_expired(self, now: float) -> bool:
+        """True when idle for longer than ``keepalive_expiry``, or going away."""
+        if self._goaway_last_stream is not None or self.is_closed:
+            return True
+        expiry = self._keepalive_expiry
+        return expiry is not None and self._active == 0 and now - self.idle_since > expiry
+
+    def is_stale(self) -> bool:
+        """True when the connection cannot take requests any more (closed, broken, GOAWAY).
+
+        Unlike HTTP/1.1, unread bytes on an idle HTTP/2 connection are normal (a PING, a SETTINGS
+        acknowledgement) and do not make it stale; a connection the server closed while idle is
+        found out by the next request, which then fails with ``StreamRefused`` or a read error
+        before any response byte, and is retried by the pool."""
+        return self.is_closed or self._goaway_last_stream is not None
+
+    # -- sending -----------------------------------------------------------------------------
+
+    async def send(self, request: Request) -> Response:
+        """Send ``request`` on a new stream and return the response once its head has arrived.
+
+        The body is read through ``response.stream`` (``async for``); reading it to the end or
+        closing it ends the stream (closing early sends ``RST_STREAM(CANCEL)``). Waits for a free
+        stream when ``SETTINGS_MAX_CONCURRENT_STREAMS`` are in use (bounded by the ``pool``
+        timeout: ``PoolTimeout``). Raises :class:`StreamRefused` when the server will not process
+        the request (GOAWAY, REFUSED_STREAM, connection going away), ``RemoteProtocolError`` when
+        the server resets the stream or breaks the protocol, and the network errors of the stream
+        below (``ReadTimeout``, ``WriteError``, ...).
+        """
+        extensions = request.extensions
+        timeouts = extensions.get("timeout")
+        if timeouts:
+            read_timeout = timeouts.get("read")
+            write_timeout = timeouts.get("write")
+            pool_timeout = timeouts.get("pool")
+        else:
+            read_timeout = write_timeout = pool_timeout = None
+        trace = extensions.get("trace")
+        await self._acquire_slot(pool_timeout)
+        stream: _Stream | None = None
+        try:
+            if not self._preface_sent:
+                self._preface_sent = True
+                if trace is not None:
+                    await trace("http2.send_connection_init.started", {"request": request})
+                    await self._flush(write_timeout)
+                    await trace("http2.send_connection_init.complete", {"return_value": None})
+            body = request.stream
+            if isinstance(body, BytesStream):
+                data: bytes | None = body.data
+                end_stream = not data
+            else:
+                data = None
+                end_stream = False
+            headers = self._request_headers(request)
+            if trace is not None:
+                await trace("http2.send_request_headers.started", {"request": request})
+            with self._state_lock:
+                self._check_can_start()
+                stream_id = self._h2.get_next_available_stream_id()
+                stream = _Stream(stream_id)
+                self._streams[stream_id] = stream
+                self._h2.send_headers(stream_id, headers, end_stream=end_stream)
+            await self._flush(write_timeout)
+            if trace is not None:
+                await trace("http2.send_request_headers.complete", {"return_value": stream_id})
+            if not end_stream:
+                if trace is not None:
+                    await trace("http2.send_request_body.started", {"request": request})
+                if data is not None:
+                    await self._send_data(stream, data, write_timeout, read_timeout)
+                else:
+                    async for chunk in body:  # type: ignore[union-attr]
+                        if chunk:
+                            await self._send_data(stream, chunk, write_timeout, read_timeout)
+                await self._end_stream(stream, write_timeout)
+                if trace is not None:
+                    await trace("http2.send_request_body.complete", {"return_value": None})
+            if trace is not None:
+                await trace("http2.receive_response_headers.started", {"request": request})
+            while True:
+                event = await self._next_event(stream, read_timeout)
+                kind = type(event)
+                if kind is _H2.ResponseReceived:  # type: ignore[attr-defined]
+                    break
+                if kind is _H2.InformationalResponseReceived:  # type: ignore[attr-defined]
+                    continue  # 100 Continue, 103 Early Hints: the final response follows
+                self._raise_for(stream, event, "the response head")
+            status = 0
+            fields: list[tuple[bytes, bytes]] = []
+            for name, value in event.headers:
+                if name == b":status":
+                    status = int(value)
+                elif name[:1] != b":":
+                    fields.append((name, value))
+            if trace is not None:
+                await trace(
+                    "http2.receive_response_headers.complete",
+                    {"return_value": (status, fields)},
+                )
+        except StreamRefused:
+            await self._abandon_stream(stream)
+            raise
+        except BaseException as exc:
+            await self._abandon_stream(stream)
+            if trace is not None and isinstance(exc, Exception):
+                await trace("http2.send_request.failed", {"exception": exc})
+            raise
+        response_extensions: dict[str, Any] = {
+            "http_version": b"HTTP/2",
+            "stream_id": stream_id,
+            "network_stream": self._network_stream,
+        }
+        response = Response(
+            status,
+            stream=AsyncHTTP2ResponseBody(
+                self, stream, read_timeout, response_extensions, trace, request
+            ),
+            extensions=response_extensions,
+            request=request,
+        )
+        # h2 validated and lowercased every field (validate_inbound_headers): no second pass.
+        response.headers = Headers._from_validated(fields, fields)
+        return response
+
+    def _request_headers(self, request: Request) -> list[tuple[bytes, bytes]]:
+        """The HEADERS of ``request``: pseudo-header fields first (RFC 9113 section 8.3.1), then
+        the request's fields lowercased, without the connection-specific ones (section 8.2.2)."""
+        url = request.url
+        method = request.method.encode("ascii")
+        authority: bytes | None = None
+        fields: list[tuple[bytes, bytes]] = []
+        for _raw, lower, value in request.headers._list:
+            if lower in _DROPPED:
+                if lower == b"host" and authority is None:
+                    authority = value
+                continue
+            if lower == b"te" and value.lower() != b"trailers":
+                continue  # section 8.2.2: TE may only carry "trailers"
+            fields.append((lower, value))
+        if authority is None:
+            authority = url.netloc
+        if method == b"CONNECT":
+            return [(b":method", method), (b":authority", authority), *fields]
+        target = request.extensions.get("target") or url.raw_path
+        if not target:
+            raise LocalProtocolError("an HTTP/2 request needs a non-empty :path")
+        return [
+            (b":method", method),
+            (b":scheme", url.scheme.encode("ascii")),
+            (b":authority", authority),
+            (b":path", target),
+            *fields,
+        ]
+
+    def _check_can_start(self) -> None:
+        """Raise if no new stream may start (state lock held)."""
+        if self._broken is not None or self._closed:
+            raise StreamRefused(f"{self!r} is closed: the request was not sent")
+        if self._goaway_last_stream is not None:
+            raise StreamRefused(
+                f"the server is closing {self!r} (GOAWAY {_error_name(self._goaway_error)}): "
+                "the request was not sent"
+            )
+
+    async def _acquire_slot(self, pool_timeout: float | None) -> None:
+        """Reserve one of the server's concurrent streams, waiting for one to end if needed."""
+        while True:
+            with self._state_lock:
+                self._check_can_start()
+                if self._active < self._max_streams:
+                    self._active += 1
+                    return
+                signal = AsyncSignal()
+                self._slot_waiters.append(signal)
+            woken = False
+            try:
+                woken = await signal.wait(remaining(pool_timeout))
+            finally:
+                if not woken:
+                    with self._state_lock:
+                        try:
+                            self._slot_waiters.remove(signal)
+                        except ValueError:
+                            # Woken just as we gave up: pass the wake-up on.
+                            self._wake_slot_waiter()
+            if not woken:
+                raise PoolTimeout(
+                    f"no HTTP/2 stream became free on {self!r} within the pool timeout"
+                )
+
+    def _wake_slot_waiter(self) -> None:
+        """Wake the first task waiting for a free stream (state lock held)."""
+        if self._slot_waiters:
+            self._slot_waiters.popleft().set()
+
+    async def _send_data(
+        self,
+        stream: _Stream,
+        data: bytes,
+        write_timeout: float | None,
+        read_timeout: float | None,
+    ) -> None:
+        """Send ``data`` as DATA frames, within the flow-control windows (RFC 9113 section 5.2)."""
+        h2c = self._h2
+        view = memoryview(data)
+        total = len(data)
+        pos = 0
+        while pos < total:
+            with self._state_lock:
+                if stream.reset or stream.done:
+                    # The server reset the stream (or answered and ended it): stop uploading;
+                    # the response or the reset is reported by the caller.
+                    return
+                sent_now = 0
+                while pos < total and sent_now < _UPLOAD_CHUNK:
+                    window = h2c.local_flow_control_window(stream.stream_id)
+                    n = min(window, h2c.max_outbound_frame_size, total - pos)
+                    if n <= 0:
+                        break
+                    h2c.send_data(stream.stream_id, view[pos : pos + n].tobytes())
+                    pos += n
+                    sent_now += n
+                if not sent_now:
+                    stream.window_changed = False
+                    self._uploading[stream] = None
+            if sent_now:
+                await self._flush(write_timeout)
+            else:
+                try:
+                    await self._wait(stream, read_timeout, for_window=True)
+                finally:
+                    with self._state_lock:
+                        self._uploading.pop(stream, None)
+
+    async def _end_stream(self, stream: _Stream, write_timeout: float | None) -> None:
+        with self._state_lock:
+            if stream.reset or stream.done:
+                return
+            self._h2.end_stream(stream.stream_id)
+        await self._flush(write_timeout)
+
+    async def _flush(self, write_timeout: float | None) -> None:
+        """Write every frame ``h2`` has queued, in order (one writer at a time)."""
+        async with self._write_lock:
+            with self._state_lock:
+                data = self._h2.data_to_send()
+            if not data:
+                return
+            try:
+                await self._network_stream.write(data, write_timeout)
+            except BaseException as exc:
+                # Part of a frame may be on the wire: nothing more can be sent on this connection.
+                self._fail(exc)
+                raise
+        self._preface_sent = True
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    async def _next_event(self, stream: _Stream, read_timeout: float | None) -> Any:
+        """The next event for ``stream``, reading from the network if none is waiting."""
+        events = stream.events
+        while True:
+            if events:
+                return events.popleft()
+            await self._wait(stream, read_timeout, for_window=False)
+
+    async def _wait(self, stream: _Stream, read_timeout: float | None, *, for_window: bool) -> None:
+        """Return once ``stream`` has an event (or, with ``for_window``, once its send window may
+        have grown, or it was reset). Reads from the network when nobody else is reading."""
+        while True:
+            with self._state_lock:
+                if stream.events and (not for_window or stream.reset):
+                    return
+                if for_window and stream.window_changed:
+                    return
+                if self._broken is not None:
+                    raise _copy_error(self._broken)
+                if not self._reading:
+                    self._reading = True
+                    reader = True
+                else:
+                    reader = False
+                    stream.signal.clear()
+                    self._waiting[stream] = None
+            if reader:
+                try:
+                    await self._receive(read_timeout)
+                finally:
+                    with self._state_lock:
+                        self._reading = False
+                        self._nominate_reader()
+                continue
+            woken = False
+            try:
+                woken = await stream.signal.wait(remaining(read_timeout))
+            finally:
+                with self._state_lock:
+                    self._waiting.pop(stream, None)
+                    if not woken and not self._reading:
+                        # We may have been chosen as the next reader just as we gave up.
+                        self._nominate_reader()
+            if not woken:
+                raise ReadTimeout(
+                    f"no frame arrived for stream {stream.stream_id} within {read_timeout} s"
+                )
+
+    def _nominate_reader(self) -> None:
+        """Nobody is reading: wake one stream that waits for frames to read them (lock held)."""
+        waiting = self._waiting
+        if waiting:
+            first = next(iter(waiting))
+            del waiting[first]
+            first.signal.set()
+
+    async def _receive(self, read_timeout: float | None) -> None:
+        """Read once from the network, feed ``h2``, and hand the events to their streams."""
+        try:
+            data = await self._network_stream.read(_READ_SIZE, read_timeout)
+        except ReadTimeout:
+            raise  # the connection is intact: only the stream whose limit it was fails
+        except BaseException as exc:
+            self._fail(exc if isinstance(exc, Exception) else ReadError(f"read interrupted: {exc!r}"))
+            await self._close_network()
+            raise
+        if not data:
+            exc = RemoteProtocolError(f"the server closed {self!r}")
+            self._fail(exc)
+            await self._close_network()
+            raise exc
+        with self._state_lock:
+            try:
+                events = self._h2.receive_data(data)
+            except _H2.H2Error as e:  # type: ignore[attr-defined]
+                error: BaseException = RemoteProtocolError(f"HTTP/2 protocol error: {e}")
+            else:
+                error = None  # type: ignore[assignment]
+                self._dispatch(events)
+            pending = bool(self._h2._data_to_send)
+        if error is not None:
+            self._fail(error)
+            # h2 queued a GOAWAY for the protocol error: send it if we can.
+            try:
+                await self._flush(1.0)
+            except Exception:
+                pass
+            await self._close_network()
+            raise error
+        if pending:
+            # SETTINGS and PING acknowledgements, WINDOW_UPDATE: written at once.
+            await self._flush(None)
+
+    def _dispatch(self, events: list[Any]) -> None:
+        """Route ``h2`` events to their streams and apply connection-level ones (lock held)."""
+        streams = self._streams
+        stream_events = _H2.STREAM_EVENTS  # type: ignore[attr-defined]
+        for event in events:
+            kind = type(event)
+            if kind in stream_events:
+                stream = streams.get(event.stream_id)
+                if stream is None:
+                    # A stream we already reset or abandoned: give its window back.
+                    if kind is _H2.DataReceived and event.flow_controlled_length:  # type: ignore[attr-defined]
+                        self._h2.acknowledge_received_data(
+                            event.flow_controlled_length, event.stream_id
+                        )
+                    continue
+                stream.events.append(event)
+                if kind is _H2.StreamReset:  # type: ignore[attr-defined]
+                    stream.reset = True
+                elif kind is _H2.StreamEnded:  # type: ignore[attr-defined]
+                    stream.done = True
+                stream.signal.set()
+                self._waiting.pop(stream, None)
+            elif kind is _H2.WindowUpdated:  # type: ignore[attr-defined]
+                self._window_opened(event.stream_id)
+            elif kind is _H2.RemoteSettingsChanged:  # type: ignore[attr-defined]
+                self._settings_changed(event.changed_settings)
+            elif kind is _H2.ConnectionTerminated:  # type: ignore[attr-defined]
+                self._goaway(event.error_code, event.last_stream_id)
+            # PingReceived (h2 queued the ACK), SettingsAcknowledged, PingAckReceived,
+            # PriorityUpdated, UnknownFrameReceived: nothing to do.
+
+    def _window_opened(self, stream_id: int) -> None:
+        if stream_id:
+            stream = self._streams.get(stream_id)
+            targets = [stream] if stream is not None and stream in self._uploading else []
+        else:
+            targets = list(self._uploading)
+        for stream in targets:
+            stream.window_changed = True
+            stream.signal.set()
+            self._waiting.pop(stream, None)
+
+    def _settings_changed(self, changed: dict[Any, Any]) -> None:
+        codes = _H2.SettingCodes  # type: ignore[attr-defined]
+        setting = changed.get(codes.MAX_CONCURRENT_STREAMS)
+        if setting is not None:
+            old = self._max_streams
+            self._max_streams = setting.new_value
+            for _ in range(max(0, min(setting.new_value - old, len(self._slot_waiters)))):
+                self._wake_slot_waiter()
+            if self._active < self._max_streams and self._slot_waiters:
+                self._wake_slot_waiter()
+        if codes.INITIAL_WINDOW_SIZE in changed or codes.MAX_FRAME_SIZE in changed:
+            self._window_opened(0)
+
+    def _goaway(self, error_code: int, last_stream_id: int | None) -> None:
+        """GOAWAY arrived (RFC 9113 section 6.8): refuse new streams, fail the unprocessed ones."""
+        last = last_stream_id if last_stream_id is not None else (1 << 31) - 1
+        if self._goaway_last_stream is None or last < self._goaway_last_stream:
+            self._goaway_last_stream = last
+        self._goaway_error = int(error_code)
+        for stream_id, stream in self._streams.items():
+            if stream_id > last and not stream.done:
+                stream.events.append(
+                    StreamRefused(
+                        f"the server sent GOAWAY ({_error_name(error_code)}, last stream "
+                        f"{last}) before processing stream {stream_id}: the request may be retried"
+                    )
+                )
+                stream.reset = True
+                stream.signal.set()
+                self._waiting.pop(stream, None)
+        # Tasks waiting for a free stream will never get one here: let them fail and go elsewhere.
+        while self._slot_waiters:
+            self._wake_slot_waiter()
+
+    def _raise_for(self, stream: _Stream, event: Any, what: str) -> typing.NoReturn:
+        """Raise the error an unexpected ``event`` on ``stream`` stands for."""
+        if isinstance(event, BaseException):
+            raise event
+        if type(event) is _H2.StreamReset:  # type: ignore[attr-defined]
+            code = int(event.error_code)
+            if code == _REFUSED_STREAM:
+                raise StreamRefused(
+                    f"the server refused stream {stream.stream_id} (REFUSED_STREAM): "
+                    "the request may be retried"
+                )
+            raise RemoteProtocolError(
+                f"the server reset stream {stream.stream_id} ({_error_name(code)}) "
+                f"before the end of {what}"
+            )
+        if type(event) is _H2.StreamEnded:  # type: ignore[attr-defined]
+            raise RemoteProtocolError(
+                f"stream {stream.stream_id} ended before the end of {what}"
+            )
+        raise RemoteProtocolError(f"unexpected {type(event).__name__} in {what}")
+
+    # -- ending streams ----------------------------------------------------------------------
+
+    def _acknowledge(self, stream: _Stream, length: int) -> bool:
+        """The application consumed ``length`` flow-controlled bytes: return them to the windows.
+        Returns True when frames (WINDOW_UPDATE) wait to be written."""
+        with self._state_lock:
+            self._h2.acknowledge_received_data(length, stream.stream_id)
+            return bool(self._h2._data_to_send)
+
+    async def _stream_done(self, stream: _Stream) -> None:
+        """The response was read to its end: free the stream."""
+        with self._state_lock:
+            if self._streams.pop(stream.stream_id, None) is None:
+                return
+            stream.done = True
+            self.requests_completed += 1
+            pending = self._release_slot()
+            if not pending:
+                # Our side may still be open (the server answered before the upload ended).
+                try:
+                    h2_stream = self._h2.streams.get(stream.stream_id)
+                    if h2_stream is not None and not h2_stream.closed:
+                        self._h2.reset_stream(stream.stream_id, _CANCEL)
+                        pending = True
+                except _H2.H2Error:  # type: ignore[attr-defined]
+                    pass
+            last = self._goaway_last_stream is not None and not self._streams
+        if pending:
+            try:
+                await self._flush(None)
+            except Exception:
+                pass
+        if last:
+            await self.aclose()
+        elif self._on_release is not None:
+            await self._on_release(self)
+
+    async def _abandon_stream(self, stream: _Stream | None) -> None:
+        """The exchange failed or the response was closed early: reset the stream if it is open
+        (RST_STREAM CANCEL, RFC 9113 section 8.1) and free it."""
+        reset = False
+        with self._state_lock:
+            if stream is None:
+                self._release_slot()
+            elif self._streams.pop(stream.stream_id, None) is not None:
+                self._release_slot()
+                if self._broken is None and not self._closed:
+                    try:
+                        h2_stream = self._h2.streams.get(stream.stream_id)
+                        if h2_stream is not None and not h2_stream.closed:
+                            self._h2.reset_stream(stream.stream_id, _CANCEL)
+                            reset = True
+                    except _H2.H2Error:  # type: ignore[attr-defined]
+                        pass
+                    # Data already received for it still counts against the connection window.
+                    unread = 0
+                    for event in stream.events:
+                        if type(event) is _H2.DataReceived:  # type: ignore[attr-defined]
+                            unread += event.flow_controlled_length
+                    stream.events.clear()
+                    if unread:
+                        self._h2.acknowledge_received_data(unread, stream.stream_id)
+                        reset = True
+            else:
+                return
+            last = self._goaway_last_stream is not None and not self._streams
+            broken = self._broken is not None
+        if reset:
+            try:
+                await self._flush(None)
+            except Exception:
+                pass
+        if last or broken:
+            await self.aclose()
+        elif self._on_release is not None:
+            await self._on_release(self)
+
+    def _release_slot(self) -> bool:
+        """One stream ended (lock held). Returns True when ``h2`` has frames queued."""
+        self._active -= 1
+        if self._active == 0:
+            self.idle_since = time.monotonic()
+        if self._slot_waiters and self._active < self._max_streams:
+            self._wake_slot_waiter()
+        return bool(self._h2._data_to_send)
+
+    # -- closing -----------------------------------------------------------------------------
+
+    def _fail(self, exc: BaseException) -> None:
+        """The connection is unusable: every stream waiting on it fails with ``exc``."""
+        with self._state_lock:
+            if self._broken is None:
+                self._broken = exc
+            for stream in self._streams.values():
+                stream.signal.set()
+            self._waiting.clear()
+            while self._slot_waiters:
+                self._wake_slot_waiter()
+
+    async def _close_network(self) -> None:
+        try:
+            await self._network_stream.aclose()
+        except Exception:
+            pass
+
+    async def aclose(self) -> None:
+        """Close the connection. An idle one first tells the server with GOAWAY (RFC 9113
+        section 6.8); streams in flight fail with ``ReadError`` on their next read."""
+        with self._state_lock:
+            if self._closed:
+                return
+            self._closed = True
+            polite = self._broken is None and not self._streams and self._preface_sent
+            if polite:
+                try:
+                    self._h2.close_connection()
+                except _H2.H2Error:  # type: ignore[attr-defined]
+                    polite = False
+        if polite:
+            try:
+                await self._flush(1.0)
+            except Exception:
+                pass
+        self._fail(ReadError(f"{self!r} was closed"))
+        await self._close_network()
+        if self._on_release is not None:
+            await self._on_release(self)
+
+    # -- conveniences ------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        url: Any,
+        *,
+        headers: Any = None,
+        content: Any = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a request on this connection and read the whole response body."""
+        response = await self.send(
+            Request(method, url, headers=headers, content=content, extensions=extensions)
+        )
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
+    async def __aenter__(self) -> AsyncHTTP2Connection:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: types.TracebackType | None = None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        n = self._active
+        return (
+            f'<Connection "{_format_origin(self.origin)}" HTTP/2 {self.state} '
+            f"{n} stream{'' if n == 1 else 's'}>"
+        )
+
+
+class AsyncHTTP2ResponseBody(AsyncByteStream):
+    """The body of one HTTP/2 response, read from its stream as it is iterated.
+
+    Iterating to the end frees the stream; ``aclose()`` before the end resets it
+    (``RST_STREAM CANCEL``). Trailers (RFC 9110 section 6.5), when the server sends them, are put
+    in the response's ``extensions["trailers"]`` as :class:`Headers` once the body was read.
+    """
+
+    __slots__ = ("_conn", "_stream", "_read_timeout", "_extensions", "_trace", "_request", "_done")
+
+    def __init__(
+        self,
+        conn: AsyncHTTP2Connection,
+        stream: _Stream,
+        read_timeout: float | None,
+        extensions: dict[str, Any],
+        trace: Any,
+        request: Request,
+    ) -> None:
+        self._conn = conn
+        self._stream = stream
+        self._read_timeout = read_timeout
+        self._extensions = extensions
+        self._trace = trace
+        self._request = request
+        self._done = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._done:
+            return
+        conn = self._conn
+        stream = self._stream
+        events = stream.events
+        read_timeout = self._read_timeout
+        trace = self._trace
+        data_received = _H2.DataReceived  # type: ignore[attr-defined]
+        stream_ended = _H2.StreamEnded  # type: ignore[attr-defined]
+        if trace is not None:
+            await trace("http2.receive_response_body.started", {"request": self._request})
+        try:
+            while True:
+                if events:
+                    event = events.popleft()
+                else:
+                    event = await conn._next_event(stream, read_timeout)
+                kind = type(event)
+                if kind is data_received:
+                    length = event.flow_controlled_length
+                    if length and conn._acknowledge(stream, length):
+                        await conn._flush(None)
+                    if event.data:
+                        yield event.data
+                elif kind is stream_ended:
+                    break
+                elif kind is _H2.TrailersReceived:  # type: ignore[attr-defined]
+                    trailers = [(n, v) for n, v in event.headers if n[:1] != b":"]
+                    self._extensions["trailers"] = Headers._from_validated(trailers, trailers)
+                else:
+                    conn._raise_for(stream, event, "the response body")
+        except BaseException as exc:
+            self._done = True
+            await conn._abandon_stream(stream)
+            if trace is not None and isinstance(exc, Exception):
+                await trace("http2.receive_response_body.failed", {"exception": exc})
+            raise
+        self._done = True
+        if trace is not None:
+            await trace("http2.receive_response_body.complete", {"return_value": None})
+            await trace("http2.response_closed.started", {"stream_id": stream.stream_id})
+        await conn._stream_done(stream)
+        if trace is not None:
+            await trace("http2.response_closed.complete", {"return_value": None})
+
+    async def aclose(self) -> None:
+        if not self._done:
+            self._done = True
+            trace = self._trace
+            if trace is not None:
+                await trace("http2.response_closed.started", {"stream_id": self._stream.stream_id})
+            await self._conn._abandon_stream(self._stream)
+            if trace is not None:
+                await trace("http2.response_closed.complete", {"return_value": None})
