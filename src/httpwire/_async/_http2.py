@@ -41,6 +41,7 @@ from .._exceptions import (
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
+    WriteError,
 )
 from .._headers import Headers
 from .._models import Request, Response
@@ -93,6 +94,8 @@ _ERROR_NAMES = {
     0xD: "HTTP_1_1_REQUIRED",
 }
 _REFUSED_STREAM = 0x7
+# RFC 9110 section 9.2.2: methods whose repetition is harmless.
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _CANCEL = 0x8
 
 
@@ -107,9 +110,25 @@ class StreamRefused(RemoteProtocolError):
 
 
 class _H2:
-    """The parts of ``h2`` used here, imported once."""
+    """The parts of ``h2`` used here, imported once by :func:`require_h2`."""
 
     loaded = False
+    H2Connection: Any = None
+    H2Configuration: Any = None
+    SettingCodes: Any = None
+    ConnectionState: Any = None
+    ConnectionInputs: Any = None
+    H2Error: Any = Exception
+    ResponseReceived: Any = None
+    InformationalResponseReceived: Any = None
+    DataReceived: Any = None
+    TrailersReceived: Any = None
+    StreamEnded: Any = None
+    StreamReset: Any = None
+    WindowUpdated: Any = None
+    RemoteSettingsChanged: Any = None
+    ConnectionTerminated: Any = None
+    STREAM_EVENTS: frozenset[Any] = frozenset()
 
 
 def require_h2() -> None:
@@ -128,24 +147,22 @@ def require_h2() -> None:
             "`pip install 'httpwire[http2]'` (or use http2=False)"
         ) from exc
     ev = h2.events
-    _H2.H2Connection = h2.connection.H2Connection  # type: ignore[attr-defined]
-    _H2.H2Configuration = h2.config.H2Configuration  # type: ignore[attr-defined]
-    _H2.SettingCodes = h2.settings.SettingCodes  # type: ignore[attr-defined]
-    _H2.ConnectionState = h2.connection.ConnectionState  # type: ignore[attr-defined]
-    _H2.ConnectionInputs = h2.connection.ConnectionInputs  # type: ignore[attr-defined]
-    _H2.H2Error = h2.exceptions.H2Error  # type: ignore[attr-defined]
-    _H2.ProtocolError = h2.exceptions.ProtocolError  # type: ignore[attr-defined]
-    _H2.StreamClosedError = h2.exceptions.StreamClosedError  # type: ignore[attr-defined]
-    _H2.ResponseReceived = ev.ResponseReceived  # type: ignore[attr-defined]
-    _H2.InformationalResponseReceived = ev.InformationalResponseReceived  # type: ignore[attr-defined]
-    _H2.DataReceived = ev.DataReceived  # type: ignore[attr-defined]
-    _H2.TrailersReceived = ev.TrailersReceived  # type: ignore[attr-defined]
-    _H2.StreamEnded = ev.StreamEnded  # type: ignore[attr-defined]
-    _H2.StreamReset = ev.StreamReset  # type: ignore[attr-defined]
-    _H2.WindowUpdated = ev.WindowUpdated  # type: ignore[attr-defined]
-    _H2.RemoteSettingsChanged = ev.RemoteSettingsChanged  # type: ignore[attr-defined]
-    _H2.ConnectionTerminated = ev.ConnectionTerminated  # type: ignore[attr-defined]
-    _H2.STREAM_EVENTS = frozenset(  # type: ignore[attr-defined]
+    _H2.H2Connection = h2.connection.H2Connection
+    _H2.H2Configuration = h2.config.H2Configuration
+    _H2.SettingCodes = h2.settings.SettingCodes
+    _H2.ConnectionState = h2.connection.ConnectionState
+    _H2.ConnectionInputs = h2.connection.ConnectionInputs
+    _H2.H2Error = h2.exceptions.H2Error
+    _H2.ResponseReceived = ev.ResponseReceived
+    _H2.InformationalResponseReceived = ev.InformationalResponseReceived
+    _H2.DataReceived = ev.DataReceived
+    _H2.TrailersReceived = ev.TrailersReceived
+    _H2.StreamEnded = ev.StreamEnded
+    _H2.StreamReset = ev.StreamReset
+    _H2.WindowUpdated = ev.WindowUpdated
+    _H2.RemoteSettingsChanged = ev.RemoteSettingsChanged
+    _H2.ConnectionTerminated = ev.ConnectionTerminated
+    _H2.STREAM_EVENTS = frozenset(
         {
             ev.ResponseReceived,
             ev.InformationalResponseReceived,
@@ -232,7 +249,7 @@ class AsyncHTTP2Connection:
         self._network_stream = network_stream
         self._keepalive_expiry = keepalive_expiry
         self._on_release = on_release
-        config = _H2.H2Configuration(  # type: ignore[attr-defined]
+        config = _H2.H2Configuration(
             client_side=True,
             header_encoding=None,
             # Request fields come from Headers (validated when set) and are lowercased and
@@ -242,8 +259,8 @@ class AsyncHTTP2Connection:
             validate_inbound_headers=True,
             normalize_inbound_headers=True,
         )
-        h2c = self._h2 = _H2.H2Connection(config=config)  # type: ignore[attr-defined]
-        codes = _H2.SettingCodes  # type: ignore[attr-defined]
+        h2c = self._h2 = _H2.H2Connection(config=config)
+        codes = _H2.SettingCodes
         h2c.local_settings.update(
             {
                 codes.ENABLE_PUSH: 0,
@@ -258,7 +275,7 @@ class AsyncHTTP2Connection:
         machine = h2c.state_machine
         transitions = getattr(type(machine), "_transitions", None)
         if isinstance(transitions, dict):
-            state, inputs = _H2.ConnectionState, _H2.ConnectionInputs  # type: ignore[attr-defined]
+            state, inputs = _H2.ConnectionState, _H2.ConnectionInputs
             patched = dict(transitions)
             patched[(state.CLIENT_OPEN, inputs.RECV_GOAWAY)] = (None, state.CLIENT_OPEN)
             machine._transitions = patched
@@ -352,9 +369,10 @@ class AsyncHTTP2Connection:
         closing it ends the stream (closing early sends ``RST_STREAM(CANCEL)``). Waits for a free
         stream when ``SETTINGS_MAX_CONCURRENT_STREAMS`` are in use (bounded by the ``pool``
         timeout: ``PoolTimeout``). Raises :class:`StreamRefused` when the server will not process
-        the request (GOAWAY, REFUSED_STREAM, connection going away), ``RemoteProtocolError`` when
-        the server resets the stream or breaks the protocol, and the network errors of the stream
-        below (``ReadTimeout``, ``WriteError``, ...).
+        the request (GOAWAY, REFUSED_STREAM, connection going away) or when a reused connection
+        broke before any of the response of an idempotent request with an in-memory body arrived
+        (safe to send again); ``RemoteProtocolError`` when the server resets the stream or breaks
+        the protocol; and the network errors of the stream below (``ReadTimeout``, ``WriteError``).
         """
         extensions = request.extensions
         timeouts = extensions.get("timeout")
@@ -367,13 +385,15 @@ class AsyncHTTP2Connection:
         trace = extensions.get("trace")
         await self._acquire_slot(pool_timeout)
         stream: _Stream | None = None
+        reused = self.requests_completed > 0
+        phase = "http2.send_request_headers"
         try:
-            if not self._preface_sent:
-                self._preface_sent = True
-                if trace is not None:
-                    await trace("http2.send_connection_init.started", {"request": request})
-                    await self._flush(write_timeout)
-                    await trace("http2.send_connection_init.complete", {"return_value": None})
+            if trace is not None and not self._preface_sent:
+                phase = "http2.send_connection_init"
+                await trace(phase + ".started", {"request": request})
+                await self._flush(write_timeout)
+                await trace(phase + ".complete", {"return_value": None})
+                phase = "http2.send_request_headers"
             body = request.stream
             if isinstance(body, BytesStream):
                 data: bytes | None = body.data
@@ -383,7 +403,7 @@ class AsyncHTTP2Connection:
                 end_stream = False
             headers = self._request_headers(request)
             if trace is not None:
-                await trace("http2.send_request_headers.started", {"request": request})
+                await trace(phase + ".started", {"request": request})
             with self._state_lock:
                 self._check_can_start()
                 stream_id = self._h2.get_next_available_stream_id()
@@ -392,10 +412,11 @@ class AsyncHTTP2Connection:
                 self._h2.send_headers(stream_id, headers, end_stream=end_stream)
             await self._flush(write_timeout)
             if trace is not None:
-                await trace("http2.send_request_headers.complete", {"return_value": stream_id})
+                await trace(phase + ".complete", {"return_value": stream_id})
             if not end_stream:
+                phase = "http2.send_request_body"
                 if trace is not None:
-                    await trace("http2.send_request_body.started", {"request": request})
+                    await trace(phase + ".started", {"request": request})
                 if data is not None:
                     await self._send_data(stream, data, write_timeout, read_timeout)
                 else:
@@ -404,15 +425,16 @@ class AsyncHTTP2Connection:
                             await self._send_data(stream, chunk, write_timeout, read_timeout)
                 await self._end_stream(stream, write_timeout)
                 if trace is not None:
-                    await trace("http2.send_request_body.complete", {"return_value": None})
+                    await trace(phase + ".complete", {"return_value": None})
+            phase = "http2.receive_response_headers"
             if trace is not None:
-                await trace("http2.receive_response_headers.started", {"request": request})
+                await trace(phase + ".started", {"request": request})
             while True:
                 event = await self._next_event(stream, read_timeout)
                 kind = type(event)
-                if kind is _H2.ResponseReceived:  # type: ignore[attr-defined]
+                if kind is _H2.ResponseReceived:
                     break
-                if kind is _H2.InformationalResponseReceived:  # type: ignore[attr-defined]
+                if kind is _H2.InformationalResponseReceived:
                     continue  # 100 Continue, 103 Early Hints: the final response follows
                 self._raise_for(stream, event, "the response head")
             status = 0
@@ -423,17 +445,26 @@ class AsyncHTTP2Connection:
                 elif name[:1] != b":":
                     fields.append((name, value))
             if trace is not None:
-                await trace(
-                    "http2.receive_response_headers.complete",
-                    {"return_value": (status, fields)},
-                )
-        except StreamRefused:
-            await self._abandon_stream(stream)
-            raise
+                await trace(phase + ".complete", {"return_value": (status, fields)})
         except BaseException as exc:
+            unanswered = stream is None or not stream.events
             await self._abandon_stream(stream)
             if trace is not None and isinstance(exc, Exception):
-                await trace("http2.send_request.failed", {"exception": exc})
+                await trace(phase + ".failed", {"exception": exc})
+            if (
+                reused
+                and unanswered
+                and isinstance(exc, ReadError | WriteError | RemoteProtocolError)
+                and not isinstance(exc, StreamRefused)
+                and request.method in _IDEMPOTENT
+                and isinstance(request.stream, BytesStream)
+            ):
+                # The server closed a connection we reused before answering: RFC 9110 section
+                # 9.2.2 lets an idempotent request be sent again.
+                raise StreamRefused(
+                    f"{exc} (before any response on a reused connection: the request may be "
+                    "retried)"
+                ) from exc
             raise
         response_extensions: dict[str, Any] = {
             "http_version": b"HTTP/2",
@@ -599,9 +630,10 @@ class AsyncHTTP2Connection:
         have grown, or it was reset). Reads from the network when nobody else is reading."""
         while True:
             with self._state_lock:
-                if stream.events and (not for_window or stream.reset):
-                    return
-                if for_window and stream.window_changed:
+                if for_window:
+                    if stream.window_changed or stream.reset or stream.done:
+                        return
+                elif stream.events:
                     return
                 if self._broken is not None:
                     raise _copy_error(self._broken)
@@ -648,22 +680,24 @@ class AsyncHTTP2Connection:
             data = await self._network_stream.read(_READ_SIZE, read_timeout)
         except ReadTimeout:
             raise  # the connection is intact: only the stream whose limit it was fails
-        except BaseException as exc:
-            self._fail(exc if isinstance(exc, Exception) else ReadError(f"read interrupted: {exc!r}"))
-            await self._close_network()
-            raise
-        if not data:
-            exc = RemoteProtocolError(f"the server closed {self!r}")
+        except Exception as exc:
             self._fail(exc)
             await self._close_network()
-            raise exc
+            raise
+        # A cancelled read (BaseException) loses no bytes in our backends: nothing to undo; if
+        # it did break the stream, the next read says so.
+        if not data:
+            closed = RemoteProtocolError(f"the server closed {self!r}")
+            self._fail(closed)
+            await self._close_network()
+            raise closed
         with self._state_lock:
+            error: BaseException | None = None
             try:
                 events = self._h2.receive_data(data)
-            except _H2.H2Error as e:  # type: ignore[attr-defined]
-                error: BaseException = RemoteProtocolError(f"HTTP/2 protocol error: {e}")
+            except _H2.H2Error as e:
+                error = RemoteProtocolError(f"HTTP/2 protocol error from the server: {e}")
             else:
-                error = None  # type: ignore[assignment]
                 self._dispatch(events)
             pending = bool(self._h2._data_to_send)
         if error is not None:
@@ -682,30 +716,30 @@ class AsyncHTTP2Connection:
     def _dispatch(self, events: list[Any]) -> None:
         """Route ``h2`` events to their streams and apply connection-level ones (lock held)."""
         streams = self._streams
-        stream_events = _H2.STREAM_EVENTS  # type: ignore[attr-defined]
+        stream_events = _H2.STREAM_EVENTS
         for event in events:
             kind = type(event)
             if kind in stream_events:
                 stream = streams.get(event.stream_id)
                 if stream is None:
                     # A stream we already reset or abandoned: give its window back.
-                    if kind is _H2.DataReceived and event.flow_controlled_length:  # type: ignore[attr-defined]
+                    if kind is _H2.DataReceived and event.flow_controlled_length:
                         self._h2.acknowledge_received_data(
                             event.flow_controlled_length, event.stream_id
                         )
                     continue
                 stream.events.append(event)
-                if kind is _H2.StreamReset:  # type: ignore[attr-defined]
+                if kind is _H2.StreamReset:
                     stream.reset = True
-                elif kind is _H2.StreamEnded:  # type: ignore[attr-defined]
+                elif kind is _H2.StreamEnded:
                     stream.done = True
                 stream.signal.set()
                 self._waiting.pop(stream, None)
-            elif kind is _H2.WindowUpdated:  # type: ignore[attr-defined]
+            elif kind is _H2.WindowUpdated:
                 self._window_opened(event.stream_id)
-            elif kind is _H2.RemoteSettingsChanged:  # type: ignore[attr-defined]
+            elif kind is _H2.RemoteSettingsChanged:
                 self._settings_changed(event.changed_settings)
-            elif kind is _H2.ConnectionTerminated:  # type: ignore[attr-defined]
+            elif kind is _H2.ConnectionTerminated:
                 self._goaway(event.error_code, event.last_stream_id)
             # PingReceived (h2 queued the ACK), SettingsAcknowledged, PingAckReceived,
             # PriorityUpdated, UnknownFrameReceived: nothing to do.
@@ -722,14 +756,11 @@ class AsyncHTTP2Connection:
             self._waiting.pop(stream, None)
 
     def _settings_changed(self, changed: dict[Any, Any]) -> None:
-        codes = _H2.SettingCodes  # type: ignore[attr-defined]
+        codes = _H2.SettingCodes
         setting = changed.get(codes.MAX_CONCURRENT_STREAMS)
         if setting is not None:
-            old = self._max_streams
             self._max_streams = setting.new_value
-            for _ in range(max(0, min(setting.new_value - old, len(self._slot_waiters)))):
-                self._wake_slot_waiter()
-            if self._active < self._max_streams and self._slot_waiters:
+            for _ in range(min(len(self._slot_waiters), self._max_streams - self._active)):
                 self._wake_slot_waiter()
         if codes.INITIAL_WINDOW_SIZE in changed or codes.MAX_FRAME_SIZE in changed:
             self._window_opened(0)
@@ -759,7 +790,7 @@ class AsyncHTTP2Connection:
         """Raise the error an unexpected ``event`` on ``stream`` stands for."""
         if isinstance(event, BaseException):
             raise event
-        if type(event) is _H2.StreamReset:  # type: ignore[attr-defined]
+        if type(event) is _H2.StreamReset:
             code = int(event.error_code)
             if code == _REFUSED_STREAM:
                 raise StreamRefused(
@@ -770,10 +801,8 @@ class AsyncHTTP2Connection:
                 f"the server reset stream {stream.stream_id} ({_error_name(code)}) "
                 f"before the end of {what}"
             )
-        if type(event) is _H2.StreamEnded:  # type: ignore[attr-defined]
-            raise RemoteProtocolError(
-                f"stream {stream.stream_id} ended before the end of {what}"
-            )
+        if type(event) is _H2.StreamEnded:
+            raise RemoteProtocolError(f"stream {stream.stream_id} ended before the end of {what}")
         raise RemoteProtocolError(f"unexpected {type(event).__name__} in {what}")
 
     # -- ending streams ----------------------------------------------------------------------
@@ -792,16 +821,15 @@ class AsyncHTTP2Connection:
                 return
             stream.done = True
             self.requests_completed += 1
-            pending = self._release_slot()
-            if not pending:
-                # Our side may still be open (the server answered before the upload ended).
+            self._release_slot()
+            # Our side may still be open (the server answered before the upload ended): stop it.
+            h2_stream = self._h2.streams.get(stream.stream_id)
+            if h2_stream is not None and not h2_stream.closed:
                 try:
-                    h2_stream = self._h2.streams.get(stream.stream_id)
-                    if h2_stream is not None and not h2_stream.closed:
-                        self._h2.reset_stream(stream.stream_id, _CANCEL)
-                        pending = True
-                except _H2.H2Error:  # type: ignore[attr-defined]
+                    self._h2.reset_stream(stream.stream_id, _CANCEL)
+                except _H2.H2Error:
                     pass
+            pending = bool(self._h2._data_to_send)
             last = self._goaway_last_stream is not None and not self._streams
         if pending:
             try:
@@ -828,12 +856,12 @@ class AsyncHTTP2Connection:
                         if h2_stream is not None and not h2_stream.closed:
                             self._h2.reset_stream(stream.stream_id, _CANCEL)
                             reset = True
-                    except _H2.H2Error:  # type: ignore[attr-defined]
+                    except _H2.H2Error:
                         pass
                     # Data already received for it still counts against the connection window.
                     unread = 0
                     for event in stream.events:
-                        if type(event) is _H2.DataReceived:  # type: ignore[attr-defined]
+                        if type(event) is _H2.DataReceived:
                             unread += event.flow_controlled_length
                     stream.events.clear()
                     if unread:
@@ -853,14 +881,13 @@ class AsyncHTTP2Connection:
         elif self._on_release is not None:
             await self._on_release(self)
 
-    def _release_slot(self) -> bool:
-        """One stream ended (lock held). Returns True when ``h2`` has frames queued."""
+    def _release_slot(self) -> None:
+        """One stream ended (lock held)."""
         self._active -= 1
         if self._active == 0:
             self.idle_since = time.monotonic()
         if self._slot_waiters and self._active < self._max_streams:
             self._wake_slot_waiter()
-        return bool(self._h2._data_to_send)
 
     # -- closing -----------------------------------------------------------------------------
 
@@ -892,7 +919,7 @@ class AsyncHTTP2Connection:
             if polite:
                 try:
                     self._h2.close_connection()
-                except _H2.H2Error:  # type: ignore[attr-defined]
+                except _H2.H2Error:
                     polite = False
         if polite:
             try:
@@ -979,8 +1006,8 @@ class AsyncHTTP2ResponseBody(AsyncByteStream):
         events = stream.events
         read_timeout = self._read_timeout
         trace = self._trace
-        data_received = _H2.DataReceived  # type: ignore[attr-defined]
-        stream_ended = _H2.StreamEnded  # type: ignore[attr-defined]
+        data_received = _H2.DataReceived
+        stream_ended = _H2.StreamEnded
         if trace is not None:
             await trace("http2.receive_response_body.started", {"request": self._request})
         try:
@@ -998,7 +1025,7 @@ class AsyncHTTP2ResponseBody(AsyncByteStream):
                         yield event.data
                 elif kind is stream_ended:
                     break
-                elif kind is _H2.TrailersReceived:  # type: ignore[attr-defined]
+                elif kind is _H2.TrailersReceived:
                     trailers = [(n, v) for n, v in event.headers if n[:1] != b":"]
                     self._extensions["trailers"] = Headers._from_validated(trailers, trailers)
                 else:
