@@ -14,7 +14,6 @@ import time
 import types
 import typing
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 from .. import http11 as h11
@@ -39,6 +38,7 @@ from .._models import Request, Response
 from .._ssl import default_ssl_context
 from .._streams import AsyncByteStream, BytesStream
 from .._urls import URL
+from ._interfaces import AsyncRequestInterface
 from ._trace import AsyncTracer, tracer_for
 
 if typing.TYPE_CHECKING:  # pragma: no cover
@@ -92,7 +92,7 @@ def _format_origin(origin: Origin) -> str:
     return f"{scheme}://{host}:{port}"
 
 
-class AsyncConnection:
+class AsyncConnection(AsyncRequestInterface):
     """One HTTP/1.1 connection. Repr: ``<Connection "https://127.0.0.1:8443" IDLE>``.
 
     States: ``NEW`` (not connected yet), ``ACTIVE`` (a request is in flight or its body is being
@@ -479,45 +479,7 @@ class AsyncConnection:
             f"the server did not switch protocols: {status} {response.reason_phrase}"
         )
 
-    # -- conveniences ------------------------------------------------------------------------
-
-    async def request(
-        self,
-        method: str,
-        url: URL | str,
-        *,
-        headers: Any = None,
-        content: bytes | None = None,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
-        """Send a request on this connection and read the whole response body."""
-        response = await self.send(
-            Request(method, url, headers=headers, content=content, extensions=extensions)
-        )
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return response
-
-    @asynccontextmanager
-    async def stream(
-        self,
-        method: str,
-        url: URL | str,
-        *,
-        headers: Any = None,
-        content: bytes | None = None,
-        extensions: dict[str, Any] | None = None,
-    ) -> AsyncIterator[Response]:
-        """``async with conn.stream(...) as response:`` the body is read inside the block."""
-        response = await self.send(
-            Request(method, url, headers=headers, content=content, extensions=extensions)
-        )
-        try:
-            yield response
-        finally:
-            await response.aclose()
+    # -- context manager and repr (request() and stream() come from AsyncRequestInterface) ------
 
     async def __aenter__(self) -> AsyncConnection:
         return self

@@ -21,8 +21,6 @@ import time
 import types
 import typing
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from .._backends.base import SOCKET_OPTION, AsyncNetworkBackendInterface
@@ -37,8 +35,8 @@ from .._models import Request, Response
 from .._streams import BytesStream
 from .._synchronization import AsyncStateLock, AsyncWaiter
 from .._timeouts import remaining
-from .._urls import URL
 from ._connection import AsyncConnection, Origin, origin_of
+from ._interfaces import AsyncRequestInterface
 
 if typing.TYPE_CHECKING:  # pragma: no cover
     import ssl
@@ -59,7 +57,7 @@ class _Waiter:
         self.event = AsyncWaiter()
 
 
-class AsyncConnectionPool:
+class AsyncConnectionPool(AsyncRequestInterface):
     """A pool of HTTP/1.1 connections, shared by concurrent requests.
 
     Parameters follow httpcore's where they overlap:
@@ -349,44 +347,6 @@ class AsyncConnectionPool:
                 ):
                     raise
                 retried = True
-
-    async def request(
-        self,
-        method: str,
-        url: URL | str,
-        *,
-        headers: Any = None,
-        content: Any = None,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
-        """Send a request and read the whole response body; returns the closed ``Response``."""
-        response = await self.send(
-            Request(method, url, headers=headers, content=content, extensions=extensions)
-        )
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return response
-
-    @asynccontextmanager
-    async def stream(
-        self,
-        method: str,
-        url: URL | str,
-        *,
-        headers: Any = None,
-        content: Any = None,
-        extensions: dict[str, Any] | None = None,
-    ) -> AsyncIterator[Response]:
-        """``async with pool.stream("GET", url) as response:`` read the body inside the block."""
-        response = await self.send(
-            Request(method, url, headers=headers, content=content, extensions=extensions)
-        )
-        try:
-            yield response
-        finally:
-            await response.aclose()
 
     async def aclose(self) -> None:
         """Close every connection; requests in flight fail on their next read or write."""

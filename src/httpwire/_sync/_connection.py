@@ -15,7 +15,6 @@ import time
 import types
 import typing
 from collections.abc import Iterator, Awaitable, Callable
-from contextlib import contextmanager
 from typing import Any
 
 from .. import http11 as h11
@@ -40,6 +39,7 @@ from .._models import Request, Response
 from .._ssl import default_ssl_context
 from .._streams import ByteStream, BytesStream
 from .._urls import URL
+from ._interfaces import RequestInterface
 from ._trace import Tracer, tracer_for
 
 if typing.TYPE_CHECKING:  # pragma: no cover
@@ -93,7 +93,7 @@ def _format_origin(origin: Origin) -> str:
     return f"{scheme}://{host}:{port}"
 
 
-class Connection:
+class Connection(RequestInterface):
     """One HTTP/1.1 connection. Repr: ``<Connection "https://127.0.0.1:8443" IDLE>``.
 
     States: ``NEW`` (not connected yet), ``ACTIVE`` (a request is in flight or its body is being
@@ -480,45 +480,7 @@ class Connection:
             f"the server did not switch protocols: {status} {response.reason_phrase}"
         )
 
-    # -- conveniences ------------------------------------------------------------------------
-
-    def request(
-        self,
-        method: str,
-        url: URL | str,
-        *,
-        headers: Any = None,
-        content: bytes | None = None,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
-        """Send a request on this connection and read the whole response body."""
-        response = self.send(
-            Request(method, url, headers=headers, content=content, extensions=extensions)
-        )
-        try:
-            response.read()
-        finally:
-            response.close()
-        return response
-
-    @contextmanager
-    def stream(
-        self,
-        method: str,
-        url: URL | str,
-        *,
-        headers: Any = None,
-        content: bytes | None = None,
-        extensions: dict[str, Any] | None = None,
-    ) -> Iterator[Response]:
-        """``with conn.stream(...) as response:`` the body is read inside the block."""
-        response = self.send(
-            Request(method, url, headers=headers, content=content, extensions=extensions)
-        )
-        try:
-            yield response
-        finally:
-            response.close()
+    # -- context manager and repr (request() and stream() come from RequestInterface) ------
 
     def __enter__(self) -> Connection:
         return self

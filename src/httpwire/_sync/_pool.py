@@ -22,8 +22,6 @@ import time
 import types
 import typing
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from .._backends.base import SOCKET_OPTION, NetworkBackendInterface
@@ -38,8 +36,8 @@ from .._models import Request, Response
 from .._streams import BytesStream
 from .._synchronization import StateLock, Waiter
 from .._timeouts import remaining
-from .._urls import URL
 from ._connection import Connection, Origin, origin_of
+from ._interfaces import RequestInterface
 
 if typing.TYPE_CHECKING:  # pragma: no cover
     import ssl
@@ -60,7 +58,7 @@ class _Waiter:
         self.event = Waiter()
 
 
-class ConnectionPool:
+class ConnectionPool(RequestInterface):
     """A pool of HTTP/1.1 connections, shared by concurrent requests.
 
     Parameters follow httpcore's where they overlap:
@@ -350,44 +348,6 @@ class ConnectionPool:
                 ):
                     raise
                 retried = True
-
-    def request(
-        self,
-        method: str,
-        url: URL | str,
-        *,
-        headers: Any = None,
-        content: Any = None,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
-        """Send a request and read the whole response body; returns the closed ``Response``."""
-        response = self.send(
-            Request(method, url, headers=headers, content=content, extensions=extensions)
-        )
-        try:
-            response.read()
-        finally:
-            response.close()
-        return response
-
-    @contextmanager
-    def stream(
-        self,
-        method: str,
-        url: URL | str,
-        *,
-        headers: Any = None,
-        content: Any = None,
-        extensions: dict[str, Any] | None = None,
-    ) -> Iterator[Response]:
-        """``with pool.stream("GET", url) as response:`` read the body inside the block."""
-        response = self.send(
-            Request(method, url, headers=headers, content=content, extensions=extensions)
-        )
-        try:
-            yield response
-        finally:
-            response.close()
 
     def close(self) -> None:
         """Close every connection; requests in flight fail on their next read or write."""

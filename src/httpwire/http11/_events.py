@@ -8,6 +8,7 @@ re-validating what it has already validated.
 from __future__ import annotations
 
 from dataclasses import FrozenInstanceError
+from operator import attrgetter
 from typing import Any
 
 from ._abnf import HTTP_VERSION_RE, TCHAR, VCHAR
@@ -33,6 +34,17 @@ __all__ = [
 
 _setattr = object.__setattr__
 _new = object.__new__
+
+
+class _ReadOnly(property):
+    """A read-only event field: reads are C-level; assigning or deleting raises
+    ``FrozenInstanceError`` like a frozen dataclass."""
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        raise FrozenInstanceError("cannot assign to field")
+
+    def __delete__(self, obj: Any) -> None:
+        raise FrozenInstanceError("cannot delete field")
 
 
 class Event:
@@ -205,17 +217,21 @@ class Data(Event):
     boundaries of a chunked body on receive and are ignored on send.
     """
 
-    __slots__ = ("data", "chunk_start", "chunk_end")
+    # The most frequent event, so built the cheapest way: the values live in private slots
+    # that the parser fills with plain stores, and the public names are read-only properties
+    # (assignment raises FrozenInstanceError all the same).
+    __slots__ = ("_data", "_chunk_start", "_chunk_end")
     _fields = ("data", "chunk_start", "chunk_end")
+    __setattr__ = object.__setattr__  # type: ignore[assignment]
 
-    data: bytes
-    chunk_start: bool
-    chunk_end: bool
+    data: bytes = _ReadOnly(attrgetter("_data"))  # type: ignore[assignment]
+    chunk_start: bool = _ReadOnly(attrgetter("_chunk_start"))  # type: ignore[assignment]
+    chunk_end: bool = _ReadOnly(attrgetter("_chunk_end"))  # type: ignore[assignment]
 
     def __init__(self, data: bytes, chunk_start: bool = False, chunk_end: bool = False) -> None:
-        _set_data_data(self, data)
-        _set_data_start(self, chunk_start)
-        _set_data_end(self, chunk_end)
+        self._data = data
+        self._chunk_start = chunk_start
+        self._chunk_end = chunk_end
 
 
 class EndOfMessage(Event):
@@ -252,9 +268,6 @@ _set_resp_headers = _ResponseBase.__dict__["headers"].__set__
 _set_resp_version = _ResponseBase.__dict__["http_version"].__set__
 _set_resp_reason = _ResponseBase.__dict__["reason"].__set__
 _set_resp_status = _ResponseBase.__dict__["status_code"].__set__
-_set_data_data = Data.__dict__["data"].__set__
-_set_data_start = Data.__dict__["chunk_start"].__set__
-_set_data_end = Data.__dict__["chunk_end"].__set__
 _set_eom_headers = EndOfMessage.__dict__["headers"].__set__
 
 
@@ -280,9 +293,9 @@ def _make_response(
 
 def _make_data(data: bytes, chunk_start: bool = False, chunk_end: bool = False) -> Data:
     e = _new(Data)
-    _set_data_data(e, data)
-    _set_data_start(e, chunk_start)
-    _set_data_end(e, chunk_end)
+    e._data = data
+    e._chunk_start = chunk_start
+    e._chunk_end = chunk_end
     return e
 
 

@@ -32,9 +32,6 @@ from ._events import (
     _make_request,
     _make_response,
     _new,
-    _set_data_data,
-    _set_data_end,
-    _set_data_start,
     _set_resp_headers,
     _set_resp_reason,
     _set_resp_status,
@@ -411,9 +408,9 @@ class ContentLengthReader:
         buf.pos = pos + n
         self._remaining = remaining - n
         e = _new(Data)
-        _set_data_data(e, chunk)
-        _set_data_start(e, False)
-        _set_data_end(e, False)
+        e._data = chunk
+        e._chunk_start = False
+        e._chunk_end = False
         return e
 
     def read_eof(self) -> object:
@@ -516,9 +513,9 @@ class ChunkedReader:
             else:
                 chunk = bytes(memoryview(data)[pos:])
             e = _new(Data)
-            _set_data_data(e, chunk)
-            _set_data_start(e, start)
-            _set_data_end(e, False)
+            e._data = chunk
+            e._chunk_start = start
+            e._chunk_end = False
             return e
         stop = pos + remaining
         chunk = data[pos:stop] if type(data) is bytes else bytes(memoryview(data)[pos:stop])
@@ -531,9 +528,9 @@ class ChunkedReader:
             buf.pos = stop
             self._need_crlf = True
         e = _new(Data)
-        _set_data_data(e, chunk)
-        _set_data_start(e, start)
-        _set_data_end(e, True)
+        e._data = chunk
+        e._chunk_start = start
+        e._chunk_end = True
         return e
 
     def _read_trailer(self, buf: ReceiveBuffer) -> object:
