@@ -53,12 +53,6 @@ class Event:
     __slots__ = ()
     _fields: tuple[str, ...] = ()
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
@@ -83,7 +77,19 @@ def _check_version(http_version: bytes) -> None:
         raise LocalProtocolError(f"Illegal HTTP version {http_version!r}")
 
 
-class Request(Event):
+class _Frozen(Event):
+    # Refuses every assignment; fields are set through the slot descriptors.  (Data does
+    # without this: see there.)
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+class Request(_Frozen):
     """The start of a request: ``method``, ``target``, ``headers``, ``http_version`` (bytes).
 
     Raises :class:`LocalProtocolError` for a method that is not a token, a target with bytes
@@ -134,7 +140,7 @@ class Request(Event):
         _set_req_version(self, http_version)
 
 
-class _ResponseBase(Event):
+class _ResponseBase(_Frozen):
     __slots__ = ("headers", "http_version", "reason", "status_code")
     _fields = ("headers", "http_version", "reason", "status_code")
 
@@ -218,11 +224,11 @@ class Data(Event):
     """
 
     # The most frequent event, so built the cheapest way: the values live in private slots
-    # that the parser fills with plain stores, and the public names are read-only properties
-    # (assignment raises FrozenInstanceError all the same).
+    # that the parser fills with plain stores (no __setattr__ override anywhere in the class
+    # hierarchy, so those stores stay on CPython's fast path), and the public names are
+    # read-only properties: assigning to them raises FrozenInstanceError all the same.
     __slots__ = ("_data", "_chunk_start", "_chunk_end")
     _fields = ("data", "chunk_start", "chunk_end")
-    __setattr__ = object.__setattr__  # type: ignore[assignment]
 
     data: bytes = _ReadOnly(attrgetter("_data"))  # type: ignore[assignment]
     chunk_start: bool = _ReadOnly(attrgetter("_chunk_start"))  # type: ignore[assignment]
@@ -234,7 +240,7 @@ class Data(Event):
         self._chunk_end = chunk_end
 
 
-class EndOfMessage(Event):
+class EndOfMessage(_Frozen):
     """The end of a message; ``headers`` holds the trailer fields (empty unless chunked)."""
 
     __slots__ = ("headers",)
@@ -250,7 +256,7 @@ class EndOfMessage(Event):
         )
 
 
-class ConnectionClosed(Event):
+class ConnectionClosed(_Frozen):
     """The peer closed its sending side (or we are about to close ours)."""
 
     __slots__ = ()
