@@ -368,3 +368,18 @@ def test_sync_per_host_limit_queues_threads_of_that_origin(http_server: UvicornS
     assert len(ports) == 30
     assert len(set(ports)) == 1
     pool.close()
+
+
+def test_async_closing_the_pool_fails_its_waiters_at_once(http_server: UvicornServer) -> None:
+    async def main() -> None:
+        pool = ahttpwire.ConnectionPool(max_connections=1)
+        held = await pool.send(httpwire.Request("GET", http_server.url + "/"))
+        waiting = asyncio.create_task(pool.request("GET", http_server.url + "/"))
+        await asyncio.sleep(0.05)
+        await pool.aclose()
+        with pytest.raises(RuntimeError, match="closed while this request waited"):
+            await asyncio.wait_for(waiting, 5)
+        await held.aclose()
+        assert pool.connections == []
+
+    asyncio.run(main())

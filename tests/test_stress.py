@@ -75,6 +75,9 @@ class Planned:
     expected: bytes
     #: None: must complete. Otherwise the request is cancelled / abandoned after this delay (s).
     cancel_after: float | None = None
+    #: async only: cancel the request as soon as this traced operation starts, instead of
+    #: after ``cancel_after`` (a blind delay mostly lands in the pool wait, where most time goes).
+    cancel_at: str | None = None
     #: sync only: how the request is abandoned ("timeout", "read-timeout", "raise").
     abandon: str = ""
 
@@ -100,8 +103,17 @@ def make_plan(rng: random.Random, n: int) -> list[Planned]:
         else:
             item = Planned("GET", "/stall?seconds=0.01", None, STALL_BODY)
         if rng.random() < 1 / 3:
-            item.cancel_after = rng.choice([0.0, rng.uniform(0, 0.005), rng.uniform(0, 0.025)])
+            item.cancel_after = rng.choice([0.0, rng.uniform(0, 0.005), rng.uniform(0, 0.05)])
             item.abandon = rng.choice(["timeout", "read-timeout", "raise"])
+            if rng.random() < 0.5:
+                points = [
+                    "connection.connect_tcp",
+                    "http11.receive_response_headers",
+                    "http11.receive_response_body",
+                ]
+                if item.content is not None and len(item.content) > 100_000:
+                    points.append("http11.send_request_body")  # large enough to make writes wait
+                item.cancel_at = rng.choice(points)
         plan.append(item)
     return plan
 
@@ -113,9 +125,10 @@ class Tally:
     stuck: int = 0
     wrong: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: Where cancellations landed: the traced operation they interrupted, or POOL_WAIT.
+    landed: Counter[str] = field(default_factory=Counter)
 
     def check(self, total: int) -> None:
-        print(f"tally: completed={self.completed} cancelled={self.cancelled} stuck={self.stuck}")
         assert self.wrong == [], f"{len(self.wrong)} wrong responses, e.g. {self.wrong[:3]}"
         assert self.errors == [], f"{len(self.errors)} unexpected errors, e.g. {self.errors[:5]}"
         assert self.stuck == 0, f"{self.stuck} requests ran into the {DEADLINE} s deadline"
@@ -123,6 +136,50 @@ class Tally:
         # The mix really did cancel a good share, and really did complete most.
         assert self.cancelled > total // 10
         assert self.completed > total // 2
+
+    def check_landings(self) -> None:
+        print(dict(self.landed))
+        missing = MUST_LAND - set(self.landed)
+        assert not missing, f"no cancellation landed in {missing}; landed: {dict(self.landed)}"
+
+
+#: A cancelled request that was interrupted before any traced operation on a connection began:
+#: waiting for a pooled connection (or not started at all).
+POOL_WAIT = "pool wait"
+#: The await points a cancellation must have hit at least once in an async run.
+MUST_LAND = {
+    POOL_WAIT,
+    "connection.connect_tcp",
+    "http11.send_request_body",
+    "http11.receive_response_headers",
+    "http11.receive_response_body",
+}
+
+
+class Landing:
+    """The ``trace`` extension of one cancellable request: notes which operation a
+    cancellation interrupted (the ``.failed`` event whose exception is a cancellation), and
+    cancels the request (``cancel()``) when the operation ``cancel_at`` starts."""
+
+    __slots__ = ("tally", "where", "cancel_at", "cancel")
+
+    def __init__(self, tally: Tally, cancel_at: str | None = None) -> None:
+        self.tally = tally
+        self.where: str | None = None
+        self.cancel_at = cancel_at
+        self.cancel: Callable[[], Any] | None = None
+
+    async def trace(self, name: str, info: dict[str, Any]) -> None:
+        if self.cancel_at is not None and name == self.cancel_at + ".started":
+            assert self.cancel is not None
+            self.cancel()  # lands at the operation's next suspension
+        elif self.where is None and name.endswith(".failed"):
+            exc = info.get("exception")
+            if isinstance(exc, (asyncio.CancelledError, trio.Cancelled)):
+                self.where = name.removesuffix(".failed")
+
+    def cancelled(self) -> None:
+        self.tally.landed[self.where or POOL_WAIT] += 1
 
 
 def _verify(tally: Tally, item: Planned, response: ahttpwire.Response) -> None:
@@ -196,8 +253,13 @@ def test_stress_asyncio_cancellation_keeps_the_pool_consistent(server: UvicornSe
     plan = make_plan(random.Random(SEED), TASKS * PER_TASK)
     tally = Tally()
 
-    async def do(pool: ahttpwire.ConnectionPool, item: Planned) -> None:
-        response = await pool.request(item.method, server.url + item.path, content=item.content)
+    async def do(
+        pool: ahttpwire.ConnectionPool, item: Planned, landing: Landing | None = None
+    ) -> None:
+        extensions = {"trace": landing.trace} if landing is not None else None
+        response = await pool.request(
+            item.method, server.url + item.path, content=item.content, extensions=extensions
+        )
         _verify(tally, item, response)
 
     async def one(pool: ahttpwire.ConnectionPool, item: Planned) -> None:
@@ -208,13 +270,17 @@ def test_stress_asyncio_cancellation_keeps_the_pool_consistent(server: UvicornSe
                 if item.cancel_after is None:
                     await do(pool, item)
                     return
-                task = asyncio.create_task(do(pool, item))
-                await asyncio.sleep(item.cancel_after)
-                task.cancel()
+                landing = Landing(tally, item.cancel_at)
+                task = asyncio.create_task(do(pool, item, landing))
+                landing.cancel = task.cancel
+                if item.cancel_at is None:
+                    await asyncio.sleep(item.cancel_after)
+                    task.cancel()
                 try:
                     await task
                 except asyncio.CancelledError:
                     tally.cancelled += 1
+                    landing.cancelled()
         except TimeoutError as exc:
             if bound.expired():
                 tally.stuck += 1
@@ -237,6 +303,7 @@ def test_stress_asyncio_cancellation_keeps_the_pool_consistent(server: UvicornSe
                 for i in range(TASKS):
                     group.create_task(worker(plan[i * PER_TASK : (i + 1) * PER_TASK]))
             tally.check(len(plan))
+            tally.check_landings()
             async with asyncio.timeout(DEADLINE):
                 await _check_pool_after_storm(pool, server, asyncio.sleep)
         await _check_server_after_close(server, asyncio.sleep)
@@ -260,13 +327,20 @@ def test_stress_trio_cancellation_keeps_the_pool_consistent(server: UvicornServe
                     )
                     _verify(tally, item, response)
                     return
-                with trio.move_on_after(item.cancel_after) as scope:
+                landing = Landing(tally, item.cancel_at)
+                delay = item.cancel_after if item.cancel_at is None else DEADLINE
+                with trio.move_on_after(delay) as scope:
+                    landing.cancel = scope.cancel
                     response = await pool.request(
-                        item.method, server.url + item.path, content=item.content
+                        item.method,
+                        server.url + item.path,
+                        content=item.content,
+                        extensions={"trace": landing.trace},
                     )
                     _verify(tally, item, response)
                 if scope.cancelled_caught:
                     tally.cancelled += 1
+                    landing.cancelled()
             except Exception as exc:
                 tally.errors.append(f"{item.method} {item.path}: {exc!r}")
         if bound.cancelled_caught:
@@ -283,6 +357,7 @@ def test_stress_trio_cancellation_keeps_the_pool_consistent(server: UvicornServe
                 for i in range(TASKS):
                     nursery.start_soon(worker, plan[i * PER_TASK : (i + 1) * PER_TASK])
             tally.check(len(plan))
+            tally.check_landings()
             with trio.fail_after(DEADLINE):
                 await _check_pool_after_storm(pool, server, trio.sleep)
         await _check_server_after_close(server, trio.sleep)

@@ -32,6 +32,7 @@ import types
 import typing
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from .._backends.base import AsyncNetworkStreamInterface
@@ -951,6 +952,25 @@ class AsyncHTTP2Connection:
         finally:
             await response.aclose()
         return response
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: Any,
+        *,
+        headers: Any = None,
+        content: Any = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> AsyncIterator[Response]:
+        """``async with conn.stream(...) as response:`` the body is read inside the block."""
+        response = await self.send(
+            Request(method, url, headers=headers, content=content, extensions=extensions)
+        )
+        try:
+            yield response
+        finally:
+            await response.aclose()
 
     async def __aenter__(self) -> AsyncHTTP2Connection:
         return self

@@ -33,6 +33,7 @@ import types
 import typing
 from collections import deque
 from collections.abc import Iterator, Awaitable, Callable
+from contextlib import contextmanager
 from typing import Any
 
 from .._backends.base import NetworkStreamInterface
@@ -952,6 +953,25 @@ class HTTP2Connection:
         finally:
             response.close()
         return response
+
+    @contextmanager
+    def stream(
+        self,
+        method: str,
+        url: Any,
+        *,
+        headers: Any = None,
+        content: Any = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> Iterator[Response]:
+        """``with conn.stream(...) as response:`` the body is read inside the block."""
+        response = self.send(
+            Request(method, url, headers=headers, content=content, extensions=extensions)
+        )
+        try:
+            yield response
+        finally:
+            response.close()
 
     def __enter__(self) -> HTTP2Connection:
         return self

@@ -48,6 +48,8 @@ __all__ = ["ConnectionPool"]
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 # Handed to a waiter instead of a connection: "a slot is yours, open a connection".
 _SLOT: Any = object()
+# Handed to every waiter when the pool closes.
+_CLOSED: Any = object()
 
 
 class _Waiter:
@@ -187,7 +189,7 @@ class ConnectionPool(RequestInterface):
             del self._per_host[origin]
         self._slots -= 1
         waiters = self._waiters
-        if waiters:
+        if waiters and not self._closed:
             index = self._first_eligible()
             if index is not None:
                 waiter = waiters[index]
@@ -249,6 +251,8 @@ class ConnectionPool(RequestInterface):
                 return conn
             assert waiter is not None
             value = self._wait(waiter, pool_timeout)
+            if value is _CLOSED:
+                raise RuntimeError("the connection pool was closed while this request waited")
             if value is _SLOT:
                 with self._lock:
                     return self._new_connection(origin)
@@ -276,6 +280,8 @@ class ConnectionPool(RequestInterface):
                 self._waiters.remove(waiter)
                 return
             value = waiter.event.value
+            if value is _CLOSED:
+                return
             if value is _SLOT:
                 self._unreserve(waiter.origin)
                 return
@@ -356,6 +362,10 @@ class ConnectionPool(RequestInterface):
             conns = list(self._connections)
             self._idle.clear()
             self._idle_order.clear()
+            waiters = list(self._waiters)
+            self._waiters.clear()
+            for waiter in waiters:
+                waiter.event.set(_CLOSED)
         for conn in conns:
             conn.close()
 

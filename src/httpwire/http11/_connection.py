@@ -223,7 +223,11 @@ class Connection:
         Raises :class:`LocalProtocolError` unless both roles are DONE (keep-alive in force).
         """
         cs = self._cstate
-        cs.start_next_cycle()
+        if cs.client is DONE and cs.server is DONE:
+            # (keep-alive is on and no switch is pending whenever both are DONE)
+            cs.client = cs.server = IDLE
+        else:
+            cs.start_next_cycle()  # raises LocalProtocolError
         self._request_method = None
         assert not self.client_is_waiting_for_100_continue
         self._body_writer = None
@@ -394,7 +398,13 @@ class Connection:
         if data:
             if self._closed:
                 raise RuntimeError("received close, then received more data?")
-            self._buf.add(data)
+            buf = self._buf
+            if buf.pos >= len(buf.data) and type(data) is bytes:
+                # Nothing left over: keep the caller's object as the buffer (no copy).
+                buf.data = data
+                buf.pos = 0
+            else:
+                buf.add(data)
         else:
             self._closed = True
 
@@ -547,6 +557,19 @@ class Connection:
         elif etype is EndOfMessage:
             bw = self._body_writer
             if bw is not None:
+                cs = self._cstate
+                if (
+                    bw is _NO_BODY_WRITER
+                    and self._we_are_client
+                    and cs.keep_alive
+                    and not event.headers._items  # type: ignore[attr-defined]
+                    and (cs.server is SEND_RESPONSE or cs.server is SEND_BODY)
+                ):
+                    # The end of a GET: client DONE, nothing to write.
+                    cs.client = DONE
+                    self.client_is_waiting_for_100_continue = False
+                    self._body_writer = None
+                    return b""
                 data = self._send_eom_fast(bw, event)  # type: ignore[arg-type]
                 if data is not None:
                     return data
