@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import hashlib
 import importlib
@@ -47,10 +48,24 @@ SCENARIOS: dict[str, tuple[str, str]] = {
     "get_1m": ("/1m", "sync"),
     "get_16m": ("/16m", "sync"),
     "async_100": ("/small", "async"),
+    "async_1000": ("/small", "async"),
+    "trio_100": ("/small", "trio"),
+    "trio_1000": ("/small", "trio"),
+}
+# Concurrent scenarios: (tasks, connections the client's pool may open). 1,000 tasks on 100
+# connections is a queue ten times deeper than the pool: it shows whether waiting for a
+# connection costs more per request as the queue grows. Other async scenarios: 100 and 100.
+SHAPES: dict[str, tuple[int, int]] = {
+    "async_100": (100, 100),
+    "async_1000": (1000, 100),
+    "trio_100": (100, 100),
+    "trio_1000": (1000, 100),
 }
 
 SYNC_CLIENTS = ["raw", "http.client", "urllib3", "httpx", "httpwire", "httpwire-pool"]
 ASYNC_CLIENTS = ["raw", "httpx", "aiohttp", "ahttpwire", "ahttpwire-pool"]
+# Under trio.run: aiohttp is asyncio-only; httpx runs on trio through anyio.
+TRIO_CLIENTS = ["raw", "httpx", "ahttpwire", "ahttpwire-pool"]
 # Clients we compare against (the "anchors"); raw is the ceiling, httpwire* are under test.
 ANCHORS = {"http.client", "urllib3", "httpx", "aiohttp"}
 
@@ -196,8 +211,15 @@ class _RawProtocol(asyncio.BufferedProtocol):
 
 
 @contextlib.asynccontextmanager
-async def raw_async(url: str, length: int, concurrency: int) -> AsyncIterator[tuple[AsyncGet, str]]:
-    """One asyncio BufferedProtocol connection per task; task ``i`` always uses connection ``i``."""
+async def raw_async(
+    url: str, length: int, connections: int, tasks: int
+) -> AsyncIterator[tuple[AsyncGet, str]]:
+    """asyncio BufferedProtocol connections opened up front (the asyncio ceiling).
+
+    With as many tasks as connections, task ``i`` always uses connection ``i``. With more tasks,
+    a task takes a free connection from a free list or waits for one in FIFO order (a future
+    per waiter, handed the connection directly by the task that releases it).
+    """
     host, port = _host_port(url)
     path = urlsplit(url).path
     request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
@@ -205,18 +227,104 @@ async def raw_async(url: str, length: int, concurrency: int) -> AsyncIterator[tu
     size = _HEAD_ROOM + length
     conns: list[_RawProtocol] = []
     try:
-        for _ in range(concurrency):
+        for _ in range(connections):
             _t, proto = await loop.create_connection(lambda: _RawProtocol(size), host, port)
             conns.append(proto)
 
-        def get(i: int) -> Awaitable[Body]:
+        def get_own(i: int) -> Awaitable[Body]:
             return conns[i].get(request)
 
-        yield get, "asyncio BufferedProtocol"
+        free = conns[:]
+        waiters: collections.deque[asyncio.Future[_RawProtocol]] = collections.deque()
+
+        async def get_queued(i: int) -> Body:
+            if free:
+                conn = free.pop()
+            else:
+                waiter = loop.create_future()
+                waiters.append(waiter)
+                conn = await waiter
+            try:
+                return await conn.get(request)
+            finally:
+                while waiters:
+                    waiter = waiters.popleft()
+                    if not waiter.done():
+                        waiter.set_result(conn)
+                        break
+                else:
+                    free.append(conn)
+
+        yield (get_own if tasks <= connections else get_queued), "asyncio BufferedProtocol"
     finally:
         for proto in conns:
             if proto.transport is not None:
                 proto.transport.close()
+
+
+@contextlib.asynccontextmanager
+async def raw_trio(
+    url: str, length: int, connections: int, tasks: int
+) -> AsyncIterator[tuple[AsyncGet, str]]:
+    """trio ``SocketStream`` connections opened up front (the trio ceiling).
+
+    Precomputed request bytes; each response is read with ``receive_some`` into a buffer until
+    Content-Length bytes of body are in. Task ``i`` uses connection ``i`` when there are as
+    many tasks as connections; otherwise tasks take a free connection from a memory channel
+    (FIFO; a returned connection goes straight to the longest waiter).
+    """
+    import trio
+
+    host, port = _host_port(url)
+    path = urlsplit(url).path
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+    streams: list[trio.SocketStream] = []
+
+    async def fetch(stream: trio.SocketStream) -> Body:
+        await stream.send_all(request)
+        buf = bytearray()
+        end = -1
+        start = 0
+        while True:
+            data = await stream.receive_some(65536)
+            if not data:
+                raise ConnectionError("server closed the connection")
+            buf += data
+            if end < 0:
+                head_end = buf.find(b"\r\n\r\n")
+                if head_end < 0:
+                    continue
+                start = head_end + 4
+                end = start + _parse_head(buf, head_end)
+            if len(buf) >= end:
+                return memoryview(buf)[start:end]
+
+    send, receive = trio.open_memory_channel[trio.SocketStream](connections)
+    try:
+        for _ in range(connections):
+            stream = await trio.open_tcp_stream(host, port)
+            streams.append(stream)
+            send.send_nowait(stream)
+
+        async def get_own(i: int) -> Body:
+            return await fetch(streams[i])
+
+        async def get_queued(i: int) -> Body:
+            try:
+                # No checkpoint when a connection is free: the channel is only non-empty when
+                # nobody waits, so this does not jump the queue.
+                stream = receive.receive_nowait()
+            except trio.WouldBlock:
+                stream = await receive.receive()
+            try:
+                return await fetch(stream)
+            finally:
+                send.send_nowait(stream)
+
+        yield (get_own if tasks <= connections else get_queued), "trio SocketStream"
+    finally:
+        for stream in streams:
+            stream.socket.close()
 
 
 # --- sync clients -------------------------------------------------------------------------
@@ -296,23 +404,26 @@ def sync_client(name: str, url: str, length: int) -> Iterator[tuple[SyncGet, str
 
 @contextlib.asynccontextmanager
 async def async_client(
-    name: str, url: str, length: int, concurrency: int
+    name: str, url: str, length: int, connections: int, tasks: int, runtime: str = "asyncio"
 ) -> AsyncIterator[tuple[AsyncGet, str]]:
     """Yield ``(get, version)``: ``await get(task_index)`` does one GET and returns the body.
 
-    Every library client is one shared client object whose pool allows ``concurrency``
-    connections, so no task waits for a connection.
+    Every library client is one client object shared by all ``tasks`` tasks, whose pool allows
+    ``connections`` connections (when there are more tasks, the rest wait in the client's pool).
+    ``runtime`` is ``"asyncio"`` or ``"trio"`` (the one this is called under); it only changes
+    the raw client, the library clients detect it themselves.
     """
     if name == "raw":
-        async with raw_async(url, length, concurrency) as pair:
+        raw = raw_trio if runtime == "trio" else raw_async
+        async with raw(url, length, connections, tasks) as pair:
             yield pair
     elif name == "httpx":
         import httpx
 
-        # Only max_connections is raised to the task count (it is 100 by default anyway).
+        # max_connections is the scenario's pool size (100, httpx's default anyway).
         # max_keepalive_connections stays at its default of 20: raising it to 100 makes httpx
         # about 4x slower here (its pool scans every connection for every queued request).
-        limits = httpx.Limits(max_connections=max(concurrency, 100), max_keepalive_connections=20)
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=20)
         async with httpx.AsyncClient(limits=limits) as client:
 
             async def get_hx(i: int) -> Body:
@@ -320,9 +431,11 @@ async def async_client(
 
             yield get_hx, _version(httpx)
     elif name == "aiohttp":
+        if runtime != "asyncio":
+            raise Skip("aiohttp runs on asyncio only")
         import aiohttp
 
-        connector = aiohttp.TCPConnector(limit=concurrency)
+        connector = aiohttp.TCPConnector(limit=connections)
         async with aiohttp.ClientSession(connector=connector) as session:
 
             async def get_aio(i: int) -> Body:
@@ -332,7 +445,7 @@ async def async_client(
             yield get_aio, _version(aiohttp)
     elif name == "ahttpwire":
         ahw = _import_httpwire("ahttpwire")
-        async with ahw.Client() as client:
+        async with ahw.Client(limits=ahw.Limits(max_connections=connections)) as client:
 
             async def get_ahw(i: int) -> Body:
                 body: Body = (await client.get(url)).content
@@ -343,7 +456,7 @@ async def async_client(
         ahw = _import_httpwire("ahttpwire")
         if not hasattr(ahw, "ConnectionPool"):
             raise Skip("ahttpwire.ConnectionPool does not exist")
-        async with ahw.ConnectionPool(max_connections=concurrency) as pool:
+        async with ahw.ConnectionPool(max_connections=connections) as pool:
 
             async def get_ahwp(i: int) -> Body:
                 body: Body = (await pool.request("GET", url)).content
@@ -410,10 +523,20 @@ def run_sync(args: argparse.Namespace) -> dict[str, Any]:
     return _result(version, done, length, wall, cpu, rss_before)
 
 
-async def _run_async(args: argparse.Namespace) -> dict[str, Any]:
+async def _run_async(args: argparse.Namespace, runtime: str) -> dict[str, Any]:
+    """The concurrent scenarios, under ``asyncio.run`` or ``trio.run`` (``runtime``).
+
+    ``tasks`` tasks share one client; each does requests one after another until the phase's
+    request count or deadline is reached. A phase ends when every task has finished its last
+    request; a phase still running ``seconds + 30`` s after it started is cancelled and the run
+    fails (a hung client).
+    """
     length: int = args.length
-    conc: int = args.concurrency
-    async with async_client(args.client, args.url, length, conc) as (get, version):
+    tasks, conns = SHAPES.get(args.scenario, (args.concurrency, args.concurrency))
+    async with async_client(args.client, args.url, length, conns, tasks, runtime) as (
+        get,
+        version,
+    ):
         rss_before = _maxrss_kib()
         left = 0
         done = 0
@@ -431,15 +554,23 @@ async def _run_async(args: argparse.Namespace) -> dict[str, Any]:
             nonlocal left, done, deadline
             left, done = count, 0
             deadline = time.perf_counter() + seconds
-            # The tasks stop at the deadline by themselves; wait_for is the backstop for a
+            # The tasks stop at the deadline by themselves; the timeout is the backstop for a
             # client that hangs inside a request.
-            await asyncio.wait_for(
-                asyncio.gather(*(worker(i) for i in range(conc))), timeout=seconds + 30
-            )
+            if runtime == "trio":
+                import trio
 
-        # Warm-up: the 100 tasks meet a cold client all at once (at least one request each),
-        # then one full body check before measuring.
-        await phase(max(args.warmup, conc), max(1.0, args.seconds / 2))
+                with trio.fail_after(seconds + 30):
+                    async with trio.open_nursery() as nursery:
+                        for i in range(tasks):
+                            nursery.start_soon(worker, i)
+            else:
+                await asyncio.wait_for(
+                    asyncio.gather(*(worker(i) for i in range(tasks))), timeout=seconds + 30
+                )
+
+        # Warm-up: all the tasks meet a cold client at once (at least one request each), then
+        # one full body check before measuring.
+        await phase(max(args.warmup, tasks), max(1.0, args.seconds / 2))
         _verify(await get(0), length, args.sha256)
         wall0 = time.perf_counter()
         cpu0 = time.process_time()
@@ -480,7 +611,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, required=True, help="measured requests (upper bound)")
     parser.add_argument("--seconds", type=float, required=True, help="measured wall-time bound")
     parser.add_argument("--warmup", type=int, default=0, help="warm-up requests (upper bound)")
-    parser.add_argument("--concurrency", type=int, default=100, help="async tasks")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=100,
+        help="tasks and connections of an async scenario not in SHAPES",
+    )
     parser.add_argument("--cpus", help="comma-separated CPU numbers to pin this process to")
     args = parser.parse_args(argv)
     if args.cpus:
@@ -489,8 +625,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if kind == "sync":
             result = run_sync(args)
+        elif kind == "trio":
+            import trio
+
+            result = trio.run(_run_async, args, "trio")
         else:
-            result = asyncio.run(_run_async(args))
+            result = asyncio.run(_run_async(args, "asyncio"))
     except Skip as exc:
         print("BENCH-RESULT " + json.dumps({"ok": False, "skip": str(exc)}), flush=True)
         return 1

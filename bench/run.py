@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import hashlib
+import http.client
 import json
 import os
 import platform
@@ -29,6 +30,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +41,14 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.clients import ANCHORS, ASYNC_CLIENTS, SCENARIOS, SYNC_CLIENTS  # noqa: E402
+from bench.clients import (  # noqa: E402
+    ANCHORS,
+    ASYNC_CLIENTS,
+    SCENARIOS,
+    SHAPES,
+    SYNC_CLIENTS,
+    TRIO_CLIENTS,
+)
 from bench.nginx import FILES, NginxServer, nginx_version  # noqa: E402
 
 DOCS = REPO / "docs" / "benchmarks.md"
@@ -63,7 +72,17 @@ PARAMS: dict[str, tuple[Params, Params]] = {
     "get_1m": (Params(1_000, 0.8, 10), Params(200, 0.4, 5)),
     "get_16m": (Params(40, 0.8, 2), Params(10, 0.4, 1)),
     "async_100": (Params(30_000, 1.2, 200), Params(10_000, 0.5, 100)),
+    # The deeper-queue and trio runs are shorter: at least 1,000 requests are still in flight
+    # at the deadline (a slow client takes seconds to finish them), and 0.8 s gives several
+    # thousand requests per run for every client but httpx.
+    "async_1000": (Params(30_000, 0.8, 200), Params(10_000, 0.4, 100)),
+    "trio_100": (Params(30_000, 0.8, 200), Params(10_000, 0.4, 100)),
+    "trio_1000": (Params(30_000, 0.8, 200), Params(10_000, 0.4, 100)),
 }
+# (fewer tasks, more tasks) on the same pool size: the per-request CPU of the second over the
+# first is issue 4's "no quadratic pool" figure (target: within 20% for ahttpwire).
+SCALING = [("async_100", "async_1000"), ("trio_100", "trio_1000")]
+SCALING_TARGET = 1.20
 DEFAULT_ROUNDS = 5
 QUICK_ROUNDS = 2
 # Where nginx and the client run (see docs/benchmarks.md, "CPU placement"). A sequential
@@ -76,7 +95,10 @@ TITLES = {
     "seq_small": "seq_small: sync, 1 keep-alive connection, sequential GET /small (100 B)",
     "get_1m": "get_1m: sync, GET /1m (1 MiB) repeatedly on one connection, body in memory",
     "get_16m": "get_16m: sync, GET /16m (16 MiB) repeatedly, body in memory, peak RSS",
-    "async_100": "async_100: asyncio, 100 tasks sharing one client (pool >= 100), GET /small",
+    "async_100": "async_100: asyncio, 100 tasks sharing one client (pool of 100), GET /small",
+    "async_1000": "async_1000: asyncio, 1,000 tasks sharing one client (pool of 100), GET /small",
+    "trio_100": "trio_100: trio, 100 tasks sharing one client (pool of 100), GET /small",
+    "trio_1000": "trio_1000: trio, 1,000 tasks sharing one client (pool of 100), GET /small",
 }
 
 
@@ -91,7 +113,10 @@ class Outcome:
 
 
 def clients_for(scenario: str) -> list[str]:
-    return SYNC_CLIENTS if SCENARIOS[scenario][1] == "sync" else ASYNC_CLIENTS
+    kind = SCENARIOS[scenario][1]
+    if kind == "sync":
+        return SYNC_CLIENTS
+    return TRIO_CLIENTS if kind == "trio" else ASYNC_CLIENTS
 
 
 def _digest(path: Path) -> tuple[int, str]:
@@ -127,6 +152,74 @@ def placement(scenario: str, mode: str) -> tuple[set[int], set[int]] | None:
     if scenario in SAME_CPU:
         return {cpus[-1]}, {cpus[-1]}
     return {cpus[-1]}, {cpus[-2]}
+
+
+class StatusSampler:
+    """nginx's ``stub_status`` around one child run: connections opened, and the peak open.
+
+    One keep-alive connection to ``/status`` is opened before the child starts (so it is in
+    the first ``accepts`` reading and is not counted as the client's). With ``interval`` set, a
+    thread reads ``Active connections`` every ``interval`` seconds while the child runs, pinned
+    to ``cpus`` (nginx's CPUs, so it does not take the client's). Without it, only the counts
+    before and after are read. Every method raises OSError or ValueError if the status page
+    cannot be read.
+    """
+
+    def __init__(self, port: int, interval: float | None, cpus: set[int] | None) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        self.interval = interval
+        self.cpus = cpus
+        self.accepts0, _active = self.sample()
+        self.peak = 0
+        self.error: BaseException | None = None
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+        if interval is not None:
+            self.thread = threading.Thread(target=self._poll, name="stub_status", daemon=True)
+            self.thread.start()
+
+    def sample(self) -> tuple[int, int]:
+        """``(accepts, active)``: connections accepted so far and open now, this one included."""
+        self.conn.request("GET", "/status")
+        text = self.conn.getresponse().read().decode("latin-1")
+        # "Active connections: N \nserver accepts handled requests\n A H R \n..."
+        lines = text.splitlines()
+        active = int(lines[0].split(":", 1)[1])
+        for i, line in enumerate(lines):
+            if line.startswith("server accepts"):
+                return int(lines[i + 1].split()[0]), active
+        raise ValueError("no 'server accepts' line in nginx stub_status output")
+
+    def _poll(self) -> None:
+        assert self.interval is not None
+        if self.cpus:
+            # On Linux this pins only the calling thread.
+            os.sched_setaffinity(0, self.cpus)
+        try:
+            while not self.stopping.wait(self.interval):
+                _accepts, active = self.sample()
+                self.peak = max(self.peak, active - 1)
+        except (OSError, ValueError) as exc:
+            self.error = exc
+
+    def finish(self) -> tuple[int, int | None]:
+        """Stop polling; return ``(connections opened, peak open or None)`` since the start.
+
+        The peak is the highest sampled count of open connections other than the sampler's
+        own; None without polling or if polling failed. It would include a previous child's
+        connections that nginx had not yet seen closed, so it can only err upwards.
+        """
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+        try:
+            accepts, _active = self.sample()
+        finally:
+            self.conn.close()
+        peak = None
+        if self.thread is not None and self.error is None:
+            peak = self.peak
+        return accepts - self.accepts0, peak
 
 
 def run_child(
@@ -171,15 +264,26 @@ def run_child(
         cmd += ["--cpus", ",".join(map(str, sorted(where[1])))]
     limit = 2 * params.seconds + 20
     try:
-        before = server.accepted_connections()
+        # Concurrent scenarios: also sample how many connections are open at once (50 Hz).
+        interval = 0.02 if scenario in SHAPES else None
+        sampler: StatusSampler | None = StatusSampler(
+            server.port, interval, where[0] if where else None
+        )
     except (OSError, ValueError):
-        before = -1
+        sampler = None
     try:
         proc = subprocess.run(
             cmd, cwd=REPO, env=_child_env(), capture_output=True, text=True, timeout=limit
         )
     except subprocess.TimeoutExpired:
         return {"ok": False, "error": f"timed out after {limit:.0f} s"}
+    finally:
+        counts: tuple[int, int | None] | None = None
+        if sampler is not None:
+            try:
+                counts = sampler.finish()
+            except (OSError, ValueError):
+                pass
     result: dict[str, Any] | None = None
     for line in proc.stdout.splitlines():
         if line.startswith("BENCH-RESULT "):
@@ -187,12 +291,10 @@ def run_child(
     if result is None:
         why = _last_line(proc.stderr) or _last_line(proc.stdout) or "no output"
         return {"ok": False, "error": f"exit code {proc.returncode}: {why}"}
-    if result.get("ok") and before >= 0:
-        try:
-            # Minus one: the status request's own connection.
-            result["connections"] = server.accepted_connections() - before - 1
-        except (OSError, ValueError):
-            pass
+    if result.get("ok") and counts is not None:
+        result["connections"] = counts[0]
+        if counts[1] is not None:
+            result["peak_open"] = counts[1]
     return result
 
 
@@ -229,6 +331,9 @@ def summarise(scenario: str, outcomes: dict[str, Outcome]) -> dict[str, dict[str
         }
         if all("connections" in r for r in out.runs):
             s["connections"] = _median(out.runs, "connections")
+        if all("peak_open" in r for r in out.runs):
+            # A bound, not a typical value: the highest over the rounds.
+            s["peak_open"] = max(float(r["peak_open"]) for r in out.runs)
         stats[client] = s
     return stats
 
@@ -256,7 +361,10 @@ def table(scenario: str, outcomes: dict[str, Outcome]) -> str:
         "CPU ÷ best anchor",
     ]
     head += ["peak RSS MiB"] if show_rss else []
-    head += ["conns", "spread", "runs"]
+    head += ["conns"]
+    shape = SHAPES.get(scenario)
+    head += ["peak open"] if shape else []
+    head += ["spread", "runs"]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "---|" * len(head))
     for client in clients_for(scenario):
@@ -282,10 +390,40 @@ def table(scenario: str, outcomes: dict[str, Outcome]) -> str:
         if show_rss:
             cells.append(f"{s['rss_mib']:.0f}")
         cells.append(_fmt_int(s["connections"]) if "connections" in s else "?")
+        if shape:
+            cells.append(_fmt_int(s["peak_open"]) if "peak_open" in s else "?")
         cells.append(f"±{100 * s['spread'] / 2:.0f}%")
         cells.append(f"{s['runs']:.0f}")
         lines.append("| " + " | ".join(cells) + " |")
+    if shape:
+        lines.append("")
+        lines.append(pool_check(shape[1], stats))
     return "\n".join(lines)
+
+
+def pool_check(limit: int, stats: dict[str, dict[str, float]]) -> str:
+    """One sentence: did any client hold more than ``limit`` connections open at once?"""
+    over = [c for c, s in stats.items() if s.get("peak_open", 0) > limit]
+    unknown = [c for c, s in stats.items() if "peak_open" not in s]
+    churn = [c for c, s in stats.items() if s.get("connections", 0) > limit]
+    if over:
+        text = f"**Over the pool limit of {limit}**: " + ", ".join(
+            f"{c} (peak {stats[c]['peak_open']:.0f} open)" for c in over
+        )
+    else:
+        text = f"Pool limit {limit}: no client had more than {limit} connections open at once"
+    if unknown:
+        text += " (not sampled: " + ", ".join(unknown) + ")"
+    text += "."
+    if churn:
+        text += (
+            " Opened more than "
+            + str(limit)
+            + " in all (closed and reopened connections): "
+            + ", ".join(f"{c} ({stats[c]['connections']:.0f})" for c in churn)
+            + "."
+        )
+    return text
 
 
 def machine_info() -> dict[str, str]:
@@ -357,7 +495,65 @@ def report(
     for scenario in scenarios:
         parts.append(table(scenario, results[scenario]))
         parts.append("")
+    for few, many in SCALING:
+        if few in scenarios and many in scenarios:
+            parts.append(scaling(few, many, results))
+            parts.append("")
     return "\n".join(parts).rstrip() + "\n"
+
+
+def scaling(few: str, many: str, results: dict[str, dict[str, Outcome]]) -> str:
+    """Section comparing each client's per-request CPU and rate in ``many`` with ``few``.
+
+    The CPU ratio is the "no quadratic pool" figure: the pool allows the same connections in
+    both, so a ratio near 1.00 means a deeper queue of waiting tasks costs nothing per request.
+    On asyncio it also compares ahttpwire with aiohttp in both scenarios.
+    """
+    a, b = summarise(few, results[few]), summarise(many, results[many])
+    ta, tb = SHAPES[few][0], SHAPES[many][0]
+    runtime = "trio" if SCENARIOS[many][1] == "trio" else "asyncio"
+    lines = [
+        f"### {runtime}: {tb:,} tasks vs {ta:,} tasks on {SHAPES[many][1]} connections",
+        "",
+        f"CPU ratio = CPU µs/req in `{many}` ÷ in `{few}` (target for ahttpwire: at most "
+        f"{SCALING_TARGET:.2f}, i.e. the cost per request stays within "
+        f"{100 * (SCALING_TARGET - 1):.0f}% with a queue {tb // SHAPES[many][1]}x deeper "
+        "than the pool).",
+        "",
+        f"| client | CPU µs/req {few} | CPU µs/req {many} | CPU ratio | req/s {few} "
+        f"| req/s {many} | speed ratio | target |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for client in clients_for(many):
+        if client not in a or client not in b:
+            continue
+        cpu_ratio = b[client]["cpu_us"] / a[client]["cpu_us"]
+        target = ""
+        if client.startswith("ahttpwire"):
+            target = "met" if cpu_ratio <= SCALING_TARGET else "**missed**"
+        lines.append(
+            f"| {client} | {a[client]['cpu_us']:,.0f} | {b[client]['cpu_us']:,.0f} "
+            f"| {cpu_ratio:.2f} | {a[client]['rate']:,.0f} | {b[client]['rate']:,.0f} "
+            f"| {b[client]['rate'] / a[client]['rate']:.2f} | {target} |"
+        )
+    if runtime == "asyncio":
+        versus = []
+        for sc, st in ((few, a), (many, b)):
+            for client in ("ahttpwire", "ahttpwire-pool"):
+                if client in st and "aiohttp" in st:
+                    speed = st[client]["rate"] / st["aiohttp"]["rate"]
+                    cpu = st[client]["cpu_us"] / st["aiohttp"]["cpu_us"]
+                    verdict = "met" if speed >= 1.0 else "**missed**"
+                    versus.append(
+                        f"`{sc}` {client}: {speed:.2f}x aiohttp's req/s ({verdict}), "
+                        f"{cpu:.2f}x its CPU per request"
+                    )
+        if versus:
+            lines.append("")
+            lines.append(
+                "ahttpwire against aiohttp (target: at least as fast): " + "; ".join(versus) + "."
+            )
+    return "\n".join(lines)
 
 
 def write_docs(text: str) -> None:

@@ -333,8 +333,11 @@ class _Conn:
         sock.settimeout(10.0)
         config = h2.config.H2Configuration(client_side=False, header_encoding=None)
         self.h2 = h2.connection.H2Connection(config=config)
-        self.h2.local_settings.update(
-            {h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: server.max_concurrent_streams}
+        self.h2.local_settings = h2.settings.Settings(
+            client=False,
+            initial_values={
+                h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: server.max_concurrent_streams
+            },
         )
         self.h2.initiate_connection()
         self.requests: dict[int, dict[str, Any]] = {}
@@ -362,6 +365,7 @@ class _Conn:
                     self.delayed.remove((due, sid))
                     self.respond_body(sid, b"ok waited")
             if self.closing and not self.outgoing and self.goaway_done():
+                self.linger()
                 return
             if not self.outgoing or self.delayed:
                 readable, _, _ = select.select([self.sock], [], [], 0.05)
@@ -379,6 +383,16 @@ class _Conn:
             with server._lock:
                 server.max_open = max(server.max_open, open_now)
             self.send()
+
+    def linger(self) -> None:
+        """Close gracefully: stop sending, then read (and drop) what the client still sends until
+        it closes or 2 s pass, so its late frames do not turn into a TCP reset that would destroy
+        the responses it has not read yet (what real servers do too)."""
+        self.sock.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and not self.server._stop.is_set():
+            if select.select([self.sock], [], [], 0.05)[0] and not self.sock.recv(65536):
+                return
 
     def goaway_done(self) -> bool:
         last = self.goaway_last or 0
@@ -407,8 +421,6 @@ class _Conn:
             elif self.goaway_last is not None and event.stream_id > self.goaway_last:
                 del self.requests[event.stream_id]  # above last_stream_id: never processed
                 return
-            if event.stream_ended is not None:
-                self.dispatch(event.stream_id)
         elif isinstance(event, h2.events.DataReceived):
             req = self.requests.get(event.stream_id)
             if req is not None:

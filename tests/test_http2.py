@@ -278,8 +278,8 @@ def test_closing_a_response_early_resets_its_stream(
     conn = open_h2_sync(h2_fault.url)
     for _ in range(3):
         response = conn.send(httpwire.Request("GET", h2_fault.url + "/hold"))
-        first = next(response.iter_raw())
-        assert first == b"0123456789"
+        chunks = response.iter_raw()
+        assert next(chunks) == b"0123456789"
         assert conn.active_streams == 1
         response.close()
         assert conn.active_streams == 0

@@ -28,7 +28,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +47,8 @@ THREADS = 50
 PER_THREAD = 100
 MAX_CONNECTIONS = 50
 SYNC_MAX_CONNECTIONS = 20  # fewer than threads: the waiter queue is exercised too
-DEADLINE = 30.0  # seconds any single request may take; reaching it means it was stuck
+DEADLINE = 10.0  # seconds any single request may take; reaching it means it was stuck
+STORM_LIMIT = 30.0  # seconds for all requests of one run: a bound when requests get stuck
 SETTLE = 15.0  # seconds the server gets to notice closed connections
 
 
@@ -75,6 +76,8 @@ class Planned:
     expected: bytes
     #: None: must complete. Otherwise the request is cancelled / abandoned after this delay (s).
     cancel_after: float | None = None
+    #: Upload ``content`` from an iterator of pieces (chunked), pausing between pieces.
+    streamed: bool = False
     #: async only: cancel the request as soon as this traced operation starts, instead of
     #: after ``cancel_after`` (a blind delay mostly lands in the pool wait, where most time goes).
     cancel_at: str | None = None
@@ -97,7 +100,7 @@ def make_plan(rng: random.Random, n: int) -> list[Planned]:
         elif kind < 0.7:
             size = rng.choice([10, 60_000, 400_000])
             body = rng.randbytes(size)
-            item = Planned("POST", "/echo", body, body)
+            item = Planned("POST", "/echo", body, body, streamed=rng.random() < 0.4)
         elif kind < 0.85:
             item = Planned("GET", "/slow-head?seconds=0.01", None, b"slow head done\n")
         else:
@@ -111,11 +114,35 @@ def make_plan(rng: random.Random, n: int) -> list[Planned]:
                     "http11.receive_response_headers",
                     "http11.receive_response_body",
                 ]
-                if item.content is not None and len(item.content) > 100_000:
-                    points.append("http11.send_request_body")  # large enough to make writes wait
+                if item.streamed:
+                    points.append("http11.send_request_body")  # it pauses between pieces
                 item.cancel_at = rng.choice(points)
         plan.append(item)
     return plan
+
+
+def _pieces(body: bytes) -> list[bytes]:
+    step = max(1, len(body) // 4)
+    return [body[i : i + step] for i in range(0, len(body), step)]
+
+
+def async_upload(item: Planned, sleep: Callable[[float], Awaitable[Any]]) -> Any:
+    """The request content of ``item``: bytes, or an async iterator pausing between pieces."""
+    if not item.streamed or item.content is None:
+        return item.content
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for piece in _pieces(item.content or b""):
+            await sleep(0)
+            yield piece
+
+    return pieces()
+
+
+def sync_upload(item: Planned) -> Any:
+    if not item.streamed or item.content is None:
+        return item.content
+    return iter(_pieces(item.content))
 
 
 @dataclass
@@ -138,7 +165,6 @@ class Tally:
         assert self.completed > total // 2
 
     def check_landings(self) -> None:
-        print(dict(self.landed))
         missing = MUST_LAND - set(self.landed)
         assert not missing, f"no cancellation landed in {missing}; landed: {dict(self.landed)}"
 
@@ -229,8 +255,7 @@ async def _check_pool_after_storm(
     url = server.url + "/bytes/1000"
     async with contextlib.AsyncExitStack() as stack:
         responses = [
-            await stack.enter_async_context(pool.stream("GET", url))
-            for _ in range(MAX_CONNECTIONS)
+            await stack.enter_async_context(pool.stream("GET", url)) for _ in range(MAX_CONNECTIONS)
         ]
         assert repr(pool) == f"<ConnectionPool [{MAX_CONNECTIONS} active, 0 idle]>"
         for response in responses:
@@ -255,20 +280,22 @@ def test_stress_asyncio_cancellation_keeps_the_pool_consistent(server: UvicornSe
 
     async def do(
         pool: ahttpwire.ConnectionPool, item: Planned, landing: Landing | None = None
-    ) -> None:
+    ) -> ahttpwire.Response:
         extensions = {"trace": landing.trace} if landing is not None else None
-        response = await pool.request(
-            item.method, server.url + item.path, content=item.content, extensions=extensions
+        return await pool.request(
+            item.method,
+            server.url + item.path,
+            content=async_upload(item, asyncio.sleep),
+            extensions=extensions,
         )
-        _verify(tally, item, response)
 
     async def one(pool: ahttpwire.ConnectionPool, item: Planned) -> None:
         bound = asyncio.timeout(DEADLINE)
-        task: asyncio.Task[None] | None = None
+        task: asyncio.Task[ahttpwire.Response] | None = None
         try:
             async with bound:
                 if item.cancel_after is None:
-                    await do(pool, item)
+                    _verify(tally, item, await do(pool, item))
                     return
                 landing = Landing(tally, item.cancel_at)
                 task = asyncio.create_task(do(pool, item, landing))
@@ -277,10 +304,14 @@ def test_stress_asyncio_cancellation_keeps_the_pool_consistent(server: UvicornSe
                     await asyncio.sleep(item.cancel_after)
                     task.cancel()
                 try:
-                    await task
+                    response = await task
                 except asyncio.CancelledError:
                     tally.cancelled += 1
                     landing.cancelled()
+                else:
+                    # Counted only here: a task whose request finished in the very step it was
+                    # cancelled in ends up cancelled all the same.
+                    _verify(tally, item, response)
         except TimeoutError as exc:
             if bound.expired():
                 tally.stuck += 1
@@ -299,9 +330,12 @@ def test_stress_asyncio_cancellation_keeps_the_pool_consistent(server: UvicornSe
                 for item in items:
                     await one(pool, item)
 
-            async with asyncio.TaskGroup() as group:
-                for i in range(TASKS):
-                    group.create_task(worker(plan[i * PER_TASK : (i + 1) * PER_TASK]))
+            try:
+                async with asyncio.timeout(STORM_LIMIT), asyncio.TaskGroup() as group:
+                    for i in range(TASKS):
+                        group.create_task(worker(plan[i * PER_TASK : (i + 1) * PER_TASK]))
+            except TimeoutError:
+                pytest.fail(f"the requests did not finish within {STORM_LIMIT} s: {tally}")
             tally.check(len(plan))
             tally.check_landings()
             async with asyncio.timeout(DEADLINE):
@@ -323,24 +357,27 @@ def test_stress_trio_cancellation_keeps_the_pool_consistent(server: UvicornServe
             try:
                 if item.cancel_after is None:
                     response = await pool.request(
-                        item.method, server.url + item.path, content=item.content
+                        item.method, server.url + item.path, content=async_upload(item, trio.sleep)
                     )
                     _verify(tally, item, response)
                     return
                 landing = Landing(tally, item.cancel_at)
                 delay = item.cancel_after if item.cancel_at is None else DEADLINE
+                got = None
                 with trio.move_on_after(delay) as scope:
                     landing.cancel = scope.cancel
-                    response = await pool.request(
+                    got = await pool.request(
                         item.method,
                         server.url + item.path,
-                        content=item.content,
+                        content=async_upload(item, trio.sleep),
                         extensions={"trace": landing.trace},
                     )
-                    _verify(tally, item, response)
                 if scope.cancelled_caught:
                     tally.cancelled += 1
                     landing.cancelled()
+                else:
+                    assert got is not None
+                    _verify(tally, item, got)
             except Exception as exc:
                 tally.errors.append(f"{item.method} {item.path}: {exc!r}")
         if bound.cancelled_caught:
@@ -353,9 +390,12 @@ def test_stress_trio_cancellation_keeps_the_pool_consistent(server: UvicornServe
                 for item in items:
                     await one(pool, item)
 
-            async with trio.open_nursery() as nursery:
-                for i in range(TASKS):
-                    nursery.start_soon(worker, plan[i * PER_TASK : (i + 1) * PER_TASK])
+            with trio.move_on_after(STORM_LIMIT) as storm:
+                async with trio.open_nursery() as nursery:
+                    for i in range(TASKS):
+                        nursery.start_soon(worker, plan[i * PER_TASK : (i + 1) * PER_TASK])
+            if storm.cancelled_caught:
+                pytest.fail(f"the requests did not finish within {STORM_LIMIT} s: {tally}")
             tally.check(len(plan))
             tally.check_landings()
             with trio.fail_after(DEADLINE):
@@ -395,12 +435,12 @@ def test_stress_threads_abandoned_requests_keep_the_pool_consistent(server: Uvic
         with httpwire.timeout(DEADLINE) as bound:
             try:
                 if item.cancel_after is None:
-                    r = pool.request(item.method, url, content=item.content)
+                    r = pool.request(item.method, url, content=sync_upload(item))
                     verify(item, r.status_code, r.content)
                 elif item.abandon == "timeout":
                     try:
                         with httpwire.timeout(item.cancel_after):
-                            r = pool.request(item.method, url, content=item.content)
+                            r = pool.request(item.method, url, content=sync_upload(item))
                     except httpwire.TimeoutException:
                         if bound.remaining == 0.0:
                             raise
@@ -412,7 +452,7 @@ def test_stress_threads_abandoned_requests_keep_the_pool_consistent(server: Uvic
                         r = pool.request(
                             item.method,
                             url,
-                            content=item.content,
+                            content=sync_upload(item),
                             extensions={"timeout": {"read": max(item.cancel_after, 0.001)}},
                         )
                     except httpwire.ReadTimeout:
@@ -421,7 +461,7 @@ def test_stress_threads_abandoned_requests_keep_the_pool_consistent(server: Uvic
                         verify(item, r.status_code, r.content)
                 else:
                     try:
-                        with pool.stream(item.method, url, content=item.content) as r:
+                        with pool.stream(item.method, url, content=sync_upload(item)) as r:
                             body = b""
                             for chunk in r.iter_raw():
                                 if chunk:

@@ -263,3 +263,41 @@ class AsyncSignal:
         finally:
             timer.cancel()
         return self._is_set
+
+
+__all__ += ["Checkpoint", "AsyncCheckpoint"]
+
+
+class Checkpoint:
+    """No-op in the sync flavour: threads interleave without being asked to."""
+
+    __slots__ = ()
+
+    def __call__(self) -> None:
+        return None
+
+
+class AsyncCheckpoint:
+    """``await checkpoint()`` lets every other ready task of the loop run first (asyncio's
+    ``sleep(0)``, trio's ``checkpoint()``). HTTP/2 uses it to gather the frames that concurrent
+    requests queue in one pass of the event loop into a single write."""
+
+    __slots__ = ("_sleep0",)
+
+    def __init__(self) -> None:
+        self._sleep0: Any
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            import trio
+
+            self._sleep0 = trio.lowlevel.checkpoint
+        else:
+            self._sleep0 = _asyncio_sleep0
+
+    async def __call__(self) -> None:
+        await self._sleep0()
+
+
+async def _asyncio_sleep0() -> None:
+    await asyncio.sleep(0)

@@ -32,7 +32,6 @@ import types
 import typing
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 from .._backends.base import AsyncNetworkStreamInterface
@@ -47,8 +46,10 @@ from .._exceptions import (
 from .._headers import Headers
 from .._models import Request, Response
 from .._streams import AsyncByteStream, BytesStream
-from .._synchronization import AsyncLock, AsyncSignal, AsyncStateLock
+from .._synchronization import AsyncCheckpoint, AsyncLock, AsyncSignal, AsyncStateLock
 from .._timeouts import remaining
+from ._interfaces import AsyncRequestInterface
+from ._trace import AsyncTracer, tracer_for
 
 __all__ = ["AsyncHTTP2Connection", "StreamRefused", "require_h2"]
 
@@ -117,6 +118,7 @@ class _H2:
     H2Connection: Any = None
     H2Configuration: Any = None
     SettingCodes: Any = None
+    Settings: Any = None
     ConnectionState: Any = None
     ConnectionInputs: Any = None
     H2Error: Any = Exception
@@ -151,6 +153,7 @@ def require_h2() -> None:
     _H2.H2Connection = h2.connection.H2Connection
     _H2.H2Configuration = h2.config.H2Configuration
     _H2.SettingCodes = h2.settings.SettingCodes
+    _H2.Settings = h2.settings.Settings
     _H2.ConnectionState = h2.connection.ConnectionState
     _H2.ConnectionInputs = h2.connection.ConnectionInputs
     _H2.H2Error = h2.exceptions.H2Error
@@ -223,7 +226,7 @@ class _Stream:
         self.response_started = False
 
 
-class AsyncHTTP2Connection:
+class AsyncHTTP2Connection(AsyncRequestInterface):
     """One HTTP/2 connection over an already-connected network stream.
 
     Repr: ``<Connection "https://127.0.0.1:8443" HTTP/2 IDLE 0 streams>``.
@@ -262,13 +265,16 @@ class AsyncHTTP2Connection:
         )
         h2c = self._h2 = _H2.H2Connection(config=config)
         codes = _H2.SettingCodes
-        h2c.local_settings.update(
-            {
+        # A new Settings object: values given to an existing one stay pending until the server
+        # acknowledges them, and initiate_connection() would announce the old ones.
+        h2c.local_settings = _H2.Settings(
+            client=True,
+            initial_values={
                 codes.ENABLE_PUSH: 0,
                 codes.MAX_CONCURRENT_STREAMS: 1000,
                 codes.INITIAL_WINDOW_SIZE: _STREAM_WINDOW,
                 codes.MAX_HEADER_LIST_SIZE: 65536,
-            }
+            },
         )
         # RFC 9113 section 6.8: after a GOAWAY, streams up to last_stream_id may still complete.
         # h2's connection state machine goes to CLOSED on GOAWAY and would reject their frames,
@@ -285,6 +291,7 @@ class AsyncHTTP2Connection:
         self._preface_sent = False
         self._state_lock = AsyncStateLock()
         self._write_lock = AsyncLock()
+        self._checkpoint = AsyncCheckpoint()
         self._streams: dict[int, _Stream] = {}
         self._reading = False
         self._waiting: dict[_Stream, None] = {}
@@ -383,7 +390,7 @@ class AsyncHTTP2Connection:
             pool_timeout = timeouts.get("pool")
         else:
             read_timeout = write_timeout = pool_timeout = None
-        trace = extensions.get("trace")
+        trace = tracer_for(request)
         await self._acquire_slot(pool_timeout)
         stream: _Stream | None = None
         reused = self.requests_completed > 0
@@ -391,9 +398,9 @@ class AsyncHTTP2Connection:
         try:
             if trace is not None and not self._preface_sent:
                 phase = "http2.send_connection_init"
-                await trace(phase + ".started", {"request": request})
+                await trace.emit(phase + ".started", {"request": request})
                 await self._flush(write_timeout)
-                await trace(phase + ".complete", {"return_value": None})
+                await trace.emit(phase + ".complete", {"return_value": None})
                 phase = "http2.send_request_headers"
             body = request.stream
             if isinstance(body, BytesStream):
@@ -404,20 +411,26 @@ class AsyncHTTP2Connection:
                 end_stream = False
             headers = self._request_headers(request)
             if trace is not None:
-                await trace(phase + ".started", {"request": request})
+                await trace.emit(phase + ".started", {"request": request})
             with self._state_lock:
                 self._check_can_start()
                 stream_id = self._h2.get_next_available_stream_id()
                 stream = _Stream(stream_id)
                 self._streams[stream_id] = stream
                 self._h2.send_headers(stream_id, headers, end_stream=end_stream)
+                batch = self._active > 1
+            if batch:
+                # Other streams are in flight: let the tasks that are ready queue their frames
+                # too, so that one write carries them all (a TLS record and a syscall each
+                # would cost more than the rest of a small request).
+                await self._checkpoint()
             await self._flush(write_timeout)
             if trace is not None:
-                await trace(phase + ".complete", {"return_value": stream_id})
+                await trace.emit(phase + ".complete", {"return_value": stream_id})
             if not end_stream:
                 phase = "http2.send_request_body"
                 if trace is not None:
-                    await trace(phase + ".started", {"request": request})
+                    await trace.emit(phase + ".started", {"request": request})
                 if data is not None:
                     await self._send_data(stream, data, write_timeout, read_timeout)
                 else:
@@ -426,10 +439,10 @@ class AsyncHTTP2Connection:
                             await self._send_data(stream, chunk, write_timeout, read_timeout)
                 await self._end_stream(stream, write_timeout)
                 if trace is not None:
-                    await trace(phase + ".complete", {"return_value": None})
+                    await trace.emit(phase + ".complete", {"return_value": None})
             phase = "http2.receive_response_headers"
             if trace is not None:
-                await trace(phase + ".started", {"request": request})
+                await trace.emit(phase + ".started", {"request": request})
             while True:
                 event = await self._next_event(stream, read_timeout)
                 kind = type(event)
@@ -446,12 +459,12 @@ class AsyncHTTP2Connection:
                 elif name[:1] != b":":
                     fields.append((name, value))
             if trace is not None:
-                await trace(phase + ".complete", {"return_value": (status, fields)})
+                await trace.emit(phase + ".complete", {"return_value": (status, fields)})
         except BaseException as exc:
             unanswered = stream is None or not stream.events
             await self._abandon_stream(stream)
             if trace is not None and isinstance(exc, Exception):
-                await trace(phase + ".failed", {"exception": exc})
+                await trace.emit(phase + ".failed", {"exception": exc})
             if (
                 reused
                 and unanswered
@@ -602,7 +615,13 @@ class AsyncHTTP2Connection:
         await self._flush(write_timeout)
 
     async def _flush(self, write_timeout: float | None) -> None:
-        """Write every frame ``h2`` has queued, in order (one writer at a time)."""
+        """Write every frame ``h2`` has queued, in order (one writer at a time).
+
+        Returns at once when nothing is queued: frames queued by the caller were taken by another
+        flusher, which writes them before releasing the write lock (a failure there fails every
+        stream)."""
+        if not self._h2._data_to_send:
+            return
         async with self._write_lock:
             with self._state_lock:
                 data = self._h2.data_to_send()
@@ -694,13 +713,14 @@ class AsyncHTTP2Connection:
             raise closed
         with self._state_lock:
             error: BaseException | None = None
+            queued = len(self._h2._data_to_send)
             try:
                 events = self._h2.receive_data(data)
             except _H2.H2Error as e:
                 error = RemoteProtocolError(f"HTTP/2 protocol error from the server: {e}")
             else:
                 self._dispatch(events)
-            pending = bool(self._h2._data_to_send)
+            pending = len(self._h2._data_to_send) > queued
         if error is not None:
             self._fail(error)
             # h2 queued a GOAWAY for the protocol error: send it if we can.
@@ -812,8 +832,11 @@ class AsyncHTTP2Connection:
         """The application consumed ``length`` flow-controlled bytes: return them to the windows.
         Returns True when frames (WINDOW_UPDATE) wait to be written."""
         with self._state_lock:
+            queued = len(self._h2._data_to_send)
             self._h2.acknowledge_received_data(length, stream.stream_id)
-            return bool(self._h2._data_to_send)
+            # Only frames this call produced: others' queued HEADERS are flushed by their tasks
+            # (flushing them here would split the write they are gathering).
+            return len(self._h2._data_to_send) > queued
 
     async def _stream_done(self, stream: _Stream) -> None:
         """The response was read to its end: free the stream."""
@@ -824,13 +847,14 @@ class AsyncHTTP2Connection:
             self.requests_completed += 1
             self._release_slot()
             # Our side may still be open (the server answered before the upload ended): stop it.
+            pending = False
             h2_stream = self._h2.streams.get(stream.stream_id)
             if h2_stream is not None and not h2_stream.closed:
                 try:
                     self._h2.reset_stream(stream.stream_id, _CANCEL)
+                    pending = True
                 except _H2.H2Error:
                     pass
-            pending = bool(self._h2._data_to_send)
             last = self._goaway_last_stream is not None and not self._streams
         if pending:
             try:
@@ -932,46 +956,6 @@ class AsyncHTTP2Connection:
         if self._on_release is not None:
             await self._on_release(self)
 
-    # -- conveniences ------------------------------------------------------------------------
-
-    async def request(
-        self,
-        method: str,
-        url: Any,
-        *,
-        headers: Any = None,
-        content: Any = None,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
-        """Send a request on this connection and read the whole response body."""
-        response = await self.send(
-            Request(method, url, headers=headers, content=content, extensions=extensions)
-        )
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return response
-
-    @asynccontextmanager
-    async def stream(
-        self,
-        method: str,
-        url: Any,
-        *,
-        headers: Any = None,
-        content: Any = None,
-        extensions: dict[str, Any] | None = None,
-    ) -> AsyncIterator[Response]:
-        """``async with conn.stream(...) as response:`` the body is read inside the block."""
-        response = await self.send(
-            Request(method, url, headers=headers, content=content, extensions=extensions)
-        )
-        try:
-            yield response
-        finally:
-            await response.aclose()
-
     async def __aenter__(self) -> AsyncHTTP2Connection:
         return self
 
@@ -1007,7 +991,7 @@ class AsyncHTTP2ResponseBody(AsyncByteStream):
         stream: _Stream,
         read_timeout: float | None,
         extensions: dict[str, Any],
-        trace: Any,
+        trace: AsyncTracer | None,
         request: Request,
     ) -> None:
         self._conn = conn
@@ -1029,7 +1013,7 @@ class AsyncHTTP2ResponseBody(AsyncByteStream):
         data_received = _H2.DataReceived
         stream_ended = _H2.StreamEnded
         if trace is not None:
-            await trace("http2.receive_response_body.started", {"request": self._request})
+            await trace.emit("http2.receive_response_body.started", {"request": self._request})
         try:
             while True:
                 if events:
@@ -1054,22 +1038,24 @@ class AsyncHTTP2ResponseBody(AsyncByteStream):
             self._done = True
             await conn._abandon_stream(stream)
             if trace is not None and isinstance(exc, Exception):
-                await trace("http2.receive_response_body.failed", {"exception": exc})
+                await trace.emit("http2.receive_response_body.failed", {"exception": exc})
             raise
         self._done = True
         if trace is not None:
-            await trace("http2.receive_response_body.complete", {"return_value": None})
-            await trace("http2.response_closed.started", {"stream_id": stream.stream_id})
+            await trace.emit("http2.receive_response_body.complete", {"return_value": None})
+            await trace.emit("http2.response_closed.started", {"stream_id": stream.stream_id})
         await conn._stream_done(stream)
         if trace is not None:
-            await trace("http2.response_closed.complete", {"return_value": None})
+            await trace.emit("http2.response_closed.complete", {"return_value": None})
 
     async def aclose(self) -> None:
         if not self._done:
             self._done = True
             trace = self._trace
             if trace is not None:
-                await trace("http2.response_closed.started", {"stream_id": self._stream.stream_id})
+                await trace.emit(
+                    "http2.response_closed.started", {"stream_id": self._stream.stream_id}
+                )
             await self._conn._abandon_stream(self._stream)
             if trace is not None:
-                await trace("http2.response_closed.complete", {"return_value": None})
+                await trace.emit("http2.response_closed.complete", {"return_value": None})

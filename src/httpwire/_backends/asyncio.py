@@ -306,7 +306,8 @@ class AsyncioStream(AsyncNetworkStreamInterface):
             try:
                 other_loop = asyncio.get_running_loop() is not self._loop
             except RuntimeError:
-                other_loop = False
+                # No asyncio loop here: the pool is being used under trio (or outside any loop).
+                other_loop = True
             return other_loop or bool(self._protocol._buffer) or self._protocol._eof or self._closed
         if info == "client_addr":
             return self._transport.get_extra_info("sockname")

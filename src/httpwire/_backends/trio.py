@@ -6,6 +6,7 @@ limits and ``timeout()`` blocks both map onto trio's own cancellation.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import ssl
 from collections.abc import Iterable
@@ -51,10 +52,19 @@ class TrioStream(AsyncNetworkStreamInterface):
     def __init__(self, stream: trio.SocketStream | trio.SSLStream[Any]) -> None:
         self._stream = stream
         self._closed = False
+        # The trio run this stream belongs to: a pool used by one trio.run() and then another
+        # (or by asyncio in between) must not reuse it there.
+        self._run = trio.lowlevel.current_root_task()
         try:
             self._label = _format_addr(self._socket().getpeername())
         except OSError:
             self._label = "?"
+
+    def _in_own_run(self) -> bool:
+        try:
+            return trio.lowlevel.current_root_task() is self._run
+        except RuntimeError:
+            return False
 
     def _socket(self) -> Any:
         stream: Any = self._stream
@@ -116,7 +126,7 @@ class TrioStream(AsyncNetworkStreamInterface):
     def get_extra_info(self, info: str) -> Any:
         try:
             if info == "is_readable":
-                return self._closed or self._socket().is_readable()
+                return self._closed or not self._in_own_run() or self._socket().is_readable()
             if info == "ssl_object":
                 stream = self._stream
                 return stream._ssl_object if isinstance(stream, trio.SSLStream) else None
@@ -133,6 +143,12 @@ class TrioStream(AsyncNetworkStreamInterface):
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
+            if not self._in_own_run():
+                # Its trio run is over (the pool is now used by another run or by asyncio):
+                # nothing to await in, so close the socket directly.
+                with contextlib.suppress(OSError):
+                    self._socket().close()
+                return
             # No graceful TLS close_notify: we close only to discard or after a finished message,
             # and must not wait on the peer to do it.
             await trio.aclose_forcefully(self._stream)

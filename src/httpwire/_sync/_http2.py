@@ -33,7 +33,6 @@ import types
 import typing
 from collections import deque
 from collections.abc import Iterator, Awaitable, Callable
-from contextlib import contextmanager
 from typing import Any
 
 from .._backends.base import NetworkStreamInterface
@@ -48,8 +47,10 @@ from .._exceptions import (
 from .._headers import Headers
 from .._models import Request, Response
 from .._streams import ByteStream, BytesStream
-from .._synchronization import Lock, Signal, StateLock
+from .._synchronization import Checkpoint, Lock, Signal, StateLock
 from .._timeouts import remaining
+from ._interfaces import RequestInterface
+from ._trace import Tracer, tracer_for
 
 __all__ = ["HTTP2Connection", "StreamRefused", "require_h2"]
 
@@ -118,6 +119,7 @@ class _H2:
     H2Connection: Any = None
     H2Configuration: Any = None
     SettingCodes: Any = None
+    Settings: Any = None
     ConnectionState: Any = None
     ConnectionInputs: Any = None
     H2Error: Any = Exception
@@ -152,6 +154,7 @@ def require_h2() -> None:
     _H2.H2Connection = h2.connection.H2Connection
     _H2.H2Configuration = h2.config.H2Configuration
     _H2.SettingCodes = h2.settings.SettingCodes
+    _H2.Settings = h2.settings.Settings
     _H2.ConnectionState = h2.connection.ConnectionState
     _H2.ConnectionInputs = h2.connection.ConnectionInputs
     _H2.H2Error = h2.exceptions.H2Error
@@ -224,7 +227,7 @@ class _Stream:
         self.response_started = False
 
 
-class HTTP2Connection:
+class HTTP2Connection(RequestInterface):
     """One HTTP/2 connection over an already-connected network stream.
 
     Repr: ``<Connection "https://127.0.0.1:8443" HTTP/2 IDLE 0 streams>``.
@@ -263,13 +266,16 @@ class HTTP2Connection:
         )
         h2c = self._h2 = _H2.H2Connection(config=config)
         codes = _H2.SettingCodes
-        h2c.local_settings.update(
-            {
+        # A new Settings object: values given to an existing one stay pending until the server
+        # acknowledges them, and initiate_connection() would announce the old ones.
+        h2c.local_settings = _H2.Settings(
+            client=True,
+            initial_values={
                 codes.ENABLE_PUSH: 0,
                 codes.MAX_CONCURRENT_STREAMS: 1000,
                 codes.INITIAL_WINDOW_SIZE: _STREAM_WINDOW,
                 codes.MAX_HEADER_LIST_SIZE: 65536,
-            }
+            },
         )
         # RFC 9113 section 6.8: after a GOAWAY, streams up to last_stream_id may still complete.
         # h2's connection state machine goes to CLOSED on GOAWAY and would reject their frames,
@@ -286,6 +292,7 @@ class HTTP2Connection:
         self._preface_sent = False
         self._state_lock = StateLock()
         self._write_lock = Lock()
+        self._checkpoint = Checkpoint()
         self._streams: dict[int, _Stream] = {}
         self._reading = False
         self._waiting: dict[_Stream, None] = {}
@@ -384,7 +391,7 @@ class HTTP2Connection:
             pool_timeout = timeouts.get("pool")
         else:
             read_timeout = write_timeout = pool_timeout = None
-        trace = extensions.get("trace")
+        trace = tracer_for(request)
         self._acquire_slot(pool_timeout)
         stream: _Stream | None = None
         reused = self.requests_completed > 0
@@ -392,9 +399,9 @@ class HTTP2Connection:
         try:
             if trace is not None and not self._preface_sent:
                 phase = "http2.send_connection_init"
-                trace(phase + ".started", {"request": request})
+                trace.emit(phase + ".started", {"request": request})
                 self._flush(write_timeout)
-                trace(phase + ".complete", {"return_value": None})
+                trace.emit(phase + ".complete", {"return_value": None})
                 phase = "http2.send_request_headers"
             body = request.stream
             if isinstance(body, BytesStream):
@@ -405,20 +412,26 @@ class HTTP2Connection:
                 end_stream = False
             headers = self._request_headers(request)
             if trace is not None:
-                trace(phase + ".started", {"request": request})
+                trace.emit(phase + ".started", {"request": request})
             with self._state_lock:
                 self._check_can_start()
                 stream_id = self._h2.get_next_available_stream_id()
                 stream = _Stream(stream_id)
                 self._streams[stream_id] = stream
                 self._h2.send_headers(stream_id, headers, end_stream=end_stream)
+                batch = self._active > 1
+            if batch:
+                # Other streams are in flight: let the tasks that are ready queue their frames
+                # too, so that one write carries them all (a TLS record and a syscall each
+                # would cost more than the rest of a small request).
+                self._checkpoint()
             self._flush(write_timeout)
             if trace is not None:
-                trace(phase + ".complete", {"return_value": stream_id})
+                trace.emit(phase + ".complete", {"return_value": stream_id})
             if not end_stream:
                 phase = "http2.send_request_body"
                 if trace is not None:
-                    trace(phase + ".started", {"request": request})
+                    trace.emit(phase + ".started", {"request": request})
                 if data is not None:
                     self._send_data(stream, data, write_timeout, read_timeout)
                 else:
@@ -427,10 +440,10 @@ class HTTP2Connection:
                             self._send_data(stream, chunk, write_timeout, read_timeout)
                 self._end_stream(stream, write_timeout)
                 if trace is not None:
-                    trace(phase + ".complete", {"return_value": None})
+                    trace.emit(phase + ".complete", {"return_value": None})
             phase = "http2.receive_response_headers"
             if trace is not None:
-                trace(phase + ".started", {"request": request})
+                trace.emit(phase + ".started", {"request": request})
             while True:
                 event = self._next_event(stream, read_timeout)
                 kind = type(event)
@@ -447,12 +460,12 @@ class HTTP2Connection:
                 elif name[:1] != b":":
                     fields.append((name, value))
             if trace is not None:
-                trace(phase + ".complete", {"return_value": (status, fields)})
+                trace.emit(phase + ".complete", {"return_value": (status, fields)})
         except BaseException as exc:
             unanswered = stream is None or not stream.events
             self._abandon_stream(stream)
             if trace is not None and isinstance(exc, Exception):
-                trace(phase + ".failed", {"exception": exc})
+                trace.emit(phase + ".failed", {"exception": exc})
             if (
                 reused
                 and unanswered
@@ -603,7 +616,13 @@ class HTTP2Connection:
         self._flush(write_timeout)
 
     def _flush(self, write_timeout: float | None) -> None:
-        """Write every frame ``h2`` has queued, in order (one writer at a time)."""
+        """Write every frame ``h2`` has queued, in order (one writer at a time).
+
+        Returns at once when nothing is queued: frames queued by the caller were taken by another
+        flusher, which writes them before releasing the write lock (a failure there fails every
+        stream)."""
+        if not self._h2._data_to_send:
+            return
         with self._write_lock:
             with self._state_lock:
                 data = self._h2.data_to_send()
@@ -695,13 +714,14 @@ class HTTP2Connection:
             raise closed
         with self._state_lock:
             error: BaseException | None = None
+            queued = len(self._h2._data_to_send)
             try:
                 events = self._h2.receive_data(data)
             except _H2.H2Error as e:
                 error = RemoteProtocolError(f"HTTP/2 protocol error from the server: {e}")
             else:
                 self._dispatch(events)
-            pending = bool(self._h2._data_to_send)
+            pending = len(self._h2._data_to_send) > queued
         if error is not None:
             self._fail(error)
             # h2 queued a GOAWAY for the protocol error: send it if we can.
@@ -813,8 +833,11 @@ class HTTP2Connection:
         """The application consumed ``length`` flow-controlled bytes: return them to the windows.
         Returns True when frames (WINDOW_UPDATE) wait to be written."""
         with self._state_lock:
+            queued = len(self._h2._data_to_send)
             self._h2.acknowledge_received_data(length, stream.stream_id)
-            return bool(self._h2._data_to_send)
+            # Only frames this call produced: others' queued HEADERS are flushed by their tasks
+            # (flushing them here would split the write they are gathering).
+            return len(self._h2._data_to_send) > queued
 
     def _stream_done(self, stream: _Stream) -> None:
         """The response was read to its end: free the stream."""
@@ -825,13 +848,14 @@ class HTTP2Connection:
             self.requests_completed += 1
             self._release_slot()
             # Our side may still be open (the server answered before the upload ended): stop it.
+            pending = False
             h2_stream = self._h2.streams.get(stream.stream_id)
             if h2_stream is not None and not h2_stream.closed:
                 try:
                     self._h2.reset_stream(stream.stream_id, _CANCEL)
+                    pending = True
                 except _H2.H2Error:
                     pass
-            pending = bool(self._h2._data_to_send)
             last = self._goaway_last_stream is not None and not self._streams
         if pending:
             try:
@@ -933,46 +957,6 @@ class HTTP2Connection:
         if self._on_release is not None:
             self._on_release(self)
 
-    # -- conveniences ------------------------------------------------------------------------
-
-    def request(
-        self,
-        method: str,
-        url: Any,
-        *,
-        headers: Any = None,
-        content: Any = None,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
-        """Send a request on this connection and read the whole response body."""
-        response = self.send(
-            Request(method, url, headers=headers, content=content, extensions=extensions)
-        )
-        try:
-            response.read()
-        finally:
-            response.close()
-        return response
-
-    @contextmanager
-    def stream(
-        self,
-        method: str,
-        url: Any,
-        *,
-        headers: Any = None,
-        content: Any = None,
-        extensions: dict[str, Any] | None = None,
-    ) -> Iterator[Response]:
-        """``with conn.stream(...) as response:`` the body is read inside the block."""
-        response = self.send(
-            Request(method, url, headers=headers, content=content, extensions=extensions)
-        )
-        try:
-            yield response
-        finally:
-            response.close()
-
     def __enter__(self) -> HTTP2Connection:
         return self
 
@@ -1008,7 +992,7 @@ class HTTP2ResponseBody(ByteStream):
         stream: _Stream,
         read_timeout: float | None,
         extensions: dict[str, Any],
-        trace: Any,
+        trace: Tracer | None,
         request: Request,
     ) -> None:
         self._conn = conn
@@ -1030,7 +1014,7 @@ class HTTP2ResponseBody(ByteStream):
         data_received = _H2.DataReceived
         stream_ended = _H2.StreamEnded
         if trace is not None:
-            trace("http2.receive_response_body.started", {"request": self._request})
+            trace.emit("http2.receive_response_body.started", {"request": self._request})
         try:
             while True:
                 if events:
@@ -1055,22 +1039,24 @@ class HTTP2ResponseBody(ByteStream):
             self._done = True
             conn._abandon_stream(stream)
             if trace is not None and isinstance(exc, Exception):
-                trace("http2.receive_response_body.failed", {"exception": exc})
+                trace.emit("http2.receive_response_body.failed", {"exception": exc})
             raise
         self._done = True
         if trace is not None:
-            trace("http2.receive_response_body.complete", {"return_value": None})
-            trace("http2.response_closed.started", {"stream_id": stream.stream_id})
+            trace.emit("http2.receive_response_body.complete", {"return_value": None})
+            trace.emit("http2.response_closed.started", {"stream_id": stream.stream_id})
         conn._stream_done(stream)
         if trace is not None:
-            trace("http2.response_closed.complete", {"return_value": None})
+            trace.emit("http2.response_closed.complete", {"return_value": None})
 
     def close(self) -> None:
         if not self._done:
             self._done = True
             trace = self._trace
             if trace is not None:
-                trace("http2.response_closed.started", {"stream_id": self._stream.stream_id})
+                trace.emit(
+                    "http2.response_closed.started", {"stream_id": self._stream.stream_id}
+                )
             self._conn._abandon_stream(self._stream)
             if trace is not None:
-                trace("http2.response_closed.complete", {"return_value": None})
+                trace.emit("http2.response_closed.complete", {"return_value": None})

@@ -390,7 +390,7 @@ class Connection:
 
     # -- receiving ----------------------------------------------------------------------------
 
-    def receive_data(self, data: bytes) -> None:
+    def receive_data(self, data: bytes | bytearray | memoryview) -> None:
         """Add received bytes to the buffer; ``b""`` means the peer closed (EOF).
 
         Nothing is parsed until :meth:`next_event`.  Raises ``RuntimeError`` for data after EOF.
@@ -562,6 +562,7 @@ class Connection:
                     bw is _NO_BODY_WRITER
                     and self._we_are_client
                     and cs.keep_alive
+                    and not cs.pending_switch_proposals
                     and not event.headers._items  # type: ignore[attr-defined]
                     and (cs.server is SEND_RESPONSE or cs.server is SEND_BODY)
                 ):

@@ -215,7 +215,9 @@ _LINE_CACHE_MAX_LEN = 128
 
 #: Sent (name, value) pairs seen before -> (lowercased pair, wire line, is Host).  Clients send
 #: the same fields again and again (Host, User-Agent, Accept...); a hit skips every check.
-_SENT_CACHE: dict[tuple[bytes, bytes], tuple[tuple[bytes, bytes], bytes, bool]] = {}
+_SENT_CACHE: dict[
+    tuple[bytes, bytes], tuple[tuple[bytes, bytes], tuple[bytes, bytes], bytes, bool]
+] = {}
 _SENT_CACHE_MAX = 1024
 
 #: Field names whose values usually differ on every message: not worth remembering lines of.
@@ -260,9 +262,13 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
     pairs: Iterable[Any] = headers
     for pair in pairs:
         if type(pair) is tuple:
-            hit = sent_get(pair)
+            try:
+                hit = sent_get(pair)
+            except TypeError:  # a bytearray in it
+                hit = None
             if hit is not None:
-                item, line, is_host = hit
+                # The cached pair, not the given one: an equal pair may hold memoryviews.
+                pair, item, line, is_host = hit
                 if is_host:
                     flags |= F_MULTI_HOST if flags & F_HOST else F_HOST
                 raw_append(pair)
@@ -329,7 +335,7 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
             else:
                 is_host = False
             if type(pair) is tuple and len(line) <= _LINE_CACHE_MAX_LEN:
-                _SENT_CACHE[pair] = (item, line, is_host)
+                _SENT_CACHE[pair] = (pair, item, line, is_host)
     h = _new(Headers)
     h._raw = raw
     h._items = items
