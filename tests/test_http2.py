@@ -464,3 +464,31 @@ def test_missing_h2_gives_a_clear_import_error(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(async_http2._H2, "loaded", False)
     with pytest.raises(ImportError, match=r"httpwire\[http2\]"):
         async_http2.require_h2()
+
+
+def test_sync_close_wakes_a_thread_blocked_reading(
+    h2_fault: H2FaultServer, open_h2_sync: Callable[..., HTTP2Connection]
+) -> None:
+    conn = open_h2_sync(h2_fault.url)
+    errors: list[BaseException] = []
+    started = threading.Event()
+
+    def work() -> None:
+        started.set()
+        try:
+            conn.request("GET", h2_fault.url + "/wait/30")
+        except BaseException as exc:  # checked below
+            errors.append(exc)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    started.wait(5)
+    for _ in range(500):  # until the request is on the wire and its thread reads
+        if conn._reading:
+            break
+        threading.Event().wait(0.01)
+    conn.close()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert len(errors) == 1 and isinstance(errors[0], httpwire.TransportError)
+    assert conn.is_closed

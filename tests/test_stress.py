@@ -523,3 +523,39 @@ def test_stress_threads_abandoned_requests_keep_the_pool_consistent(server: Uvic
     while server_connections(server) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server_connections(server) == 0
+
+
+# -- the smallest reproduction of what the threaded stress run found -------------------------
+
+
+def test_sync_a_connection_handed_over_as_the_pool_wait_expires_is_used_once(
+    server: UvicornServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A waiter whose wait times out just as a releasing thread hands it a connection must
+    either keep that connection or give it back, never both (which lets two requests share one
+    connection: "<Connection ...> is closed" / "is busy" in the other request).
+
+    The race is made deterministic: the waiter's wait reports a timeout although the hand-off
+    happened."""
+    from httpwire._sync import _pool as sync_pool
+
+    class LateWaiter(sync_pool.Waiter):  # type: ignore[misc, name-defined]
+        def wait(self, timeout: float | None) -> bool:
+            super().wait(timeout)
+            return False  # the hand-off landed right after the timeout fired
+
+    monkeypatch.setattr(sync_pool, "Waiter", LateWaiter)
+    url = server.url + "/bytes/10"
+    with httpwire.ConnectionPool(max_connections=1) as pool:
+        held = pool.stream("GET", url)
+        first = held.__enter__()
+        releaser = threading.Timer(0.2, lambda: (first.read(), held.__exit__(None, None, None)))
+        releaser.start()
+        try:
+            with pool.stream("GET", url, extensions={"timeout": {"pool": 5}}) as second:
+                # The waiter got the connection: it is the one active connection, not also idle.
+                assert repr(pool) == "<ConnectionPool [1 active, 0 idle]>"
+                assert second.read() == pattern(10)
+        finally:
+            releaser.join(5)
+        assert repr(pool) == "<ConnectionPool [0 active, 1 idle]>"

@@ -370,7 +370,27 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
 
     # -- sending -----------------------------------------------------------------------------
 
-    async def send(self, request: Request) -> Response:
+    def reserve(self) -> bool:
+        """Reserve a stream for a coming ``send(request, reserved=True)``; False when none is free
+        now (at the server's limit, going away, or closed). Used by the pool, which hands a
+        multiplexed connection to a request only with a stream reserved for it."""
+        with self._state_lock:
+            if (
+                self._active < self._max_streams
+                and self._goaway_last_stream is None
+                and self._broken is None
+                and not self._closed
+            ):
+                self._active += 1
+                return True
+            return False
+
+    def unreserve(self) -> None:
+        """Give back a reservation that will not be used."""
+        with self._state_lock:
+            self._release_slot()
+
+    async def send(self, request: Request, *, reserved: bool = False) -> Response:
         """Send ``request`` on a new stream and return the response once its head has arrived.
 
         The body is read through ``response.stream`` (``async for``); reading it to the end or
@@ -381,6 +401,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         broke before any of the response of an idempotent request with an in-memory body arrived
         (safe to send again); ``RemoteProtocolError`` when the server resets the stream or breaks
         the protocol; and the network errors of the stream below (``ReadTimeout``, ``WriteError``).
+        ``reserved=True``: a stream was reserved with :meth:`reserve` for this request.
         """
         extensions = request.extensions
         timeouts = extensions.get("timeout")
@@ -391,7 +412,8 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         else:
             read_timeout = write_timeout = pool_timeout = None
         trace = tracer_for(request)
-        await self._acquire_slot(pool_timeout)
+        if not reserved:
+            await self._acquire_slot(pool_timeout)
         stream: _Stream | None = None
         reused = self.requests_completed > 0
         phase = "http2.send_request_headers"
@@ -631,7 +653,12 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
                 await self._network_stream.write(data, write_timeout)
             except BaseException as exc:
                 # Part of a frame may be on the wire: nothing more can be sent on this connection.
-                self._fail(exc)
+                # (A cancellation is reported to the other streams as a write error, not passed
+                # on to them.)
+                if isinstance(exc, Exception):
+                    self._fail(exc)
+                else:
+                    self._fail(WriteError(f"a write on {self!r} was interrupted: {exc!r}"))
                 raise
         self._preface_sent = True
 
@@ -928,6 +955,15 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
                 self._wake_slot_waiter()
 
     async def _close_network(self) -> None:
+        if self._reading:
+            # A thread blocked in recv() on this socket is not woken by close() (Linux); a
+            # shutdown wakes it. (Async readers are woken by the close itself.)
+            sock = self._network_stream.get_extra_info("socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(2)  # SHUT_RDWR
+                except Exception:
+                    pass
         try:
             await self._network_stream.aclose()
         except Exception:

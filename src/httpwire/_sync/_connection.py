@@ -27,7 +27,6 @@ from .._backends.base import (
 from .._exceptions import (
     ConnectError,
     ConnectTimeout,
-    LocalProtocolError,
     ProxyError,
     ReadError,
     RemoteProtocolError,
@@ -269,12 +268,11 @@ class Connection(RequestInterface):
         else:
             write_timeout = read_timeout = None
         target = request.extensions.get("target") or request.url.raw_path
-        try:
-            head = conn.send(
-                h11.Request(method=request.method, target=target, headers=request.headers.raw)
-            )
-        except h11.LocalProtocolError as exc:
-            raise LocalProtocolError(str(exc)) from None
+        # httpwire.http11 raises httpwire's own LocalProtocolError / RemoteProtocolError (with
+        # error_status_hint), so its errors pass through this layer unchanged.
+        head = conn.send(
+            h11.Request(method=request.method, target=target, headers=request.headers.raw)
+        )
         assert head is not None
 
         body = request.stream
@@ -301,8 +299,6 @@ class Connection(RequestInterface):
             # The server may have answered early (a 413, a 401) and closed: RFC 9112 section 9.6
             # lets it. Read that response if there is one; report the write failure otherwise.
             write_error = exc
-        except h11.LocalProtocolError as exc:
-            raise LocalProtocolError(str(exc)) from None
 
         if tracer is None:
             event = self._receive_head(read_timeout, write_error)
@@ -393,10 +389,10 @@ class Connection(RequestInterface):
                     event = conn.next_event()  # 100 Continue, 103 Early Hints: more follows
                     continue
                 raise RemoteProtocolError(f"unexpected {kind.__name__} before the response head")
-        except h11.RemoteProtocolError as exc:
+        except RemoteProtocolError:
             if write_error is not None:
                 raise write_error from None
-            raise RemoteProtocolError(str(exc)) from None
+            raise
 
     def _response_done(self) -> None:
         """The body was read to its end: keep the connection alive if both sides agree."""
@@ -549,10 +545,6 @@ class ResponseBody(ByteStream):
             if tracer is not None:
                 tracer.emit("http11.receive_response_body.failed", {"exception": exc})
             self._close_connection()
-            if isinstance(exc, h11.RemoteProtocolError) and not isinstance(
-                exc, RemoteProtocolError
-            ):
-                raise RemoteProtocolError(str(exc)) from None
             raise
         self._done = True
         if tracer is None:
