@@ -247,6 +247,8 @@ class H2FaultServer:
     - ``/ping``        sends a PING first (the client must acknowledge it), then responds.
     - ``/hold``        the response head and 10 bytes, then nothing until the client resets it.
     - ``/wait/S``      responds after ``S`` seconds (other streams proceed meanwhile).
+    - ``/bye``         responds, then closes the TCP connection without GOAWAY (a server that
+                       drops an idle connection: the client finds out on its next request).
 
     Options: ``max_concurrent_streams`` (the SETTINGS value sent first); ``goaway_after=N``: on
     each connection, once ``N`` requests have arrived, a GOAWAY with the ``N``-th stream as
@@ -347,6 +349,7 @@ class _Conn:
         self.seen = 0
         self.goaway_last: int | None = None
         self.closing = False
+        self.bye = False
 
     def send(self) -> None:
         data = self.h2.data_to_send()
@@ -366,6 +369,9 @@ class _Conn:
                     self.respond_body(sid, b"ok waited")
             if self.closing and not self.outgoing and self.goaway_done():
                 self.linger()
+                return
+            if self.bye and not self.outgoing:
+                time.sleep(0.05)  # let the client read the response before the connection goes
                 return
             if not self.outgoing or self.delayed:
                 readable, _, _ = select.select([self.sock], [], [], 0.05)
@@ -471,6 +477,9 @@ class _Conn:
         elif path == "/hold":
             self.h2.send_headers(sid, [(b":status", b"200")])
             self.h2.send_data(sid, b"0123456789")
+        elif path == "/bye":
+            self.respond_body(sid, b"ok bye")
+            self.bye = True
         elif path.startswith("/wait/"):
             self.delayed.append((time.monotonic() + float(path.split("/")[2]), sid))
         else:

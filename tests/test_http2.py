@@ -459,8 +459,8 @@ def test_threads_and_early_closes_keep_the_stream_count_exact(
 
 
 def test_missing_h2_gives_a_clear_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "h2", None)
-    monkeypatch.setitem(sys.modules, "h2.connection", None)
+    for name in ("h2", "h2.config", "h2.connection", "h2.events", "h2.exceptions", "h2.settings"):
+        monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setattr(async_http2._H2, "loaded", False)
     with pytest.raises(ImportError, match=r"httpwire\[http2\]"):
         async_http2.require_h2()

@@ -264,12 +264,14 @@ class AsyncConnectionPool(AsyncRequestInterface):
             await self._abandon(waiter)
             raise
         if not got:
-            await self._abandon(waiter)
-            if waiter.event.is_set:  # handed over just as the wait expired: keep it
-                return waiter.event.value
-            raise PoolTimeout(
-                f"no connection became free within the pool timeout ({self._max_connections} in use)"
-            )
+            with self._lock:
+                if not waiter.event.is_set:
+                    self._waiters.remove(waiter)
+                    raise PoolTimeout(
+                        "no connection became free within the pool timeout"
+                        f" ({self._max_connections} in use)"
+                    )
+            # Handed over just as the wait expired (threads): it is ours, use it.
         return waiter.event.value
 
     async def _abandon(self, waiter: _Waiter) -> None:

@@ -423,13 +423,17 @@ class Connection(RequestInterface):
             return
         self.state = CLOSED
         stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                stream.close()
-            except Exception:  # closing is best effort: the peer may be gone already
-                pass
-        if self._on_release is not None:
-            self._on_release(self)
+        try:
+            if stream is not None:
+                try:
+                    stream.close()
+                except Exception:  # closing is best effort: the peer may be gone already
+                    pass
+        finally:
+            # Even when closing is interrupted (trio re-raises Cancelled at the checkpoint in
+            # close when the request's scope is cancelled), the pool must get the slot back.
+            if self._on_release is not None:
+                self._on_release(self)
 
     def close(self) -> None:
         """Close the connection; an exchange in progress fails on its next read or write."""

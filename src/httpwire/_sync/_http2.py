@@ -123,6 +123,7 @@ class _H2:
     ConnectionState: Any = None
     ConnectionInputs: Any = None
     H2Error: Any = Exception
+    TooManyStreamsError: Any = Exception
     ResponseReceived: Any = None
     InformationalResponseReceived: Any = None
     DataReceived: Any = None
@@ -158,6 +159,7 @@ def require_h2() -> None:
     _H2.ConnectionState = h2.connection.ConnectionState
     _H2.ConnectionInputs = h2.connection.ConnectionInputs
     _H2.H2Error = h2.exceptions.H2Error
+    _H2.TooManyStreamsError = h2.exceptions.TooManyStreamsError
     _H2.ResponseReceived = ev.ResponseReceived
     _H2.InformationalResponseReceived = ev.InformationalResponseReceived
     _H2.DataReceived = ev.DataReceived
@@ -413,7 +415,16 @@ class HTTP2Connection(RequestInterface):
         else:
             read_timeout = write_timeout = pool_timeout = None
         trace = tracer_for(request)
-        if not reserved:
+        if reserved:
+            with self._state_lock:
+                # The server lowered its limit (or sent it) after the stream was reserved:
+                # wait for a stream like any other request.
+                over = self._active > self._max_streams
+                if over:
+                    self._release_slot()
+            if over:
+                self._acquire_slot(pool_timeout)
+        else:
             self._acquire_slot(pool_timeout)
         stream: _Stream | None = None
         reused = self.requests_completed > 0
@@ -440,7 +451,12 @@ class HTTP2Connection(RequestInterface):
                 stream_id = self._h2.get_next_available_stream_id()
                 stream = _Stream(stream_id)
                 self._streams[stream_id] = stream
-                self._h2.send_headers(stream_id, headers, end_stream=end_stream)
+                try:
+                    self._h2.send_headers(stream_id, headers, end_stream=end_stream)
+                except _H2.TooManyStreamsError as e:
+                    raise StreamRefused(f"{e}: the request was not sent") from None
+                except _H2.H2Error as e:
+                    raise LocalProtocolError(f"cannot send the request headers: {e}") from None
                 batch = self._active > 1
             if batch:
                 # Other streams are in flight: let the tasks that are ready queue their frames
