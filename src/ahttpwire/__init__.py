@@ -1,4 +1,4 @@
-"""ahttpwire: the async flavour of httpwire (asyncio; trio planned), same public names.
+"""ahttpwire: the async flavour of httpwire (asyncio and trio, detected at run time), same public names.
 
 ``ahttpwire.Client`` is the async client (``async with ahttpwire.Client() as c: await
 c.get(url)``); the models, exceptions, ``timeout()`` and ``http11`` are shared with ``httpwire``.

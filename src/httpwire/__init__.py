@@ -1,6 +1,6 @@
 """httpwire: a fast HTTP client toolkit, sync flavour (threads and blocking sockets).
 
-``ahttpwire`` is the async flavour (asyncio; trio planned) with the same public names. Layers,
+``ahttpwire`` is the async flavour (asyncio and trio) with the same public names. Layers,
 bottom up: ``httpwire.http11`` (sans-I/O HTTP/1.1), network backends, ``timeout()`` blocks,
 ``Connection`` / ``ConnectionPool``, the models, ``Client`` and the module-level functions.
 """

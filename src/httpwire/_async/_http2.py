@@ -61,8 +61,9 @@ _READ_SIZE = 65536
 # starts both at 64 KiB, far too small for one fast download, let alone several).
 _STREAM_WINDOW = 4 * 1024 * 1024
 _CONNECTION_WINDOW = 16 * 1024 * 1024
-# Until the server's SETTINGS arrive, assume the limit RFC 9113 section 6.5.2 recommends as a
-# minimum for servers; the real value replaces it when the SETTINGS frame is read.
+# When the server's SETTINGS do not limit concurrent streams, this is the limit (RFC 9113
+# section 6.5.2 recommends servers allow at least 100). Until its SETTINGS arrive, one stream at
+# a time: a server may allow fewer than we would guess.
 _ASSUMED_MAX_STREAMS = 100
 # Upload in pieces of at most this much per flush, so one upload does not hold the write lock
 # for a long time while other streams wait to send their HEADERS.
@@ -301,6 +302,9 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         self._slot_waiters: deque[AsyncSignal] = deque()
         self._active = 0
         self._max_streams = _ASSUMED_MAX_STREAMS
+        #: True once the server's first SETTINGS frame was read (its limits are known).
+        self.settings_known = False
+        self._notify_settings = False
         self._goaway_last_stream: int | None = None
         self._goaway_error = 0
         self._broken: BaseException | None = None
@@ -329,11 +333,14 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
     def is_closed(self) -> bool:
         return self._closed or self._broken is not None
 
+    def _limit(self) -> int:
+        return self._max_streams if self.settings_known else 1
+
     @property
     def is_available(self) -> bool:
         """True when one more stream can start now (open, no GOAWAY, below the stream limit)."""
         return (
-            self._active < self._max_streams
+            self._active < self._limit()
             and not self._closed
             and self._broken is None
             and self._goaway_last_stream is None
@@ -351,8 +358,9 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
 
     @property
     def max_concurrent_streams(self) -> int:
-        """The server's current ``SETTINGS_MAX_CONCURRENT_STREAMS`` (100 before it is known)."""
-        return self._max_streams
+        """Streams allowed at once: the server's ``SETTINGS_MAX_CONCURRENT_STREAMS`` (100 when it
+        sets none; 1 until its SETTINGS arrive)."""
+        return self._limit()
 
     def has_expired(self, now: float) -> bool:
         """True when idle for longer than ``keepalive_expiry``, or going away."""
@@ -372,13 +380,14 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
 
     # -- sending -----------------------------------------------------------------------------
 
-    def reserve(self) -> bool:
+    def reserve(self, *, first: bool = False) -> bool:
         """Reserve a stream for a coming ``send(request, reserved=True)``; False when none is free
-        now (at the server's limit, going away, or closed). Used by the pool, which hands a
-        multiplexed connection to a request only with a stream reserved for it."""
+        now (at the server's limit, before its SETTINGS arrived and a stream is in use, going
+        away, or closed). Used by the pool, which hands a multiplexed connection to a request
+        only with a stream reserved for it. ``first``: the request that opened the connection."""
         with self._state_lock:
             if (
-                self._active < self._max_streams
+                (first or self._active < self._limit())
                 and self._goaway_last_stream is None
                 and self._broken is None
                 and not self._closed
@@ -418,7 +427,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
             with self._state_lock:
                 # The server lowered its limit (or sent it) after the stream was reserved:
                 # wait for a stream like any other request.
-                over = self._active > self._max_streams
+                over = self._active > self._limit()
                 if over:
                     self._release_slot()
             if over:
@@ -580,7 +589,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         while True:
             with self._state_lock:
                 self._check_can_start()
-                if self._active < self._max_streams:
+                if self._active < self._limit():
                     self._active += 1
                     return
                 signal = AsyncSignal()
@@ -776,6 +785,10 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         if pending:
             # SETTINGS and PING acknowledgements, WINDOW_UPDATE: written at once.
             await self._flush(None)
+        if self._notify_settings:
+            self._notify_settings = False
+            if self._on_release is not None:
+                await self._on_release(self)
 
     def _dispatch(self, events: list[Any]) -> None:
         """Route ``h2`` events to their streams and apply connection-level ones (lock held)."""
@@ -824,8 +837,11 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         setting = changed.get(codes.MAX_CONCURRENT_STREAMS)
         if setting is not None:
             self._max_streams = setting.new_value
-            for _ in range(min(len(self._slot_waiters), self._max_streams - self._active)):
-                self._wake_slot_waiter()
+        if not self.settings_known:
+            self.settings_known = True
+            self._notify_settings = True  # the pool may hand out more streams now
+        for _ in range(min(len(self._slot_waiters), self._limit() - self._active)):
+            self._wake_slot_waiter()
         if codes.INITIAL_WINDOW_SIZE in changed or codes.MAX_FRAME_SIZE in changed:
             self._window_opened(0)
 
@@ -954,7 +970,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         self._active -= 1
         if self._active == 0:
             self.idle_since = time.monotonic()
-        if self._slot_waiters and self._active < self._max_streams:
+        if self._slot_waiters and self._active < self._limit():
             self._wake_slot_waiter()
 
     # -- closing -----------------------------------------------------------------------------
