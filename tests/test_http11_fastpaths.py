@@ -22,7 +22,7 @@ HEAD = (
 
 
 def events(data: bytes, *, split: bool = False, method: bytes = b"GET") -> list[object]:
-    c = h11.Connection(h11.CLIENT)
+    c = h11.Connection(h11.CLIENT, tolerant=False)  # strict: bad lines must raise here
     c.send(h11.Request(method=method, target=b"/", headers=[(b"Host", b"h")]))
     c.send(h11.EndOfMessage())
     pieces = [data[i : i + 1] for i in range(len(data))] if split else [data]

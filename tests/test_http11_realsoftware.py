@@ -154,7 +154,9 @@ class _OneFile:
         return self.fp
 
 
-def read_responses(sock: socket.socket, methods: list[str]) -> list[tuple[int, dict[str, str], bytes]]:
+def read_responses(
+    sock: socket.socket, methods: list[str]
+) -> list[tuple[int, dict[str, str], bytes]]:
     shared = _OneFile(sock)
     out = []
     for method in methods:
@@ -210,7 +212,9 @@ def bad_request(port: int, data: bytes) -> tuple[int, bytes]:
 
 def test_bad_requests_answered_400(uvicorn_server: Uvicorn) -> None:
     for data in BAD_FOR_BOTH:
-        assert bad_request(uvicorn_server.port, data) == (400, b"Invalid HTTP request received."), data
+        assert bad_request(uvicorn_server.port, data) == (400, b"Invalid HTTP request received."), (
+            data
+        )
     for data in BAD_FOR_HTTPWIRE_ONLY:
         status, _ = bad_request(uvicorn_server.port, data)
         assert status == (400 if uvicorn_server.module == "httpwire.http11" else 200)

@@ -8,7 +8,8 @@ import httpwire.http11 as h11
 
 
 def client_reading(data: bytes, method: bytes = b"GET") -> list[object]:
-    c = h11.Connection(h11.CLIENT)
+    # The strict mode: the client role's default tolerant mode is tested in test_http11_tolerant.
+    c = h11.Connection(h11.CLIENT, tolerant=False)
     c.send(h11.Request(method=method, target=b"/", headers=[(b"Host", b"h")]))
     c.send(h11.EndOfMessage())
     c.receive_data(data)

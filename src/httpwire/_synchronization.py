@@ -79,6 +79,11 @@ class Waiter:
         return self._lock.acquire(timeout=timeout)
 
 
+def _wake(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
 class AsyncWaiter:
     """One-shot hand-off between tasks of one event loop (asyncio; trio through its own event)."""
 
@@ -114,12 +119,21 @@ class AsyncWaiter:
             with trio.move_on_after(timeout if timeout is not None else float("inf")):
                 await self._trio_event.wait()
             return self.is_set
-        try:
-            async with asyncio.timeout(timeout):
-                await asyncio.shield(self._fut)
-        except TimeoutError:
-            return self.is_set
-        return True
+        # The future is this waiter's alone, so it is awaited directly (no shield), and the
+        # timeout is one timer that completes it (no asyncio.timeout context): both are on the
+        # path of every queued request. A cancelled task cancels the future; set() then only
+        # records the value, which the pool takes back in _abandon().
+        fut = self._fut
+        if timeout is None:
+            await fut
+        else:
+            loop = fut.get_loop()
+            handle = loop.call_at(loop.time() + timeout, _wake, fut)
+            try:
+                await fut
+            finally:
+                handle.cancel()
+        return self.is_set
 
 
 # -- HTTP/2: a lock held across I/O, and a resettable wake-up per stream ------------------------

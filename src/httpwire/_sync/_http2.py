@@ -381,14 +381,14 @@ class HTTP2Connection(RequestInterface):
 
     # -- sending -----------------------------------------------------------------------------
 
-    def reserve(self, *, first: bool = False) -> bool:
+    def reserve(self) -> bool:
         """Reserve a stream for a coming ``send(request, reserved=True)``; False when none is free
         now (at the server's limit, before its SETTINGS arrived and a stream is in use, going
         away, or closed). Used by the pool, which hands a multiplexed connection to a request
-        only with a stream reserved for it. ``first``: the request that opened the connection."""
+        only with a stream reserved for it."""
         with self._state_lock:
             if (
-                (first or self._active < self._limit())
+                self._active < self._limit()
                 and self._goaway_last_stream is None
                 and self._broken is None
                 and not self._closed

@@ -36,7 +36,9 @@ from ._readers import (
     Http10Reader,
     expect_nothing,
     read_request_head,
+    read_request_head_tolerant,
     read_response_head,
+    read_response_head_tolerant,
 )
 from ._receivebuffer import ReceiveBuffer
 from ._state import (
@@ -134,7 +136,14 @@ class Connection:
     ``max_incomplete_event_size`` (bytes) bounds a head (start-line and fields), a chunk line
     and a trailer section, whether it arrives in one piece or many; beyond it
     :meth:`next_event` raises :class:`RemoteProtocolError` with ``error_status_hint=431``.
-    Raises ``ValueError`` for a role other than ``CLIENT`` / ``SERVER``.
+
+    ``tolerant`` (keyword only; not in h11) is the tolerant receive mode: field lines of a
+    received head that are not ``token ":" value`` are dropped, and whitespace before a colon
+    is removed, instead of raising, unless the line holds NUL or a bare CR or mentions
+    Content-Length or Transfer-Encoding (see ``docs/http11.md``, "Tolerant receive mode").
+    The default, None, means on for ``CLIENT`` and off for ``SERVER`` (a server must refuse
+    such requests, RFC 9112 §5.1).  Raises ``ValueError`` for a role other than ``CLIENT`` /
+    ``SERVER``.
     """
 
     __slots__ = (
@@ -156,15 +165,27 @@ class Connection:
         "_body_read",
         "_cl_read",
         "_cl_eof",
+        "_head_reader",
+        "tolerant",
     )
 
     def __init__(
         self,
         our_role: type[Sentinel],
         max_incomplete_event_size: int = DEFAULT_MAX_INCOMPLETE_EVENT_SIZE,
+        *,
+        tolerant: bool | None = None,
     ) -> None:
         if our_role is not CLIENT and our_role is not SERVER:
             raise ValueError(f"expected CLIENT or SERVER, not {our_role!r}")
+        if tolerant is None:
+            tolerant = our_role is CLIENT
+        #: Whether the tolerant receive mode is on (see the class docstring).
+        self.tolerant: bool = bool(tolerant)
+        if our_role is CLIENT:
+            self._head_reader: Any = read_response_head_tolerant if tolerant else read_response_head
+        else:
+            self._head_reader = read_request_head_tolerant if tolerant else read_request_head
         self.our_role: type[Sentinel] = our_role
         self.their_role: type[Sentinel] = SERVER if our_role is CLIENT else CLIENT
         self._we_are_client = our_role is CLIENT
@@ -233,12 +254,8 @@ class Connection:
         self._body_writer = None
         self._reader_eof = None
         self._body_read = None
-        if self._we_are_client:
-            self._writer = write_request
-            self._reader = read_response_head
-        else:
-            self._writer = write_any_response
-            self._reader = read_request_head
+        self._reader = self._head_reader
+        self._writer = write_request if self._we_are_client else write_any_response
 
     # -- reader / writer selection ------------------------------------------------------------
 
@@ -293,7 +310,7 @@ class Connection:
         if state is DONE or state is MUST_CLOSE or state is CLOSED:
             self._reader = expect_nothing
         elif state is IDLE or state is SEND_RESPONSE:
-            self._reader = read_response_head if self._we_are_client else read_request_head
+            self._reader = self._head_reader
         else:
             self._reader = None
 
@@ -636,7 +653,7 @@ class Connection:
             self._body_writer = ContentLengthWriter(headers._clen)
         else:
             self._body_writer = _NO_BODY_WRITER
-        self._reader = read_response_head
+        self._reader = self._head_reader
         self._reader_eof = None
         self._body_read = None
         return data

@@ -11,6 +11,8 @@ then is an error raised, with a message naming the offending line.
 from __future__ import annotations
 
 import re
+from functools import partial
+from typing import Any
 
 from ._abnf import (
     FIELD_SECTION_FULL_RE,
@@ -54,6 +56,8 @@ __all__ = [
     "ContentLengthReader",
     "ChunkedReader",
     "Http10Reader",
+    "read_response_head_tolerant",
+    "read_request_head_tolerant",
 ]
 
 _HTTP_VERSION_RE = re.compile(rb"HTTP/(1\.[0-9])")
@@ -239,7 +243,7 @@ def _strict_lines(buf: ReceiveBuffer, max_size: int) -> tuple[list[bytes], int] 
 
 
 def read_response_head(
-    buf: ReceiveBuffer, max_size: int
+    buf: ReceiveBuffer, max_size: int, parse: Any = parse_response_head
 ) -> InformationalResponse | Response | None:
     # The common case first (as _strict_lines, inlined): a complete head within the limit,
     # every line ending in CRLF, no other CR, LF or NUL, a status line seen before.
@@ -279,7 +283,7 @@ def read_response_head(
         return None
     if not head:
         raise RemoteProtocolError("no response line received")  # pragma: no cover
-    return parse_response_head(head)
+    return parse(head)  # type: ignore[no-any-return]
 
 
 # -- requests ---------------------------------------------------------------------------------
@@ -336,7 +340,9 @@ def parse_request_head(head: bytes) -> Request:
 _REQUEST_VERSIONS = {b"HTTP/1.1": b"1.1", b"HTTP/1.0": b"1.0"}
 
 
-def read_request_head(buf: ReceiveBuffer, max_size: int) -> Request | None:
+def read_request_head(
+    buf: ReceiveBuffer, max_size: int, parse: Any = parse_request_head
+) -> Request | None:
     found = _strict_lines(buf, max_size)
     if found is not None:
         lines, after = found
@@ -367,7 +373,7 @@ def read_request_head(buf: ReceiveBuffer, max_size: int) -> Request | None:
         return None
     if not head:
         raise RemoteProtocolError("no request line received")  # pragma: no cover
-    return parse_request_head(head)
+    return parse(head)  # type: ignore[no-any-return]
 
 
 # -- bodies -----------------------------------------------------------------------------------
@@ -566,3 +572,64 @@ class Http10Reader:
 
     def read_eof(self) -> object:
         return EOM_NO_TRAILERS
+
+
+# -- the tolerant mode ------------------------------------------------------------------------
+
+#: Names whose fields decide where a message ends: a line that mentions them is never dropped
+#: or repaired, whatever the mode (a guess about framing is how smuggling starts).
+_FRAMING_NAMES = (b"content-length", b"transfer-encoding")
+
+
+def _repair_field_lines(head: bytes) -> tuple[bytes, int] | None:
+    """The tolerant mode's repair of a head (start-line plus field lines, CRLF-terminated):
+    field lines that are not ``token ":" value`` are dropped, and whitespace between a field
+    name and its colon is removed (what RFC 9112 §5.1 asks a proxy to do to a response).
+
+    Returns (the repaired head, how many lines were dropped or repaired), or None when nothing
+    may be repaired: a line with NUL or a bare CR (browsers disagree on those, RFC 9110 §5.5),
+    a repaired or dropped line that mentions Content-Length or Transfer-Encoding, or a head
+    with nothing to repair.
+    """
+    lines = head.split(b"\r\n")
+    lines.pop()  # head ends with CRLF
+    out = [lines[0]]
+    changed = 0
+    for line in lines[1:]:
+        if line.find(b"\r") >= 0 or line.find(b"\x00") >= 0:
+            return None
+        name, colon, value = line.partition(b":")
+        if colon and name and not name.translate(None, TCHAR):
+            out.append(line)
+            continue
+        low = line.lower()
+        if any(low.find(f) >= 0 for f in _FRAMING_NAMES):
+            return None
+        trimmed = name.rstrip(b" \t")
+        if colon and trimmed and not trimmed.translate(None, TCHAR):
+            out.append(trimmed + b":" + value)
+        changed += 1
+    if not changed:
+        return None
+    return b"".join(line + b"\r\n" for line in out), changed
+
+
+def _tolerant(parse: Any) -> Any:
+    def parse_tolerant(head: bytes) -> object:
+        try:
+            return parse(head)
+        except RemoteProtocolError:
+            norm = _lenient(head)
+            repaired = _repair_field_lines(norm if norm is not None else head)
+            if repaired is None:
+                raise
+            # Anything else wrong (start-line, framing values, Host) still raises.
+            return parse(repaired[0])
+
+    return parse_tolerant
+
+
+#: ``read_response_head`` that drops or repairs bad field lines (see _repair_field_lines).
+read_response_head_tolerant = partial(read_response_head, parse=_tolerant(parse_response_head))
+#: ``read_request_head`` likewise (off by default: servers should refuse, RFC 9112 §5.1).
+read_request_head_tolerant = partial(read_request_head, parse=_tolerant(parse_request_head))
