@@ -111,7 +111,15 @@ class H2Nginx:
         conf = self.tmp / "nginx.conf"
         conf.write_text(_CONFIG.format(tmp=self.tmp, port=port))
         self.proc = subprocess.Popen(
-            ["/usr/sbin/nginx", "-p", f"{self.tmp}/", "-e", f"{self.tmp}/error.log", "-c", str(conf)],
+            [
+                "/usr/sbin/nginx",
+                "-p",
+                f"{self.tmp}/",
+                "-e",
+                f"{self.tmp}/error.log",
+                "-c",
+                str(conf),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -218,6 +226,7 @@ def child_h2_alone(url: str, ca: str, seconds: float) -> tuple[int, float, float
             data = tls.recv(65536)
             if not data:
                 raise ConnectionError("nginx closed the connection")
+            event: Any
             for event in conn.receive_data(data):
                 kind = type(event)
                 if kind is data_received:
@@ -468,8 +477,10 @@ def main(argv: list[str]) -> int:
     finally:
         server.stop()
 
-    print(f"100 concurrent GET /small (100 B), one HTTP/2 TLS connection, nginx; "
-          f"{args.rounds} rounds x {args.seconds:g} s, medians\n")
+    print(
+        f"100 concurrent GET /small (100 B), one HTTP/2 TLS connection, nginx; "
+        f"{args.rounds} rounds x {args.seconds:g} s, medians\n"
+    )
     print("| client | req/s | CPU us/req | vs h2-alone | vs httpx |")
     print("|---|---:|---:|---:|---:|")
     med: dict[str, float] = {}

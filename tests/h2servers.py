@@ -202,14 +202,26 @@ class NginxH2Server:
             )
             with open(self.root / "stderr.log", "wb") as log:
                 self.proc = subprocess.Popen(
-                    [NGINX, "-p", str(self.root), "-c", str(conf), "-e", str(self.root / "error.log")],
+                    [
+                        NGINX,
+                        "-p",
+                        str(self.root),
+                        "-c",
+                        str(conf),
+                        "-e",
+                        str(self.root / "error.log"),
+                    ],
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=log,
                 )
             proc = self.proc
+
+            def alive(p: subprocess.Popen[bytes] = proc) -> bool:
+                return p.poll() is None
+
             try:
-                wait_for_port(self.port, alive=lambda p=proc: p.poll() is None)
+                wait_for_port(self.port, alive=alive)
                 return self
             except RuntimeError:
                 self.stop()
@@ -261,7 +273,9 @@ class H2FaultServer:
     on one connection), ``pings_acked``.
     """
 
-    def __init__(self, *, max_concurrent_streams: int = 100, goaway_after: int | None = None) -> None:
+    def __init__(
+        self, *, max_concurrent_streams: int = 100, goaway_after: int | None = None
+    ) -> None:
         self.max_concurrent_streams = max_concurrent_streams
         self.goaway_after = goaway_after
         self.host = HOST
@@ -282,7 +296,9 @@ class H2FaultServer:
         self.max_open = 0
         self.pings_acked = 0
         self.errors: list[str] = []
-        self._accept_thread = threading.Thread(target=self._accept, name=f"h2fault-{self.port}", daemon=True)
+        self._accept_thread = threading.Thread(
+            target=self._accept, name=f"h2fault-{self.port}", daemon=True
+        )
 
     def start(self) -> H2FaultServer:
         self._accept_thread.start()
@@ -328,6 +344,10 @@ class H2FaultServer:
                 sock.close()
 
 
+# A stream the client already reset (and h2 forgot): answering it raises one of these.
+_GONE = (h2.exceptions.StreamClosedError, h2.exceptions.StreamIDTooLowError)
+
+
 class _Conn:
     def __init__(self, server: H2FaultServer, sock: socket.socket) -> None:
         self.server = server
@@ -366,7 +386,11 @@ class _Conn:
             for due, sid in list(self.delayed):
                 if due <= now:
                     self.delayed.remove((due, sid))
-                    self.respond_body(sid, b"ok waited")
+                    if sid in self.requests:  # not reset by the client meanwhile
+                        try:
+                            self.respond_body(sid, b"ok waited")
+                        except _GONE:
+                            self.requests.pop(sid, None)
             if self.closing and not self.outgoing and self.goaway_done():
                 self.linger()
                 return
@@ -408,7 +432,10 @@ class _Conn:
         server = self.server
         if isinstance(event, h2.events.RequestReceived):
             headers = dict(event.headers)
-            self.requests[event.stream_id] = {"path": headers[b":path"].decode(), "body": bytearray()}
+            self.requests[event.stream_id] = {
+                "path": headers[b":path"].decode(),
+                "body": bytearray(),
+            }
             self.seen += 1
             with server._lock:
                 server.requests += 1
@@ -434,7 +461,12 @@ class _Conn:
             self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
         elif isinstance(event, h2.events.StreamEnded):
             if event.stream_id in self.requests:
-                self.dispatch(event.stream_id)
+                try:
+                    self.dispatch(event.stream_id)
+                except _GONE:
+                    # The client reset it in the same read (a cancelled request): forget it.
+                    self.requests.pop(event.stream_id, None)
+                    self.outgoing.pop(event.stream_id, None)
         elif isinstance(event, h2.events.StreamReset):
             with server._lock:
                 server.resets.append((event.stream_id, int(event.error_code)))
@@ -518,6 +550,6 @@ class _Conn:
                         self.h2.end_stream(sid)
                     del self.outgoing[sid]
                     self.requests.pop(sid, None)
-            except h2.exceptions.StreamClosedError:
+            except _GONE:
                 del self.outgoing[sid]
                 self.requests.pop(sid, None)

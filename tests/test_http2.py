@@ -406,7 +406,9 @@ def test_a_cancelled_request_resets_its_stream(
     assert (1, 8) in h2_fault.resets
 
 
-def test_trace_events(h2_fault: H2FaultServer, open_h2_sync: Callable[..., HTTP2Connection]) -> None:
+def test_trace_events(
+    h2_fault: H2FaultServer, open_h2_sync: Callable[..., HTTP2Connection]
+) -> None:
     conn = open_h2_sync(h2_fault.url)
     events: list[str] = []
 

@@ -703,10 +703,7 @@ class HTTP2Connection(RequestInterface):
         have grown, or it was reset). Reads from the network when nobody else is reading."""
         while True:
             with self._state_lock:
-                if for_window:
-                    if stream.window_changed or stream.reset or stream.done:
-                        return
-                elif stream.events:
+                if self._satisfied(stream, for_window):
                     return
                 if self._broken is not None:
                     raise _copy_error(self._broken)
@@ -718,13 +715,22 @@ class HTTP2Connection(RequestInterface):
                     stream.signal.clear()
                     self._waiting[stream] = None
             if reader:
+                # Read until this stream has what it waits for, then pass the reader role on.
                 try:
-                    self._receive(read_timeout)
+                    while True:
+                        self._receive(read_timeout)
+                        with self._state_lock:
+                            if self._satisfied(stream, for_window):
+                                break
+                        # Let the streams this read woke run (and more bytes arrive) before the
+                        # next read: their requests then share writes, and reads carry more
+                        # frames (trio reads as soon as one byte is there).
+                        self._checkpoint()
                 finally:
                     with self._state_lock:
                         self._reading = False
                         self._nominate_reader()
-                continue
+                return
             woken = False
             try:
                 woken = stream.signal.wait(remaining(read_timeout))
@@ -738,6 +744,12 @@ class HTTP2Connection(RequestInterface):
                 raise ReadTimeout(
                     f"no frame arrived for stream {stream.stream_id} within {read_timeout} s"
                 )
+
+    @staticmethod
+    def _satisfied(stream: _Stream, for_window: bool) -> bool:
+        if for_window:
+            return stream.window_changed or stream.reset or stream.done
+        return bool(stream.events)
 
     def _nominate_reader(self) -> None:
         """Nobody is reading: wake one stream that waits for frames to read them (lock held)."""

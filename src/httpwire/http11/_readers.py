@@ -276,7 +276,9 @@ def read_response_head(
                         )
     head = find_head(buf, max_size, True)
     if head is None:
-        if buf.data[buf.pos : buf.pos + 1] not in (b"", b"H"):
+        first = buf.data[buf.pos : buf.pos + 1]
+        # (a lone CR may be the start of an empty line before the status line, RFC 9112 §2.2)
+        if first not in (b"", b"H") and not (first == b"\r" and len(buf) == 1):
             # Not HTTP at all (for instance a TLS record): fail now rather than wait for a
             # blank line that may never come.
             raise RemoteProtocolError("illegal status line (does not start with HTTP/)")
@@ -366,7 +368,7 @@ def read_request_head(
     head = find_head(buf, max_size, True)
     if head is None:
         first = buf.data[buf.pos : buf.pos + 1]
-        if first and first[0] < 0x21:
+        if first and first[0] < 0x21 and not (first == b"\r" and len(buf) == 1):
             # A request line never starts with a control byte or space (a TLS ClientHello
             # starts with 0x16): fail now rather than wait for a blank line.
             raise RemoteProtocolError("illegal request line")
