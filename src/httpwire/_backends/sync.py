@@ -58,6 +58,7 @@ class NetworkStream(NetworkStreamInterface):
         "_kernel_timeouts",
         "_closed",
         "_label",
+        "_poller",
     )
 
     def __init__(self, sock: socket.socket) -> None:
@@ -74,6 +75,9 @@ class NetworkStream(NetworkStreamInterface):
             sock.settimeout(None)
             self._timeout = None
         self._closed = False
+        # For "is_readable", asked before every reuse of a pooled connection: a poll object
+        # registered once costs half of a select.select() call.
+        self._poller: Any = None
         try:
             self._label = _format_addr(sock.getpeername())
         except OSError:
@@ -173,10 +177,13 @@ class NetworkStream(NetworkStreamInterface):
             if isinstance(sock, ssl.SSLSocket) and sock.pending():
                 return True
             try:
-                readable, _, _ = select.select([sock], [], [], 0)
+                poller = self._poller
+                if poller is None:
+                    poller = self._poller = select.poll()
+                    poller.register(sock, select.POLLIN)
+                return bool(poller.poll(0))
             except (OSError, ValueError):
                 return True
-            return bool(readable)
         if info == "ssl_object":
             return sock if isinstance(sock, ssl.SSLSocket) else None
         if info == "socket":
