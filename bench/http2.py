@@ -12,8 +12,9 @@ table of medians. nginx runs on CPU 0 and the client on CPU 1 when there are two
 Clients (every one keeps exactly one HTTP/2 connection; the body of every response is checked):
 
 - ``h2-alone``: the ceiling. The ``h2`` state machine driven directly over a blocking TLS socket,
-  with the same ``h2`` configuration as httpwire: 100 streams are opened with one write, then
-  frames are read until all 100 responses have ended; repeat. No tasks, no locks, no models.
+  with the same ``h2`` configuration and the same request fields as httpwire's client: 100
+  streams are opened with one write, then frames are read until all 100 responses have ended;
+  repeat. No tasks, no locks, no models.
 - ``ahttpwire``: ``ahttpwire.Client(http2=True)``, 100 asyncio tasks each looping ``client.get``.
 - ``ahttpwire-trio``: the same under ``trio.run``.
 - ``httpx``: ``httpx.AsyncClient(http2=True)``, 100 asyncio tasks.
@@ -204,11 +205,15 @@ def child_h2_alone(url: str, ca: str, seconds: float) -> tuple[int, float, float
     conn.initiate_connection()
     conn.increment_flow_control_window((16 << 20) - 65535)
     tls.sendall(conn.data_to_send())
+    # The request the clients send (httpwire's default fields; httpx sends the same ones).
     headers = [
         (b":method", b"GET"),
         (b":scheme", b"https"),
         (b":authority", u.netloc),
         (b":path", b"/small"),
+        (b"user-agent", b"python-httpwire/0.1.0"),
+        (b"accept", b"*/*"),
+        (b"accept-encoding", b"gzip, deflate, br, zstd"),
     ]
     response_received = h2.events.ResponseReceived
     data_received = h2.events.DataReceived

@@ -796,3 +796,13 @@ def test_module_functions_reuse_connections_across_calls(http_server: Any) -> No
     context = ssl.create_default_context()
     third = sync_api.get(http_server.url + "/client-port", verify=context)
     assert third.text != first.text  # its own pool, so its own connection
+
+
+def test_a_forward_proxy_is_refused_clearly_not_half_supported() -> None:
+    import ahttpwire
+    import httpwire
+
+    with pytest.raises(httpwire.ProxyError, match="forward proxies are not supported yet"):
+        httpwire.Client(proxy="http://127.0.0.1:3128")
+    with pytest.raises(httpwire.ProxyError, match="CONNECT tunnel"):
+        ahttpwire.Client(proxy="http://127.0.0.1:3128")

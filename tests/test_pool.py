@@ -318,8 +318,9 @@ def test_unsupported_scheme_and_http2_are_refused_clearly() -> None:
         pytest.raises(httpwire.UnsupportedProtocol, match="ftp"),
     ):
         pool.request("GET", "ftp://127.0.0.1/")
-    with pytest.raises(httpwire.UnsupportedProtocol, match="HTTP/1.1 only"):
-        httpwire.ConnectionPool(http2=True)
+    # (http2=True is supported since issue 5: docs/http2.md; no protocol at all is refused.)
+    with pytest.raises(httpwire.UnsupportedProtocol, match="enable at least one"):
+        httpwire.ConnectionPool(http1=False, http2=False)
 
 
 # -- per-host limit ----------------------------------------------------------------------------

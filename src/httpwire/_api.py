@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ._config import DEFAULT_TIMEOUT
+from ._exceptions import ProxyError
 from ._models import Response
 from ._ssl import create_ssl_context
 from ._sync._client import Client
@@ -54,7 +55,11 @@ def _new_pool(verify: Any, cert: Any, http2: bool, proxy: Any) -> ConnectionPool
     if http2:
         options["http2"] = True
     if proxy is not None:
-        options["proxy"] = proxy
+        # Forward proxies are not built yet; fail clearly instead of half-working.
+        raise ProxyError(
+            f"proxy={proxy!r}: forward proxies are not supported yet; a CONNECT tunnel is"
+            " available through Connection.upgrade('CONNECT', ...) (docs/connections.md)"
+        )
     return ConnectionPool(ssl_context=create_ssl_context(verify, cert=cert, http2=http2), **options)
 
 

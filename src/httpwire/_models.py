@@ -75,7 +75,7 @@ class Request:
     * ``stream``: the body, a :class:`BytesStream` for ``bytes``/``str``/``data``/``json``
       bodies (``stream.data`` is the bytes), an ``IteratorByteStream`` or
       ``AsyncIteratorByteStream`` for iterables; or the ``stream=`` given;
-    * ``content``: the body bytes; raises :class:`StreamError` for a streaming body not yet
+    * ``content``: the body bytes; raises :class:`RequestNotRead` for a streaming body not yet
       ``read()`` / ``aread()``;
     * ``extensions``: ``dict`` (``timeout``, ``trace``, ``sni_hostname``, ``target``).
     """

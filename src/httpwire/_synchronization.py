@@ -315,3 +315,22 @@ class AsyncCheckpoint:
 
 async def _asyncio_sleep0() -> None:
     await asyncio.sleep(0)
+
+
+__all__ += ["IOPolicy", "AsyncIOPolicy"]
+
+
+class IOPolicy:
+    """Threads: an ``ssl.SSLSocket`` must not be read and written at the same time from two
+    threads (OpenSSL's SSL objects are not thread-safe; a reader in ``SSL_read`` and a writer in
+    ``SSL_write`` corrupt the TLS stream now and then). A multiplexed connection shared by threads
+    therefore waits for readability outside its write lock, then reads under it."""
+
+    serialize_tls_reads = True
+
+
+class AsyncIOPolicy:
+    """One event loop: reads and writes never overlap inside OpenSSL (asyncio's and trio's TLS
+    layers run in the loop's thread), so nothing needs serialising."""
+
+    serialize_tls_reads = False

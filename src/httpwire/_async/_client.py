@@ -31,6 +31,7 @@ from .._cookies import Cookies
 from .._decoders import ACCEPT_ENCODING
 from .._exceptions import (
     InvalidURL,
+    ProxyError,
     RemoteProtocolError,
     StreamConsumed,
     TooManyRedirects,
@@ -173,7 +174,11 @@ class AsyncClient:
             if http2:
                 options["http2"] = True
             if proxy is not None:
-                options["proxy"] = proxy
+                # Forward proxies are not built yet; fail clearly instead of half-working.
+                raise ProxyError(
+                    f"proxy={proxy!r}: forward proxies are not supported yet; a CONNECT tunnel is"
+                    " available through Connection.upgrade('CONNECT', ...) (docs/connections.md)"
+                )
             transport = AsyncConnectionPool(
                 ssl_context=create_ssl_context(verify, cert=cert, http2=http2),
                 max_connections=max_conn,

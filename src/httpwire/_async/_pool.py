@@ -36,6 +36,7 @@ from .._streams import BytesStream
 from .._synchronization import AsyncStateLock, AsyncWaiter
 from .._timeouts import remaining
 from ._connection import AsyncConnection, Origin, origin_of
+from ._http2 import StreamRefused, require_h2
 from ._interfaces import AsyncRequestInterface
 
 if typing.TYPE_CHECKING:  # pragma: no cover
@@ -49,6 +50,10 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _SLOT: Any = object()
 # Handed to every waiter when the pool closes.
 _CLOSED: Any = object()
+# Handed to requests that waited for a new connection's protocol: "look again".
+_RETRY: Any = object()
+# Times a request refused by HTTP/2 servers (GOAWAY, REFUSED_STREAM) is sent again.
+_MAX_REFUSED = 5
 
 
 class _Waiter:
@@ -75,7 +80,12 @@ class AsyncConnectionPool(AsyncRequestInterface):
       beyond it wait for one of that origin even when the pool has room.
     - ``keepalive_expiry`` (default 5.0 s): an idle connection older than this is closed rather
       than reused (servers drop idle connections; nginx after 75 s, uvicorn after 5 s).
-    - ``http1`` / ``http2``: HTTP/1.1 only for now; ``http2=True`` raises ``UnsupportedProtocol``.
+    - ``http1`` / ``http2``: the protocols to speak (default HTTP/1.1 only). With ``http2=True``
+      an https connection uses HTTP/2 when the server picks ``h2`` in ALPN, and requests to one
+      origin share it up to the server's ``SETTINGS_MAX_CONCURRENT_STREAMS`` (more connections
+      are opened beyond that); ``http1=False, http2=True`` also speaks HTTP/2 over cleartext
+      with prior knowledge. Requires ``h2`` (the ``http2`` extra): ``ImportError`` otherwise.
+      HTTP/2 connections do not count against ``max_keepalive_connections``. See docs/http2.md.
     - ``retries``: connect attempts after a failed one (exponential back-off from 0.5 s).
     - ``local_address``, ``uds``, ``socket_options``, ``backend``: see ``AsyncConnection``.
 
@@ -98,10 +108,10 @@ class AsyncConnectionPool(AsyncRequestInterface):
         socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
         backend: AsyncNetworkBackendInterface | None = None,
     ) -> None:
-        if http2 or not http1:
-            raise UnsupportedProtocol(
-                "this version of httpwire speaks HTTP/1.1 only (http1=True, http2=False)"
-            )
+        if not http1 and not http2:
+            raise UnsupportedProtocol("http1=False and http2=False: enable at least one")
+        if http2:
+            require_h2()  # ImportError naming the 'http2' extra when h2 is missing
         if max_connections is not None and max_connections < 1:
             raise ValueError(f"max_connections must be >= 1 or None, not {max_connections!r}")
         if max_connections_per_host is not None and max_connections_per_host < 1:
@@ -128,6 +138,18 @@ class AsyncConnectionPool(AsyncRequestInterface):
         self._per_host: dict[Origin, int] = {}
         self._waiters: deque[_Waiter] = deque()
         self._closed = False
+        # HTTP/2. Schemes whose connections may turn out HTTP/2: https (ALPN), and http too
+        # when HTTP/1.1 is off (prior knowledge). Empty for an HTTP/1.1 pool, so that its
+        # requests pay one truth test for all of this.
+        self._http1 = http1
+        self._mux_schemes: frozenset[str] = (
+            frozenset() if not http2 else frozenset({"https"} if http1 else {"https", "http"})
+        )
+        # Per origin: HTTP/2 connections that may take more streams, oldest first; connections
+        # being opened whose protocol is not known yet; requests waiting for that protocol.
+        self._mux: dict[Origin, list[AsyncConnection]] = {}
+        self._opening: dict[Origin, dict[AsyncConnection, None]] = {}
+        self._proto_waiters: dict[Origin, deque[_Waiter]] = {}
 
     # -- introspection -----------------------------------------------------------------------
 
@@ -205,6 +227,8 @@ class AsyncConnectionPool(AsyncRequestInterface):
         return None
 
     def _new_connection(self, origin: Origin) -> AsyncConnection:
+        if self._mux_schemes and origin[0] in self._mux_schemes:
+            return self._new_mux_connection(origin)
         conn = AsyncConnection(
             origin,
             ssl_context=self._ssl_context,
@@ -226,8 +250,17 @@ class AsyncConnectionPool(AsyncRequestInterface):
             with self._lock:
                 if self._closed:
                     raise RuntimeError("the connection pool is closed")
-                conn = self._take_idle(origin, expired)
-                if conn is None:
+                conn = None
+                if self._mux_schemes and origin[0] in self._mux_schemes:
+                    conn = self._take_mux(origin, expired)
+                    if conn is None and origin in self._opening:
+                        # A connection to this origin is being opened and may turn out HTTP/2:
+                        # wait for it rather than open one more.
+                        waiter = _Waiter(origin)
+                        self._proto_waiters.setdefault(origin, deque()).append(waiter)
+                if conn is None and waiter is None:
+                    conn = self._take_idle(origin, expired)
+                if conn is None and waiter is None:
                     if self._slots < self._max_connections and self._can_reserve(origin):
                         self._reserve(origin)
                         conn = self._new_connection(origin)
@@ -252,6 +285,8 @@ class AsyncConnectionPool(AsyncRequestInterface):
             value = await self._wait(waiter, pool_timeout)
             if value is _CLOSED:
                 raise RuntimeError("the connection pool was closed while this request waited")
+            if value is _RETRY:
+                continue
             if value is _SLOT:
                 with self._lock:
                     return self._new_connection(origin)
@@ -266,7 +301,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
         if not got:
             with self._lock:
                 if not waiter.event.is_set:
-                    self._waiters.remove(waiter)
+                    self._forget_waiter(waiter)
                     raise PoolTimeout(
                         "no connection became free within the pool timeout"
                         f" ({self._max_connections} in use)"
@@ -274,23 +309,38 @@ class AsyncConnectionPool(AsyncRequestInterface):
             # Handed over just as the wait expired (threads): it is ours, use it.
         return waiter.event.value
 
+    def _forget_waiter(self, waiter: _Waiter) -> None:
+        """Take a waiter that was not handed anything out of its queue (lock held)."""
+        try:
+            self._waiters.remove(waiter)
+        except ValueError:
+            # It waited for a new connection's protocol (HTTP/2 pools).
+            self._proto_waiters[waiter.origin].remove(waiter)
+
     async def _abandon(self, waiter: _Waiter) -> None:
         """A waiter gave up (timeout, cancellation): give back whatever it was handed."""
         with self._lock:
             if not waiter.event.is_set:
-                self._waiters.remove(waiter)
+                self._forget_waiter(waiter)
                 return
             value = waiter.event.value
-            if value is _CLOSED:
+            if value is _CLOSED or value is _RETRY:
                 return
             if value is _SLOT:
                 self._unreserve(waiter.origin)
                 return
+        conn = typing.cast(AsyncConnection, value)
+        if conn._h2conn is not None:
+            # An HTTP/2 connection with a stream reserved for this waiter: give the stream back.
+            conn._h2conn.unreserve()
         # A connection was handed over: it is IDLE and reusable; release it to the next one.
-        await self._release(typing.cast(AsyncConnection, value))
+        await self._release(conn)
 
     async def _release(self, conn: AsyncConnection) -> None:
         """Called by a connection when its exchange ended (IDLE) or it closed (CLOSED)."""
+        if conn._h2conn is not None:
+            self._release_mux(conn)
+            return
         to_close = None
         with self._lock:
             if conn not in self._connections:
@@ -320,9 +370,135 @@ class AsyncConnectionPool(AsyncRequestInterface):
                 if conn in self._idle_order:
                     del self._idle_order[conn]
                     self._idle[conn.origin].remove(conn)
+                if self._opening:
+                    self._opened(conn)  # it closed before its protocol was known
                 self._unreserve(conn.origin)
         if to_close is not None:
             await to_close.aclose()
+
+    # -- HTTP/2 (lock held unless said otherwise) ---------------------------------------------
+    #
+    # A connection that may turn out HTTP/2 is registered in _opening while it connects; other
+    # requests for its origin wait for its protocol (_proto_waiters) instead of opening more
+    # connections. Once it speaks HTTP/2 it is listed in _mux[origin]: a request takes it after
+    # reserving one of its streams (AsyncHTTP2Connection.reserve), so the pool never hands out
+    # more streams than the server allows; when all are in use, one more connection is opened
+    # (within max_connections), or the request waits. A connection that received GOAWAY leaves
+    # _mux and closes when its last stream ends; its requests that the server did not process
+    # raise StreamRefused and are sent again on another connection.
+
+    def _new_mux_connection(self, origin: Origin) -> AsyncConnection:
+        conn = AsyncConnection(
+            origin,
+            ssl_context=self._ssl_context,
+            backend=self._backend,
+            local_address=self._local_address,
+            uds=self._uds,
+            socket_options=self._socket_options,
+            retries=self._retries,
+            keepalive_expiry=self._keepalive_expiry,
+            on_release=self._release,
+            http1=self._http1,
+            http2=True,
+            on_connected=self._connected,
+        )
+        self._connections[conn] = None
+        self._opening.setdefault(origin, {})[conn] = None
+        return conn
+
+    def _take_mux(self, origin: Origin, expired: list[AsyncConnection]) -> AsyncConnection | None:
+        """An HTTP/2 connection of ``origin`` with a stream reserved, or None."""
+        conns = self._mux.get(origin)
+        if not conns:
+            return None
+        now = time.monotonic()
+        for i in range(len(conns) - 1, -1, -1):
+            conn = conns[i]
+            h2conn = conn._h2conn
+            assert h2conn is not None
+            if h2conn.reserve():
+                return conn
+            if h2conn.is_stale() or (h2conn.is_idle and h2conn.has_expired(now)):
+                del conns[i]
+                if not h2conn.is_stale():
+                    expired.append(conn)
+        if not conns:
+            del self._mux[origin]
+        return None
+
+    def _opened(self, conn: AsyncConnection) -> None:
+        """``conn`` is no longer being opened: wake the requests waiting for its protocol."""
+        origin = conn.origin
+        opening = self._opening.get(origin)
+        if opening is None or conn not in opening:
+            return
+        del opening[conn]
+        if not opening:
+            del self._opening[origin]
+        waiters = self._proto_waiters.pop(origin, None)
+        if waiters:
+            for waiter in waiters:
+                waiter.event.set(_RETRY)
+
+    async def _connected(self, conn: AsyncConnection) -> None:
+        """Called by a connection once its protocol is known (not locked). An HTTP/2 connection
+        stays "opening" until the server's SETTINGS arrive (``_release_mux``): until then it
+        carries only the request that opened it, and the others wait for its limits."""
+        with self._lock:
+            if conn._h2conn is None:
+                self._opened(conn)
+            elif not self._closed and conn in self._connections:
+                self._mux.setdefault(conn.origin, []).append(conn)
+
+    def _hand_streams(self, conn: AsyncConnection) -> None:
+        """Give streams of ``conn`` to requests of its origin waiting for a connection."""
+        h2conn = conn._h2conn
+        assert h2conn is not None
+        origin = conn.origin
+        proto_waiters = self._proto_waiters.get(origin)
+        while proto_waiters and h2conn.reserve():
+            proto_waiters.popleft().event.set(conn)
+        waiters = self._waiters
+        if waiters:
+            i = 0
+            while i < len(waiters):
+                waiter = waiters[i]
+                if waiter.origin == origin:
+                    if not h2conn.reserve():
+                        break
+                    del waiters[i]
+                    waiter.event.set(conn)
+                else:
+                    i += 1
+
+    def _release_mux(self, conn: AsyncConnection) -> None:
+        """A stream of an HTTP/2 connection ended, or the connection closed (not locked)."""
+        h2conn = conn._h2conn
+        assert h2conn is not None
+        with self._lock:
+            if conn not in self._connections:
+                return
+            if h2conn.is_closed:
+                del self._connections[conn]
+                self._drop_mux(conn)
+                self._opened(conn)
+                self._unreserve(conn.origin)
+            elif h2conn.is_going_away:
+                self._drop_mux(conn)
+                self._opened(conn)
+            elif not self._closed:
+                self._hand_streams(conn)
+                if h2conn.settings_known or h2conn.is_idle:
+                    # Its limits are known (or nobody will read them): requests that waited
+                    # for it and got no stream open another connection.
+                    self._opened(conn)
+
+    def _drop_mux(self, conn: AsyncConnection) -> None:
+        conns = self._mux.get(conn.origin)
+        if conns is not None and conn in conns:
+            conns.remove(conn)
+            if not conns:
+                del self._mux[conn.origin]
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -340,11 +516,27 @@ class AsyncConnectionPool(AsyncRequestInterface):
         timeouts = request.extensions.get("timeout")
         pool_timeout = timeouts.get("pool") if timeouts else None
         retried = False
+        refused = 0
         while True:
             conn = await self._acquire(origin, pool_timeout)
+            h2conn = conn._h2conn
+            if h2conn is not None:
+                try:
+                    return await h2conn.send(request, reserved=True)
+                except StreamRefused:
+                    # Not processed by the server (RFC 9113 section 8.7): send it again.
+                    if refused >= _MAX_REFUSED:
+                        raise
+                    refused += 1
+                    continue
             reused = conn.requests_completed > 0
             try:
                 return await conn.send(request)
+            except StreamRefused:
+                # The new connection turned out HTTP/2, and the server refused the stream.
+                if refused >= _MAX_REFUSED:
+                    raise
+                refused += 1
             except (ReadError, WriteError, RemoteProtocolError):
                 if (
                     retried
@@ -365,6 +557,10 @@ class AsyncConnectionPool(AsyncRequestInterface):
             self._idle_order.clear()
             waiters = list(self._waiters)
             self._waiters.clear()
+            for queue in self._proto_waiters.values():
+                waiters.extend(queue)
+            self._proto_waiters.clear()
+            self._mux.clear()
             for waiter in waiters:
                 waiter.event.set(_CLOSED)
         for conn in conns:

@@ -44,6 +44,8 @@ from ._trace import Tracer, tracer_for
 if typing.TYPE_CHECKING:  # pragma: no cover
     import ssl
 
+    from ._http2 import HTTP2Connection
+
 __all__ = ["Connection", "open_connection", "Origin", "origin_of"]
 
 #: (scheme, host, port): the key connections are pooled under (RFC 6454 origin).
@@ -103,6 +105,12 @@ class Connection(RequestInterface):
     this UNIX socket path instead of TCP), ``socket_options`` (``setsockopt`` triples),
     ``retries`` (connect attempts after the first, with exponential back-off from 0.5 s),
     ``keepalive_expiry`` (seconds an idle connection is trusted; None for no limit).
+
+    ``http2=True``: the protocol is chosen when connecting (ALPN ``h2`` over TLS; with
+    ``http1=False``, HTTP/2 with prior knowledge over cleartext). An HTTP/2 connection hands its
+    requests to an :class:`HTTP2Connection` (``is_multiplexed``; ``send()`` may then be
+    called concurrently) and calls ``on_connected(conn)`` once the protocol is known, for the
+    pool. See docs/http2.md.
     """
 
     def __init__(
@@ -117,8 +125,16 @@ class Connection(RequestInterface):
         retries: int = 0,
         keepalive_expiry: float | None = None,
         on_release: Callable[[Connection], None] | None = None,
+        http1: bool = True,
+        http2: bool = False,
+        on_connected: Callable[[Connection], None] | None = None,
     ) -> None:
         self.origin = origin
+        self._http1 = http1
+        self._http2 = http2
+        self._on_connected = on_connected
+        #: The HTTP/2 connection this one turned into (ALPN ``h2``, or prior knowledge).
+        self._h2conn: HTTP2Connection | None = None
         self._ssl_context = ssl_context
         self._backend = backend
         self._local_address = local_address
@@ -141,20 +157,40 @@ class Connection(RequestInterface):
 
     @property
     def is_idle(self) -> bool:
+        if self._h2conn is not None:
+            return self._h2conn.is_idle
         return self.state == IDLE
 
     @property
     def is_closed(self) -> bool:
+        if self._h2conn is not None:
+            return self._h2conn.is_closed
         return self.state == CLOSED
+
+    @property
+    def is_multiplexed(self) -> bool:
+        """True once the connection speaks HTTP/2 (many requests at once)."""
+        return self._h2conn is not None
+
+    @property
+    def http_version(self) -> str | None:
+        """``"HTTP/1.1"`` or ``"HTTP/2"`` once connected; None before."""
+        if self._h2conn is not None:
+            return "HTTP/2"
+        return None if self.state == NEW else "HTTP/1.1"
 
     def has_expired(self, now: float) -> bool:
         """True when idle for longer than ``keepalive_expiry``."""
+        if self._h2conn is not None:
+            return self._h2conn.has_expired(now)
         expiry = self._keepalive_expiry
         return expiry is not None and now - self.idle_since > expiry
 
     def is_stale(self) -> bool:
         """True when an idle connection can no longer be trusted: the server closed it (or sent
         bytes nobody asked for), so it must be discarded before reuse."""
+        if self._h2conn is not None:
+            return self._h2conn.is_stale()
         stream = self._stream
         return stream is None or bool(stream.get_extra_info("is_readable"))
 
@@ -208,7 +244,7 @@ class Connection(RequestInterface):
                 backend.sleep(delay)
                 delay *= 2
         if scheme == "https":
-            ssl_context = self._ssl_context or default_ssl_context()
+            ssl_context = self._ssl_context or default_ssl_context(http2=self._http2)
             sni = request.extensions.get("sni_hostname") or host
             try:
                 if tracer is None:
@@ -241,7 +277,14 @@ class Connection(RequestInterface):
         closing it ends the exchange. Raises the transport errors of the layers below
         (``ConnectError``, ``ReadTimeout``, ``RemoteProtocolError``, ...); after any error the
         connection is CLOSED. Raises ``RuntimeError`` if the connection is busy or closed.
+
+        With ``http2=True`` the protocol is chosen when connecting: ALPN ``h2`` over TLS, or HTTP/2
+        with prior knowledge over cleartext when ``http1=False`` (RFC 9113 section 3); the
+        connection then multiplexes, and ``send()`` may be called concurrently.
         """
+        h2conn = self._h2conn
+        if h2conn is not None:
+            return h2conn.send(request)
         if self.state == ACTIVE:
             raise RuntimeError(f"{self!r} is busy: HTTP/1.1 sends one request at a time")
         if self.state == CLOSED:
@@ -252,10 +295,53 @@ class Connection(RequestInterface):
         try:
             if self._stream is None:
                 self._stream = self._connect(request, tracer)
-            return self._exchange(request, tracer)
+                if self._http2:
+                    h2conn = self._negotiate(self._stream)
+            if h2conn is None:
+                return self._exchange(request, tracer)
         except BaseException:
             self._discard()
             raise
+        return h2conn.send(request, reserved=True)
+
+    def _negotiate(self, stream: NetworkStreamInterface) -> HTTP2Connection | None:
+        """Pick HTTP/2 or HTTP/1.1 for a new connection (``http2=True`` only); tell the pool."""
+        use_h2 = not self._http1  # cleartext: HTTP/2 with prior knowledge only without HTTP/1.1
+        if self.origin[0] == "https":
+            # Over TLS, HTTP/2 only when the server picked it (RFC 9113 section 3.2).
+            ssl_object = stream.get_extra_info("ssl_object")
+            alpn = ssl_object.selected_alpn_protocol() if ssl_object is not None else None
+            use_h2 = alpn == "h2"
+            if not use_h2 and not self._http1:
+                raise UnsupportedProtocol(
+                    f"the server at {_format_origin(self.origin)} did not pick h2 in ALPN "
+                    f"({alpn!r}), and HTTP/1.1 is disabled (http1=False)"
+                )
+        h2conn = None
+        if use_h2:
+            from ._http2 import HTTP2Connection
+
+            h2conn = HTTP2Connection(
+                self.origin,
+                stream,
+                keepalive_expiry=self._keepalive_expiry,
+                on_release=self._h2_released,
+            )
+            # The stream of the request that opened the connection, before the pool hands the
+            # others out.
+            h2conn.reserve()
+            self._h2conn = h2conn
+        if self._on_connected is not None:
+            self._on_connected(self)
+        return h2conn
+
+    def _h2_released(self, h2conn: Any) -> None:
+        """A stream of the HTTP/2 connection ended, or the connection closed."""
+        if h2conn.is_closed:
+            self.state = CLOSED
+            self._stream = None
+        if self._on_release is not None:
+            self._on_release(self)
 
     def _exchange(self, request: Request, tracer: Tracer | None) -> Response:
         stream = self._stream
@@ -437,6 +523,8 @@ class Connection(RequestInterface):
 
     def close(self) -> None:
         """Close the connection; an exchange in progress fails on its next read or write."""
+        if self._h2conn is not None:
+            self._h2conn.close()
         self._discard()
 
     def upgrade(
@@ -494,6 +582,8 @@ class Connection(RequestInterface):
         self.close()
 
     def __repr__(self) -> str:
+        if self._h2conn is not None:
+            return repr(self._h2conn)
         return f'<Connection "{_format_origin(self.origin)}" {self.state}>'
 
 

@@ -28,6 +28,7 @@ connection:
 
 from __future__ import annotations
 
+import select
 import time
 import types
 import typing
@@ -47,7 +48,13 @@ from .._exceptions import (
 from .._headers import Headers
 from .._models import Request, Response
 from .._streams import ByteStream, BytesStream
-from .._synchronization import Checkpoint, Lock, Signal, StateLock
+from .._synchronization import (
+    Checkpoint,
+    IOPolicy,
+    Lock,
+    Signal,
+    StateLock,
+)
 from .._timeouts import remaining
 from ._interfaces import RequestInterface
 from ._trace import Tracer, tracer_for
@@ -69,6 +76,8 @@ _ASSUMED_MAX_STREAMS = 100
 # Upload in pieces of at most this much per flush, so one upload does not hold the write lock
 # for a long time while other streams wait to send their HEADERS.
 _UPLOAD_CHUNK = 256 * 1024
+# Bytes of finished streams credited to the connection window at once (see _acknowledge).
+_BULK_ACK = 256 * 1024
 # Request header fields RFC 9113 section 8.2.2 forbids (connection-specific), and Host, which
 # becomes :authority.
 _DROPPED = frozenset(
@@ -296,6 +305,12 @@ class HTTP2Connection(RequestInterface):
         self._state_lock = StateLock()
         self._write_lock = Lock()
         self._checkpoint = Checkpoint()
+        # Threads sharing a TLS socket: wait for readability, then read under the write lock.
+        self._tls_socket: Any = None
+        if IOPolicy.serialize_tls_reads:
+            sock = network_stream.get_extra_info("socket")
+            if hasattr(sock, "pending") and hasattr(sock, "fileno"):  # an ssl.SSLSocket
+                self._tls_socket = sock
         self._streams: dict[int, _Stream] = {}
         self._reading = False
         self._waiting: dict[_Stream, None] = {}
@@ -306,6 +321,7 @@ class HTTP2Connection(RequestInterface):
         #: True once the server's first SETTINGS frame was read (its limits are known).
         self.settings_known = False
         self._notify_settings = False
+        self._unacked = 0
         self._goaway_last_stream: int | None = None
         self._goaway_error = 0
         self._broken: BaseException | None = None
@@ -762,7 +778,12 @@ class HTTP2Connection(RequestInterface):
     def _receive(self, read_timeout: float | None) -> None:
         """Read once from the network, feed ``h2``, and hand the events to their streams."""
         try:
-            data = self._network_stream.read(_READ_SIZE, read_timeout)
+            if self._tls_socket is None:
+                data = self._network_stream.read(_READ_SIZE, read_timeout)
+            else:
+                self._wait_readable(read_timeout)
+                with self._write_lock:
+                    data = self._network_stream.read(_READ_SIZE, read_timeout)
         except ReadTimeout:
             raise  # the connection is intact: only the stream whose limit it was fails
         except Exception as exc:
@@ -802,6 +823,19 @@ class HTTP2Connection(RequestInterface):
             self._notify_settings = False
             if self._on_release is not None:
                 self._on_release(self)
+
+    def _wait_readable(self, read_timeout: float | None) -> None:
+        """Block (sync flavour, TLS) until the socket has bytes, the peer closed it, or the read
+        timeout passes (``ReadTimeout``). Decrypted bytes OpenSSL already holds count as
+        readable."""
+        sock = self._tls_socket
+        if sock.pending():
+            return
+        t = remaining(read_timeout)
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        if not poller.poll(None if t is None else max(0, int(t * 1000 + 0.999))):
+            raise ReadTimeout(f"no bytes arrived on {self!r} within {t:.3g} s")
 
     def _dispatch(self, events: list[Any]) -> None:
         """Route ``h2`` events to their streams and apply connection-level ones (lock held)."""
@@ -900,10 +934,19 @@ class HTTP2Connection(RequestInterface):
 
     # -- ending streams ----------------------------------------------------------------------
 
-    def _acknowledge(self, stream: _Stream, length: int) -> bool:
+    def _acknowledge(self, stream: _Stream, length: int, last: Any) -> bool:
         """The application consumed ``length`` flow-controlled bytes: return them to the windows.
-        Returns True when frames (WINDOW_UPDATE) wait to be written."""
+        Returns True when frames (WINDOW_UPDATE) wait to be written.
+
+        The last DATA of a stream only matters to the connection window (the stream is closing):
+        those bytes are credited in bulk, once 256 KiB have added up, instead of one ``h2`` call
+        per small response."""
         with self._state_lock:
+            if last:
+                self._unacked += length
+                if self._unacked < _BULK_ACK:
+                    return False
+                length, self._unacked = self._unacked, 0
             queued = len(self._h2._data_to_send)
             self._h2.acknowledge_received_data(length, stream.stream_id)
             # Only frames this call produced: others' queued HEADERS are flushed by their tasks
@@ -1104,7 +1147,7 @@ class HTTP2ResponseBody(ByteStream):
                 kind = type(event)
                 if kind is data_received:
                     length = event.flow_controlled_length
-                    if length and conn._acknowledge(stream, length):
+                    if length and conn._acknowledge(stream, length, event.stream_ended):
                         conn._flush(None)
                     if event.data:
                         yield event.data
