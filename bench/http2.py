@@ -504,7 +504,13 @@ def main(argv: list[str]) -> int:
         hx = med.get("httpx-16t" if name.endswith("-16t") else "httpx")
         vs_base = f"{rate / base:.0%}" if base else ""
         vs_hx = f"{rate / hx:.2f}x" if hx else ""
-        print(f"| {name} | {rate:,.0f} | {cpu:.0f} | {vs_base} | {vs_hx} |")
+        failed = [x for x in results if not x.get("ok")]
+        note = (
+            f" ({len(failed)} of {len(results)} runs failed: {failed[0]['error']})"
+            if failed
+            else ""
+        )
+        print(f"| {name}{note} | {rate:,.0f} | {cpu:.0f} | {vs_base} | {vs_hx} |")
     if args.json:
         Path(args.json).write_text(json.dumps(runs, indent=1))
     return 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -72,6 +73,11 @@ def test_sync_client_negotiates_h2_with_alpn(
         assert repr(pool.connections[0]) == (
             f'<Connection "{hypercorn_h2.url}" HTTP/2 IDLE 0 streams>'
         )
+        assert repr(pool) == "<ConnectionPool [0 active, 1 idle]>"
+        with client.stream("GET", hypercorn_h2.url + "/") as streamed:
+            assert repr(pool) == "<ConnectionPool [1 active, 0 idle]>"
+            assert "ACTIVE 1 stream>" in repr(pool.connections[0])
+            streamed.read()
 
 
 def test_http2_pool_falls_back_to_http11_when_the_server_picks_it(
@@ -422,3 +428,14 @@ def test_a_request_waiting_for_a_new_connections_protocol_times_out_cleanly(
             assert pool.connections == []
 
     run(main)
+
+
+def test_an_idle_http2_connection_expires(h2_fault: H2FaultServer) -> None:
+    with httpwire.ConnectionPool(http1=False, http2=True, keepalive_expiry=0.2) as pool:
+        assert pool.request("GET", h2_fault.url + "/a").content == b"ok /a"
+        assert pool.request("GET", h2_fault.url + "/b").content == b"ok /b"
+        assert h2_fault.connections == 1
+        threading.Event().wait(0.5)
+        assert pool.request("GET", h2_fault.url + "/c").content == b"ok /c"
+        assert h2_fault.connections == 2
+        assert len(pool.connections) == 1

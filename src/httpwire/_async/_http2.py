@@ -225,7 +225,6 @@ class _Stream:
         "window_changed",
         "reset",
         "done",
-        "response_started",
     )
 
     def __init__(self, stream_id: int) -> None:
@@ -235,7 +234,6 @@ class _Stream:
         self.window_changed = False
         self.reset = False
         self.done = False
-        self.response_started = False
 
 
 class AsyncHTTP2Connection(AsyncRequestInterface):
@@ -327,8 +325,6 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         self._closed = False
         #: Streams that ended normally (response read to its end).
         self.requests_completed = 0
-        #: Kept for the pool's HTTP/1.1 retry rule; HTTP/2 raises ``StreamRefused`` instead.
-        self.response_started = False
         #: ``time.monotonic()`` when the last stream ended (or the connection was made).
         self.idle_since = time.monotonic()
 

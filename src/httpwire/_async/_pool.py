@@ -160,6 +160,8 @@ class AsyncConnectionPool(AsyncRequestInterface):
 
     def __repr__(self) -> str:
         idle = len(self._idle_order)
+        if self._mux:  # HTTP/2 connections with no stream open count as idle too
+            idle += sum(1 for conns in self._mux.values() for conn in conns if conn.is_idle)
         active = len(self._connections) - idle
         return f"<ConnectionPool [{active} active, {idle} idle]>"
 
@@ -416,12 +418,14 @@ class AsyncConnectionPool(AsyncRequestInterface):
             conn = conns[i]
             h2conn = conn._h2conn
             assert h2conn is not None
-            if h2conn.reserve():
-                return conn
             if h2conn.is_stale() or (h2conn.is_idle and h2conn.has_expired(now)):
+                # Closed or going away (it leaves by itself), or idle for too long (closed here).
                 del conns[i]
                 if not h2conn.is_stale():
                     expired.append(conn)
+                continue
+            if h2conn.reserve():
+                return conn
         if not conns:
             del self._mux[origin]
         return None

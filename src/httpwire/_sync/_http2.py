@@ -226,7 +226,6 @@ class _Stream:
         "window_changed",
         "reset",
         "done",
-        "response_started",
     )
 
     def __init__(self, stream_id: int) -> None:
@@ -236,7 +235,6 @@ class _Stream:
         self.window_changed = False
         self.reset = False
         self.done = False
-        self.response_started = False
 
 
 class HTTP2Connection(RequestInterface):
@@ -328,8 +326,6 @@ class HTTP2Connection(RequestInterface):
         self._closed = False
         #: Streams that ended normally (response read to its end).
         self.requests_completed = 0
-        #: Kept for the pool's HTTP/1.1 retry rule; HTTP/2 raises ``StreamRefused`` instead.
-        self.response_started = False
         #: ``time.monotonic()`` when the last stream ended (or the connection was made).
         self.idle_since = time.monotonic()
 
