@@ -54,11 +54,13 @@ class Waiter:
         self.is_set = False
 
     def set(self, value: Any) -> None:
+        """Hand ``value`` over (once) and wake the waiting thread."""
         self.value = value
         self.is_set = True
         self._lock.release()
 
     def wait(self, timeout: float | None) -> bool:
+        """Block until ``set()`` (True) or ``timeout`` seconds pass (False); None: no limit."""
         if timeout is None:
             return self._lock.acquire()
         return self._lock.acquire(timeout=timeout)
@@ -87,6 +89,7 @@ class AsyncWaiter:
             self._trio_event = trio.Event()
 
     def set(self, value: Any) -> None:
+        """Hand ``value`` over (once) and wake the waiting task."""
         self.value = value
         self.is_set = True
         if self._fut is not None:
@@ -96,6 +99,7 @@ class AsyncWaiter:
             self._trio_event.set()
 
     async def wait(self, timeout: float | None) -> bool:
+        """Wait until ``set()`` (True) or ``timeout`` seconds pass (False); None: no limit."""
         if self.is_set:
             return True
         if self._fut is None:

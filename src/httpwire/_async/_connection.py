@@ -156,12 +156,14 @@ class AsyncConnection(AsyncRequestInterface):
 
     @property
     def is_idle(self) -> bool:
+        """True when kept alive with no exchange in flight, ready for the next request."""
         if self._h2conn is not None:
             return self._h2conn.is_idle
         return self.state == IDLE
 
     @property
     def is_closed(self) -> bool:
+        """True once closed (by an error, by ``aclose()``, or after a protocol switch)."""
         if self._h2conn is not None:
             return self._h2conn.is_closed
         return self.state == CLOSED

@@ -17,6 +17,8 @@ class AsyncRequestInterface:
     """Subclasses implement ``send(request) -> Response`` (the body not read yet)."""
 
     async def send(self, request: Request) -> Response:
+        """Send ``request``; return the ``Response`` once its head has arrived (body not read:
+        read or close it to release the connection)."""
         raise NotImplementedError  # pragma: no cover
 
     async def request(

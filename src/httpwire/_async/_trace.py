@@ -38,6 +38,7 @@ class AsyncTracer:
         self._log = log
 
     async def emit(self, name: str, info: dict[str, Any]) -> None:
+        """Log ``name`` at DEBUG (when enabled) and call the request's trace callable."""
         if self._log:
             logger.debug("%s %s", name, ", ".join(f"{k}={v!r}" for k, v in info.items()))
         if self._trace is not None:

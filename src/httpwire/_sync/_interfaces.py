@@ -18,6 +18,8 @@ class RequestInterface:
     """Subclasses implement ``send(request) -> Response`` (the body not read yet)."""
 
     def send(self, request: Request) -> Response:
+        """Send ``request``; return the ``Response`` once its head has arrived (body not read:
+        read or close it to release the connection)."""
         raise NotImplementedError  # pragma: no cover
 
     def request(

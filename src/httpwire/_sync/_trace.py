@@ -39,6 +39,7 @@ class Tracer:
         self._log = log
 
     def emit(self, name: str, info: dict[str, Any]) -> None:
+        """Log ``name`` at DEBUG (when enabled) and call the request's trace callable."""
         if self._log:
             logger.debug("%s %s", name, ", ".join(f"{k}={v!r}" for k, v in info.items()))
         if self._trace is not None:
