@@ -26,25 +26,24 @@ from .._exceptions import (
     WriteTimeout,
 )
 from .._timeouts import remaining
+from ._addresses import (
+    HAPPY_EYEBALLS_DELAY,
+    apply_socket_options,
+    bind_local,
+    format_addr,
+    interleave_addresses,
+)
 from .base import (
     DEFAULT_READ_SIZE,
     SOCKET_OPTION,
     AsyncNetworkBackendInterface,
     AsyncNetworkStreamInterface,
 )
-from .sync import HAPPY_EYEBALLS_DELAY, _bind_local, interleave_addresses
 
 __all__ = ["AsyncioBackend", "AsyncioStream"]
 
 # Pause reading once this many bytes wait unread; resume when the reader drains below it.
 _READ_HIGH_WATER = 256 * 1024
-
-
-def _format_addr(addr: Any) -> str:
-    if isinstance(addr, tuple) and len(addr) >= 2:
-        host, port = addr[0], addr[1]
-        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
-    return str(addr) if addr else "?"
 
 
 def _expire(fut: asyncio.Future[None], exc: BaseException) -> None:
@@ -166,7 +165,7 @@ class AsyncioStream(AsyncNetworkStreamInterface):
         self._protocol = protocol
         self._loop = asyncio.get_running_loop()
         self._closed = False
-        self._label = _format_addr(transport.get_extra_info("peername"))
+        self._label = format_addr(transport.get_extra_info("peername"))
         # Read timeouts use one lazily re-armed timer per stream instead of a new timer per
         # read (call_later + cancel costs ~2 us, every read): a read only records its deadline;
         # the timer, when it fires, fails the read if that deadline has passed, or re-arms for
@@ -343,12 +342,6 @@ class AsyncioStream(AsyncNetworkStreamInterface):
         return f'<NetworkStream ["{self._label}"{tls}{closed}]>'
 
 
-def _apply_options(sock: socket.socket, options: Iterable[SOCKET_OPTION] | None) -> None:
-    if options:
-        for option in options:
-            sock.setsockopt(*option)
-
-
 def _is_ip_literal(host: str) -> bool:
     for family in (socket.AF_INET, socket.AF_INET6):
         try:
@@ -377,9 +370,9 @@ async def _attempt(
     sock = socket.socket(family, type_, proto)
     try:
         sock.setblocking(False)
-        _apply_options(sock, socket_options)
+        apply_socket_options(sock, socket_options)
         if local_address is not None:
-            _bind_local(sock, family, local_address)
+            bind_local(sock, family, local_address)
         await loop.sock_connect(sock, addr)
     except BaseException:
         sock.close()
@@ -434,7 +427,7 @@ async def _race(
                     else:  # two connected in the same loop iteration: the first one wins
                         task.result().close()
                 elif isinstance(exc, OSError):
-                    errors.append(f"{_format_addr(addr)}: {_describe(exc)}")
+                    errors.append(f"{format_addr(addr)}: {_describe(exc)}")
                 else:
                     failure = exc
             if failure is not None:
@@ -536,7 +529,7 @@ class AsyncioBackend(AsyncNetworkBackendInterface):
                 try:
                     return await _attempt(loop, info, local_address, socket_options)
                 except OSError as exc:
-                    errors.append(f"{_format_addr(info[4])}: {_describe(exc)}")
+                    errors.append(f"{format_addr(info[4])}: {_describe(exc)}")
         raise OSError("; ".join(errors) or "no addresses")
 
     async def connect_unix_socket(

@@ -27,6 +27,13 @@ from .._exceptions import (
     WriteTimeout,
 )
 from .._timeouts import remaining
+from ._addresses import (
+    HAPPY_EYEBALLS_DELAY,
+    apply_socket_options,
+    bind_local,
+    format_addr,
+    interleave_addresses,
+)
 from .base import (
     DEFAULT_READ_SIZE,
     SOCKET_OPTION,
@@ -38,13 +45,6 @@ __all__ = ["NetworkBackend", "NetworkStream"]
 
 _UNSET: Any = object()
 _TIMEVAL = struct.Struct("@ll")  # struct timeval {time_t tv_sec; suseconds_t tv_usec}
-
-
-def _format_addr(addr: Any) -> str:
-    if isinstance(addr, tuple) and len(addr) >= 2:
-        host, port = addr[0], addr[1]
-        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
-    return str(addr)
 
 
 class NetworkStream(NetworkStreamInterface):
@@ -79,7 +79,7 @@ class NetworkStream(NetworkStreamInterface):
         # registered once costs half of a select.select() call.
         self._poller: Any = None
         try:
-            self._label = _format_addr(sock.getpeername())
+            self._label = format_addr(sock.getpeername())
         except OSError:
             self._label = "?"
 
@@ -211,44 +211,6 @@ class NetworkStream(NetworkStreamInterface):
         return f'<NetworkStream ["{self._label}"{tls}{closed}]>'
 
 
-def _apply_options(sock: socket.socket, options: Iterable[SOCKET_OPTION] | None) -> None:
-    if options:
-        for option in options:
-            sock.setsockopt(*option)
-
-
-#: RFC 8305 section 8: the "Connection Attempt Delay" before the next address is tried (seconds).
-HAPPY_EYEBALLS_DELAY = 0.25
-
-
-def interleave_addresses(infos: list[Any]) -> list[Any]:
-    """Order ``getaddrinfo`` results for a Happy Eyeballs race (RFC 8305 section 4).
-
-    IPv6 first, then the families alternate (IPv6, IPv4, IPv6, ...); within a family the resolver's
-    order (RFC 6724 preference) is kept. Shared by the threaded and asyncio backends.
-    """
-    v6 = [info for info in infos if info[0] == socket.AF_INET6]
-    other = [info for info in infos if info[0] != socket.AF_INET6]
-    ordered: list[Any] = []
-    for i in range(max(len(v6), len(other))):
-        if i < len(v6):
-            ordered.append(v6[i])
-        if i < len(other):
-            ordered.append(other[i])
-    return ordered
-
-
-def _bind_local(sock: socket.socket, family: int, local_address: str) -> None:
-    # Bind the IP only and let connect() pick the port (Linux): binding a port up front would
-    # forbid sharing it with connections to other peers and exhaust ports sooner.
-    if family in (socket.AF_INET, socket.AF_INET6) and hasattr(socket, "IP_BIND_ADDRESS_NO_PORT"):
-        try:
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_BIND_ADDRESS_NO_PORT, 1)
-        except OSError:
-            pass
-    sock.bind((local_address, 0))
-
-
 class NetworkBackend(NetworkBackendInterface):
     """Opens blocking TCP / UNIX sockets. Repr: ``<NetworkBackend [threaded]>``.
 
@@ -308,7 +270,7 @@ class NetworkBackend(NetworkBackendInterface):
             raise ConnectTimeout(f"timed out before connecting to {path}")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            _apply_options(sock, socket_options)
+            apply_socket_options(sock, socket_options)
             sock.settimeout(t)
             sock.connect(path)
         except TimeoutError:
@@ -340,18 +302,18 @@ def _connect_one(
             break
         sock = socket.socket(family, type_, proto)
         try:
-            _apply_options(sock, socket_options)
+            apply_socket_options(sock, socket_options)
             if local_address is not None:
-                _bind_local(sock, family, local_address)
+                bind_local(sock, family, local_address)
             sock.settimeout(left)
             sock.connect(addr)
         except TimeoutError:
             sock.close()
-            errors.append(f"{_format_addr(addr)}: timed out")
+            errors.append(f"{format_addr(addr)}: timed out")
             continue
         except OSError as exc:
             sock.close()
-            errors.append(f"{_format_addr(addr)}: {exc.strerror or exc}")
+            errors.append(f"{format_addr(addr)}: {exc.strerror or exc}")
             continue
         except BaseException:
             sock.close()
@@ -384,20 +346,20 @@ def _race(
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 for addr in attempts.values():
-                    errors.append(f"{_format_addr(addr)}: timed out")
+                    errors.append(f"{format_addr(addr)}: timed out")
                 return None
             if pending and (now >= next_start or not attempts):
                 family, type_, proto, _canon, addr = pending.pop(0)
                 sock = socket.socket(family, type_, proto)
                 try:
                     sock.setblocking(False)
-                    _apply_options(sock, socket_options)
+                    apply_socket_options(sock, socket_options)
                     if local_address is not None:
-                        _bind_local(sock, family, local_address)
+                        bind_local(sock, family, local_address)
                     err = sock.connect_ex(addr)
                 except OSError as exc:
                     sock.close()
-                    errors.append(f"{_format_addr(addr)}: {exc.strerror or exc}")
+                    errors.append(f"{format_addr(addr)}: {exc.strerror or exc}")
                     next_start = 0.0  # start the next attempt at once
                     continue
                 except BaseException:
@@ -408,7 +370,7 @@ def _race(
                     break
                 if err not in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY):
                     sock.close()
-                    errors.append(f"{_format_addr(addr)}: {os.strerror(err)}")
+                    errors.append(f"{format_addr(addr)}: {os.strerror(err)}")
                     next_start = 0.0
                     continue
                 attempts[sock] = addr
@@ -432,7 +394,7 @@ def _race(
                     continue
                 sock.close()
                 if err:
-                    errors.append(f"{_format_addr(addr)}: {os.strerror(err)}")
+                    errors.append(f"{format_addr(addr)}: {os.strerror(err)}")
                     # RFC 8305 section 5: a failure starts the next attempt without delay.
                     next_start = 0.0
                 # else: a second success in the same round; the first one won.

@@ -23,6 +23,7 @@ from .._exceptions import (
     WriteTimeout,
 )
 from .._timeouts import remaining
+from ._addresses import apply_socket_options, format_addr
 from .base import (
     DEFAULT_READ_SIZE,
     SOCKET_OPTION,
@@ -39,13 +40,6 @@ def _seconds(t: float | None) -> float:
     return math.inf if t is None else t
 
 
-def _format_addr(addr: Any) -> str:
-    if isinstance(addr, tuple) and len(addr) >= 2:
-        host, port = addr[0], addr[1]
-        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
-    return str(addr) if addr else "?"
-
-
 class TrioStream(AsyncNetworkStreamInterface):
     """A TCP / UNIX / TLS connection on trio. Repr: ``<NetworkStream ["127.0.0.1:8443" TLS]>``."""
 
@@ -56,7 +50,7 @@ class TrioStream(AsyncNetworkStreamInterface):
         # (or by asyncio in between) must not reuse it there.
         self._run = trio.lowlevel.current_root_task()
         try:
-            self._label = _format_addr(self._socket().getpeername())
+            self._label = format_addr(self._socket().getpeername())
         except OSError:
             self._label = "?"
 
@@ -159,12 +153,6 @@ class TrioStream(AsyncNetworkStreamInterface):
         return f'<NetworkStream ["{self._label}"{tls}{closed}]>'
 
 
-def _apply_options(stream: trio.SocketStream, options: Iterable[SOCKET_OPTION] | None) -> None:
-    if options:
-        for option in options:
-            stream.setsockopt(*option)
-
-
 def _attempt_errors(exc: OSError) -> str:
     # open_tcp_stream raises "all attempts ... failed" from a group holding one error per
     # address: name each address, as the other backends do.
@@ -194,7 +182,7 @@ class TrioBackend(AsyncNetworkBackendInterface):
                 raise ConnectError(
                     f"could not connect to {host}:{port}: {_attempt_errors(exc)}"
                 ) from exc
-            _apply_options(stream, socket_options)
+            apply_socket_options(stream, socket_options)
             return TrioStream(stream)
         raise ConnectTimeout(f"connecting to {host}:{port} timed out after {t:.3g} s")
 
@@ -210,7 +198,7 @@ class TrioBackend(AsyncNetworkBackendInterface):
                 stream = await trio.open_unix_socket(path)
             except OSError as exc:
                 raise ConnectError(f"could not connect to UNIX socket {path}: {exc}") from exc
-            _apply_options(stream, socket_options)
+            apply_socket_options(stream, socket_options)
             return TrioStream(stream)
         raise ConnectTimeout(f"connecting to UNIX socket {path} timed out")
 

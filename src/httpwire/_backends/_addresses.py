@@ -1,0 +1,65 @@
+"""Helpers shared by the network backends: address formatting, socket options, and the
+address ordering and binding of the Happy Eyeballs race (RFC 8305)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterable
+from typing import Any
+
+from .base import SOCKET_OPTION
+
+__all__ = [
+    "HAPPY_EYEBALLS_DELAY",
+    "apply_socket_options",
+    "bind_local",
+    "format_addr",
+    "interleave_addresses",
+]
+
+
+def format_addr(addr: Any) -> str:
+    """``"127.0.0.1:8080"`` / ``"[::1]:8080"`` for a socket address tuple; ``"?"`` when unknown."""
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        host, port = addr[0], addr[1]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return str(addr) if addr else "?"
+
+
+def apply_socket_options(sock: Any, options: Iterable[SOCKET_OPTION] | None) -> None:
+    """``setsockopt(*option)`` for each option (``sock``: a socket or a trio SocketStream)."""
+    if options:
+        for option in options:
+            sock.setsockopt(*option)
+
+
+#: RFC 8305 section 8: the "Connection Attempt Delay" before the next address is tried (seconds).
+HAPPY_EYEBALLS_DELAY = 0.25
+
+
+def interleave_addresses(infos: list[Any]) -> list[Any]:
+    """Order ``getaddrinfo`` results for a Happy Eyeballs race (RFC 8305 section 4).
+
+    IPv6 first, then the families alternate (IPv6, IPv4, IPv6, ...); within a family the resolver's
+    order (RFC 6724 preference) is kept. Shared by the threaded and asyncio backends.
+    """
+    v6 = [info for info in infos if info[0] == socket.AF_INET6]
+    other = [info for info in infos if info[0] != socket.AF_INET6]
+    ordered: list[Any] = []
+    for i in range(max(len(v6), len(other))):
+        if i < len(v6):
+            ordered.append(v6[i])
+        if i < len(other):
+            ordered.append(other[i])
+    return ordered
+
+
+def bind_local(sock: socket.socket, family: int, local_address: str) -> None:
+    # Bind the IP only and let connect() pick the port (Linux): binding a port up front would
+    # forbid sharing it with connections to other peers and exhaust ports sooner.
+    if family in (socket.AF_INET, socket.AF_INET6) and hasattr(socket, "IP_BIND_ADDRESS_NO_PORT"):
+        try:
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_BIND_ADDRESS_NO_PORT, 1)
+        except OSError:
+            pass
+    sock.bind((local_address, 0))
