@@ -24,6 +24,29 @@ from httpwire._models import Response
 __all__ = ["request", "stream", "get", "options", "head", "post", "put", "patch", "delete"]
 
 
+def _client(
+    cookies: Any,
+    auth: Any,
+    follow_redirects: bool,
+    timeout: Any,
+    verify: Any,
+    cert: Any,
+    http2: bool,
+    proxy: Any,
+) -> AsyncClient:
+    # One client per call: its connections belong to the running event loop (docs/clients.md).
+    return AsyncClient(
+        cookies=cookies,
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        verify=verify,
+        cert=cert,
+        http2=http2,
+        proxy=proxy,
+    )
+
+
 async def request(
     method: str,
     url: Any,
@@ -51,15 +74,8 @@ async def request(
     read/write/pool 60 s), ``verify``, ``cert``, ``http2`` and ``proxy``. Raises as
     :meth:`AsyncClient.request` does. The response body is read before the client is closed.
     """
-    async with AsyncClient(
-        cookies=cookies,
-        auth=auth,
-        follow_redirects=follow_redirects,
-        timeout=timeout,
-        verify=verify,
-        cert=cert,
-        http2=http2,
-        proxy=proxy,
+    async with _client(
+        cookies, auth, follow_redirects, timeout, verify, cert, http2, proxy
     ) as client:
         return await client.request(
             method,
@@ -100,15 +116,8 @@ async def stream(
     Iterate ``response.aiter_bytes()``; the response and its client are closed when the block
     ends. Arguments as :func:`request`.
     """
-    async with AsyncClient(
-        cookies=cookies,
-        auth=auth,
-        follow_redirects=follow_redirects,
-        timeout=timeout,
-        verify=verify,
-        cert=cert,
-        http2=http2,
-        proxy=proxy,
+    async with _client(
+        cookies, auth, follow_redirects, timeout, verify, cert, http2, proxy
     ) as client:
         async with client.stream(
             method,

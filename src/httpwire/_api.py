@@ -24,8 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ._config import DEFAULT_TIMEOUT
-from ._exceptions import ProxyError
+from ._config import DEFAULT_TIMEOUT, refuse_proxy
 from ._models import Response
 from ._ssl import create_ssl_context
 from ._sync._client import Client
@@ -50,17 +49,10 @@ def _pool_key(verify: Any, cert: Any, http2: bool, proxy: Any) -> tuple[Any, ...
 
 
 def _new_pool(verify: Any, cert: Any, http2: bool, proxy: Any) -> ConnectionPool:
-    # Only non-default options are passed (as Client does for its own pool).
-    options: dict[str, Any] = {}
-    if http2:
-        options["http2"] = True
-    if proxy is not None:
-        # Forward proxies are not built yet; fail clearly instead of half-working.
-        raise ProxyError(
-            f"proxy={proxy!r}: forward proxies are not supported yet; a CONNECT tunnel is"
-            " available through Connection.upgrade('CONNECT', ...) (docs/connections.md)"
-        )
-    return ConnectionPool(ssl_context=create_ssl_context(verify, cert=cert, http2=http2), **options)
+    refuse_proxy(proxy)
+    return ConnectionPool(
+        ssl_context=create_ssl_context(verify, cert=cert, http2=http2), http2=http2
+    )
 
 
 def _shared_pool(verify: Any, cert: Any, http2: bool, proxy: Any) -> ConnectionPool | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ._exceptions import ProxyError
 from ._timeouts import TimeoutConfig
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "DEFAULT_MAX_REDIRECTS",
     "Limits",
     "limits_tuple",
+    "refuse_proxy",
 ]
 
 
@@ -88,3 +90,14 @@ def limits_tuple(limits: Any) -> tuple[Any, Any, Any]:
         return (limits.max_connections, limits.max_keepalive_connections, limits.keepalive_expiry)
     except AttributeError:
         raise TypeError(f"limits must be a Limits or a dict, not {type(limits).__name__}") from None
+
+
+def refuse_proxy(proxy: Any) -> None:
+    """Raise ``ProxyError`` when ``proxy`` is set: forward proxies are not built yet, and a
+    client that silently went direct would be worse than one that says so. CONNECT tunnels are
+    available through ``Connection.upgrade("CONNECT", ...)`` (docs/connections.md)."""
+    if proxy is not None:
+        raise ProxyError(
+            f"proxy={proxy!r}: forward proxies are not supported yet; a CONNECT tunnel is"
+            " available through Connection.upgrade('CONNECT', ...) (docs/connections.md)"
+        )

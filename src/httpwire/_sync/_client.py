@@ -27,12 +27,12 @@ from .._config import (
     DEFAULT_TIMEOUT,
     USE_CLIENT_DEFAULT,
     limits_tuple,
+    refuse_proxy,
 )
 from .._cookies import Cookies
 from .._decoders import ACCEPT_ENCODING
 from .._exceptions import (
     InvalidURL,
-    ProxyError,
     RemoteProtocolError,
     StreamConsumed,
     TooManyRedirects,
@@ -169,23 +169,13 @@ class Client:
         self.default_encoding = default_encoding
         if transport is None:
             max_conn, max_keepalive, expiry = limits_tuple(limits)
-            # Only non-default options are passed, so a pool without proxy support still works
-            # for everyone who uses none.
-            options: dict[str, Any] = {}
-            if http2:
-                options["http2"] = True
-            if proxy is not None:
-                # Forward proxies are not built yet; fail clearly instead of half-working.
-                raise ProxyError(
-                    f"proxy={proxy!r}: forward proxies are not supported yet; a CONNECT tunnel is"
-                    " available through Connection.upgrade('CONNECT', ...) (docs/connections.md)"
-                )
+            refuse_proxy(proxy)
             transport = ConnectionPool(
                 ssl_context=create_ssl_context(verify, cert=cert, http2=http2),
                 max_connections=max_conn,
                 max_keepalive_connections=max_keepalive,
                 keepalive_expiry=expiry,
-                **options,
+                http2=http2,
             )
         self._transport = transport
         self._closed = False
