@@ -49,9 +49,13 @@ class ContentDecoder:
     """Base class: ``decode`` each chunk in order, then ``flush`` once at the end."""
 
     def decode(self, data: bytes) -> bytes:
+        """Decode the next chunk; may return ``b""`` while input is buffered. Raises
+        ``DecodingError`` on corrupt data."""
         raise NotImplementedError  # pragma: no cover
 
     def flush(self) -> bytes:
+        """The bytes still held at the end of the body; raises ``DecodingError`` if incomplete
+        data makes the coding invalid."""
         raise NotImplementedError  # pragma: no cover
 
 

@@ -422,10 +422,12 @@ class Response:
 
     @property
     def is_informational(self) -> bool:
+        """1xx (RFC 9110 section 15.2)."""
         return codes.is_informational(self.status_code)
 
     @property
     def is_success(self) -> bool:
+        """2xx (RFC 9110 section 15.3)."""
         return codes.is_success(self.status_code)
 
     @property
@@ -435,10 +437,12 @@ class Response:
 
     @property
     def is_client_error(self) -> bool:
+        """4xx (RFC 9110 section 15.5)."""
         return codes.is_client_error(self.status_code)
 
     @property
     def is_server_error(self) -> bool:
+        """5xx (RFC 9110 section 15.6)."""
         return codes.is_server_error(self.status_code)
 
     @property

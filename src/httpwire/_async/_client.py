@@ -225,6 +225,7 @@ class AsyncClient:
 
     @property
     def auth(self) -> AuthCallable | None:
+        """The authentication applied to each request (None for none)."""
         return self._auth
 
     @auth.setter
@@ -247,10 +248,12 @@ class AsyncClient:
 
     @property
     def transport(self) -> Any:
+        """The transport requests go through (the client's pool unless one was given)."""
         return self._transport
 
     @property
     def is_closed(self) -> bool:
+        """True once ``close()`` / ``aclose()`` was called."""
         return self._closed
 
     # -- building requests ---------------------------------------------------------------------

@@ -226,6 +226,7 @@ class Client:
 
     @property
     def auth(self) -> AuthCallable | None:
+        """The authentication applied to each request (None for none)."""
         return self._auth
 
     @auth.setter
@@ -248,10 +249,12 @@ class Client:
 
     @property
     def transport(self) -> Any:
+        """The transport requests go through (the client's pool unless one was given)."""
         return self._transport
 
     @property
     def is_closed(self) -> bool:
+        """True once ``close()`` / ``close()`` was called."""
         return self._closed
 
     # -- building requests ---------------------------------------------------------------------
