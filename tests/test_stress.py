@@ -540,8 +540,8 @@ def test_sync_a_connection_handed_over_as_the_pool_wait_expires_is_used_once(
     from httpwire._sync import _pool as sync_pool
 
     class LateWaiter(sync_pool.Waiter):  # type: ignore[misc, name-defined]
-        def wait(self, timeout: float | None) -> bool:
-            super().wait(timeout)
+        def wait(self, timeout: float | None, limit: float | None = None) -> bool:
+            super().wait(timeout, limit)
             return False  # the hand-off landed right after the timeout fired
 
     monkeypatch.setattr(sync_pool, "Waiter", LateWaiter)

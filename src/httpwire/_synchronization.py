@@ -59,8 +59,11 @@ class Waiter:
         self.is_set = True
         self._lock.release()
 
-    def wait(self, timeout: float | None) -> bool:
-        """Block until ``set()`` (True) or ``timeout`` seconds pass (False); None: no limit."""
+    def wait(self, timeout: float | None, limit: float | None = None) -> bool:
+        """Block until ``set()`` (True) or ``timeout`` seconds pass (False); None: no limit.
+
+        ``limit`` is the configured limit ``timeout`` was derived from (used on trio only).
+        """
         if timeout is None:
             return self._lock.acquire()
         return self._lock.acquire(timeout=timeout)
@@ -98,14 +101,19 @@ class AsyncWaiter:
         else:
             self._trio_event.set()
 
-    async def wait(self, timeout: float | None) -> bool:
-        """Wait until ``set()`` (True) or ``timeout`` seconds pass (False); None: no limit."""
+    async def wait(self, timeout: float | None, limit: float | None = None) -> bool:
+        """Wait until ``set()`` (True) or ``timeout`` seconds pass (False); None: no limit.
+
+        ``limit`` is the configured limit ``timeout`` was derived from (``remaining(limit)``):
+        on trio, when they are equal, the deadline goes to the run's shared timer rather than
+        trio's deadline heap (see ``_backends/_trio_timer.py``).
+        """
         if self.is_set:
             return True
         if self._fut is None:
-            import trio
+            from ._backends._trio_timer import deadline_scope
 
-            with trio.move_on_after(timeout if timeout is not None else float("inf")):
+            with deadline_scope(timeout, limit):
                 await self._trio_event.wait()
             return self.is_set
         # The future is this waiter's alone, so it is awaited directly (no shield), and the

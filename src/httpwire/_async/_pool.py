@@ -296,7 +296,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
 
     async def _wait(self, waiter: _Waiter, pool_timeout: float | None) -> Any:
         try:
-            got = await waiter.event.wait(remaining(pool_timeout))
+            got = await waiter.event.wait(remaining(pool_timeout), pool_timeout)
         except BaseException:
             await self._abandon(waiter)
             raise

@@ -1,7 +1,9 @@
 """The trio backend: ``trio.SocketStream`` / ``trio.SSLStream`` under cancel scopes.
 
-Each wait runs inside ``trio.move_on_after`` for the time :func:`remaining` allows, so per-operation
-limits and ``timeout()`` blocks both map onto trio's own cancellation.
+Each wait runs inside a cancel scope for the time :func:`remaining` allows, so per-operation limits
+and ``timeout()`` blocks both map onto trio's own cancellation. Reads and writes under their
+configured limit share one timer task per run instead of one trio deadline each (see
+``_trio_timer``); connecting and TLS handshakes, once per connection, use ``trio.move_on_after``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .._exceptions import (
 )
 from .._timeouts import remaining
 from ._addresses import apply_socket_options, format_addr
+from ._trio_timer import deadline_scope
 from .base import (
     DEFAULT_READ_SIZE,
     SOCKET_OPTION,
@@ -70,7 +73,7 @@ class TrioStream(AsyncNetworkStreamInterface):
         if self._closed:
             raise ReadError("read from a closed stream")
         t = remaining(timeout)
-        with trio.move_on_after(_seconds(t)):
+        with deadline_scope(t, timeout):
             try:
                 data = await self._stream.receive_some(max_bytes or DEFAULT_READ_SIZE)
                 return data if type(data) is bytes else bytes(data)
@@ -84,7 +87,7 @@ class TrioStream(AsyncNetworkStreamInterface):
         if self._closed:
             raise WriteError("write to a closed stream")
         t = remaining(timeout)
-        with trio.move_on_after(_seconds(t)):
+        with deadline_scope(t, timeout):
             try:
                 await self._stream.send_all(data)
                 return

@@ -297,7 +297,7 @@ class ConnectionPool(RequestInterface):
 
     def _wait(self, waiter: _Waiter, pool_timeout: float | None) -> Any:
         try:
-            got = waiter.event.wait(remaining(pool_timeout))
+            got = waiter.event.wait(remaining(pool_timeout), pool_timeout)
         except BaseException:
             self._abandon(waiter)
             raise
