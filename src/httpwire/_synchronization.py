@@ -205,7 +205,8 @@ class Signal:
     def clear(self) -> None:
         self._event.clear()
 
-    def wait(self, timeout: float | None) -> bool:
+    def wait(self, timeout: float | None, limit: float | None = None) -> bool:
+        """Wait until set (True) or ``timeout`` seconds pass (False); ``limit`` as in Waiter."""
         return self._event.wait(timeout)
 
 
@@ -252,14 +253,15 @@ class AsyncSignal:
 
                 self._trio_event = trio.Event()
 
-    async def wait(self, timeout: float | None) -> bool:
+    async def wait(self, timeout: float | None, limit: float | None = None) -> bool:
+        """Wait until set (True) or ``timeout`` seconds pass (False); ``limit`` as in AsyncWaiter."""
         if self._is_set:
             return True
         loop = self._loop
         if loop is None:
-            import trio
+            from ._backends._trio_timer import deadline_scope
 
-            with trio.move_on_after(timeout if timeout is not None else float("inf")):
+            with deadline_scope(timeout, limit):
                 await self._trio_event.wait()
             return self._is_set
         fut = self._fut

@@ -608,7 +608,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
                 self._slot_waiters.append(signal)
             woken = False
             try:
-                woken = await signal.wait(remaining(pool_timeout))
+                woken = await signal.wait(remaining(pool_timeout), pool_timeout)
             finally:
                 if not woken:
                     with self._state_lock:
@@ -744,7 +744,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
                 return
             woken = False
             try:
-                woken = await stream.signal.wait(remaining(read_timeout))
+                woken = await stream.signal.wait(remaining(read_timeout), read_timeout)
             finally:
                 with self._state_lock:
                     self._waiting.pop(stream, None)

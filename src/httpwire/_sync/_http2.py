@@ -609,7 +609,7 @@ class HTTP2Connection(RequestInterface):
                 self._slot_waiters.append(signal)
             woken = False
             try:
-                woken = signal.wait(remaining(pool_timeout))
+                woken = signal.wait(remaining(pool_timeout), pool_timeout)
             finally:
                 if not woken:
                     with self._state_lock:
@@ -745,7 +745,7 @@ class HTTP2Connection(RequestInterface):
                 return
             woken = False
             try:
-                woken = stream.signal.wait(remaining(read_timeout))
+                woken = stream.signal.wait(remaining(read_timeout), read_timeout)
             finally:
                 with self._state_lock:
                     self._waiting.pop(stream, None)
