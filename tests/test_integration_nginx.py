@@ -140,3 +140,55 @@ def test_async_concurrent_requests(nginx_server: NginxServer) -> None:
     bodies = asyncio.run(main())
     assert len(bodies) == 100
     assert all(body == pattern(100) for body in bodies)
+
+
+def _peak_while(fn: Any) -> tuple[Any, int]:
+    """(fn's result, peak bytes allocated by Python while it ran, over what was held before)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        result = fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return result, peak - before
+
+
+def test_sync_read_holds_a_big_body_about_once(nginx_server: NginxServer) -> None:
+    """Response.read() of 16 MiB in 64 KiB pieces: the pieces are not all kept until a final
+    join (which held the body twice, 32 MiB at the peak)."""
+    size = FILES["16m"]
+    with httpwire.Client() as client:
+        client.get(f"{nginx_server.url}/small")  # connect and warm the caches first
+        response, peak = _peak_while(lambda: client.get(f"{nginx_server.url}/16m"))
+    assert_same_bytes(response.content, pattern(size))
+    assert peak < 1.5 * size, f"peak {peak / 2**20:.1f} MiB for a 16 MiB body"
+
+
+def test_async_aread_holds_a_big_body_about_once(nginx_server: NginxServer) -> None:
+    size = FILES["16m"]
+
+    async def main() -> tuple[Any, int]:
+        async with ahttpwire.Client() as client:
+            await client.get(f"{nginx_server.url}/small")
+            return await _apeak_while(lambda: client.get(f"{nginx_server.url}/16m"))
+
+    async def _apeak_while(make: Any) -> tuple[Any, int]:
+        import tracemalloc
+
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            result = await make()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        return result, peak - before
+
+    response, peak = asyncio.run(main())
+    assert_same_bytes(response.content, pattern(size))
+    assert peak < 1.5 * size, f"peak {peak / 2**20:.1f} MiB for a 16 MiB body"

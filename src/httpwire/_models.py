@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import datetime
+import io
 import json as jsonlib
 import re
 import typing
@@ -254,6 +255,20 @@ class _LineDecoder:
             lines.append(self._pending)
         self._pending, self._trailing_cr = "", False
         return lines
+
+
+def _collector(first: bytes, second: bytes) -> io.BytesIO:
+    """A buffer for a body that arrives in more than one piece.
+
+    Each piece is copied in as it arrives and can be freed at once, and ``getvalue()`` hands
+    over the buffer's own bytes object (CPython shares it rather than copying when nothing else
+    refers to the buffer): a big body is held about once instead of twice (the pieces, then
+    their ``b"".join``).
+    """
+    buf = io.BytesIO()
+    buf.write(first)
+    buf.write(second)
+    return buf
 
 
 def _slices(data: bytes, chunk_size: int | None) -> Iterator[bytes]:
@@ -553,16 +568,22 @@ class Response:
             # this is every non-streaming request's path.
             stream = self._sync_stream()
             self._start()
+            first = b""
+            rest: io.BytesIO | None = None
             try:
-                chunks = [raw for raw in stream]
+                for raw in stream:
+                    if rest is not None:
+                        rest.write(raw)
+                    elif not first:
+                        first = raw
+                    else:
+                        rest = _collector(first, raw)
             finally:
                 self.close()
-            self._content = self._finish_body(chunks)
+            self._content = self._finish_body(first if rest is None else rest.getvalue())
         return self._content
 
-    def _finish_body(self, chunks: list[bytes]) -> bytes:
-        raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        del chunks[:]  # drop the pieces now: a big body is held once, not twice
+    def _finish_body(self, raw: bytes) -> bytes:
         self._num_bytes_downloaded += len(raw)
         decoder = self._decoder()
         if decoder is _IDENTITY:
@@ -661,11 +682,19 @@ class Response:
         if self._content is None:
             stream = self._async_stream()
             self._start()
+            first = b""
+            rest: io.BytesIO | None = None
             try:
-                chunks = [raw async for raw in stream]
+                async for raw in stream:
+                    if rest is not None:
+                        rest.write(raw)
+                    elif not first:
+                        first = raw
+                    else:
+                        rest = _collector(first, raw)
             finally:
                 await self.aclose()
-            self._content = self._finish_body(chunks)
+            self._content = self._finish_body(first if rest is None else rest.getvalue())
         return self._content
 
     async def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
