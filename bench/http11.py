@@ -1,23 +1,34 @@
 """CPU cost per message of httpwire.http11 vs h11 vs httptools (llhttp), in one process run.
 
-Run: ``.venv/bin/python bench/http11.py [--quick]``.  Bounded (about 7 s; ``--quick`` about
-3 s).  Each scenario is run in short rounds, interleaving the implementations, and the best
+Run: ``.venv/bin/python bench/http11.py [--quick]``.  Bounded (about 5 s; ``--quick`` about
+1 s, on the 2-core build VM).  Each scenario is run in short rounds, interleaving the implementations, and the best
 round is kept (the least disturbed by other processes); CPU time (``time.process_time``).
 
-Responses in (a) and (b) come from a pool of about a thousand that differ in their Date and
-X-Request-Id values, as consecutive real responses do, so that httpwire's caches of field lines
+Responses in (1), (3) and (4) come from a pool of about a thousand that differ in their Date
+and X-Request-Id values, requests in (2) and (6) from one whose targets differ, as consecutive real responses do, so that httpwire's caches of field lines
 seen before hit only where they would in practice.
 
-Scenarios:
-  (a) client cycle: build and send a GET with 4 headers, send EndOfMessage, receive a 200
+Scenarios (the cases of issue 3, item 6), each through four columns: httpwire's
+h11-compatible API (``next_event``), httpwire's lower-level path (``next_body``: a head from
+``next_event``, then the body as coalesced bytes), h11, and httptools (llhttp):
+  (1) head only, client role: send a pre-built GET, receive a 200 with 8 headers and
+      ``Content-Length: 0``, read up to EndOfMessage, ``start_next_cycle()``;
+  (2) head only, server role: receive a GET with 6 headers, read Request and EndOfMessage,
+      send a small Response (2 headers, ``Content-Length: 0``) and EndOfMessage,
+      ``start_next_cycle()``; httptools: one request parser per connection, the response
+      built with one ``bytes.join``;
+  (3) client cycle: build and send a GET with 4 headers, send EndOfMessage, receive a 200
       response with 8 headers and a 100-byte Content-Length body in one piece, read events up
       to EndOfMessage (the headers with ``raw_items()``, the body from each Data),
       ``start_next_cycle()``;
-  (b) parse a 12-header response with a 1 KiB body (a pre-built GET is sent first);
-  (c) parse a response with a chunked body of 8 x 1 KiB chunks (same);
-  (d) a 16 MiB Content-Length body fed in 64 KiB pieces (MB/s).
-httptools only parses: its (a) builds the request bytes with one ``bytes.join``.  The last
-two columns are the ratios of CPU times (for (d), of throughputs inverted: below 1 is faster).
+  (4) a 12-header response with a 1 KiB Content-Length body (a pre-built GET is sent first);
+  (5) a response with a chunked body of 8 x 1 KiB chunks (same);
+  (6) 10 pipelined GETs in one buffer, server role, as (2) for each request; per request;
+  (7) a 16 MiB Content-Length body fed in 64 KiB pieces (MB/s).
+httptools only parses (and joins the response bytes in (2) and (6)): its (3) builds the
+request bytes with one ``bytes.join``.  The ratio columns: h11 / h11-compatible API, and the
+faster of httpwire's two paths / httptools (both CPU time ratios; for (7), of throughputs
+inverted, so below 1 means httpwire is faster).
 """
 
 from __future__ import annotations
@@ -79,6 +90,28 @@ BIG_SIZE = 16 * 1024 * 1024
 PIECE = 64 * 1024
 BIG_HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % BIG_SIZE
 BIG_PIECES = [bytes([65 + i % 26]) * PIECE for i in range(BIG_SIZE // PIECE)]
+RESP_HEAD = (
+    b"HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\nServer: nginx/1.22.1\r\n"
+    b"Content-Type: text/html\r\nContent-Length: 0\r\nConnection: keep-alive\r\n"
+    b"Cache-Control: no-cache\r\nX-Request-Id: 5f2b7c9e-1a3d\r\nVary: Accept-Encoding\r\n\r\n"
+)
+RESP_HEAD_VARIANTS = _variants(RESP_HEAD)
+
+
+def _request_variants(count: int = 997) -> list[bytes]:
+    """GETs with 6 headers whose targets differ (as a server sees them)."""
+    return [
+        b"GET /articles/%d?page=%d HTTP/1.1\r\nHost: example.com\r\n"
+        b"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0\r\n"
+        b"Accept: text/html,application/xhtml+xml\r\nAccept-Language: en-US,en;q=0.5\r\n"
+        b"Accept-Encoding: gzip, deflate, br\r\nConnection: keep-alive\r\n\r\n" % (i, i % 7)
+        for i in range(count)
+    ]
+
+
+REQUEST_VARIANTS = _request_variants()
+PIPELINED = [b"".join(REQUEST_VARIANTS[i : i + 10]) for i in range(0, 990, 10)]
+RESP_SMALL_HEADERS = [(b"Content-Type", b"text/plain"), (b"Content-Length", b"0")]
 
 
 def h11_like_cycle(mod: Any) -> Callable[[], None]:
@@ -222,6 +255,135 @@ def httptools_big() -> Callable[[], None]:
     return run
 
 
+def lowlevel_parse(mod: Any, variants: list[bytes]) -> Callable[[], None]:
+    """As h11_like_parse, through ``next_body()`` after the head."""
+    conn = mod.Connection(mod.CLIENT)
+    payloads = itertools.cycle(variants)
+    req = mod.Request(method=b"GET", target=b"/", headers=REQ_HEADERS)
+    EOM, EndOfMessage = mod.EndOfMessage(), mod.EndOfMessage
+    body: list[bytes] = []
+
+    def parse() -> None:
+        conn.send(req)
+        conn.send(EOM)
+        conn.receive_data(next(payloads))
+        conn.next_event().headers.raw_items()
+        while True:
+            got = conn.next_body()
+            if type(got) is bytes:
+                body.append(got)
+            elif type(got) is EndOfMessage:
+                break
+        conn.start_next_cycle()
+        body.clear()
+
+    return parse
+
+
+def lowlevel_cycle(mod: Any) -> Callable[[], None]:
+    """As h11_like_cycle, through ``next_body()`` after the head."""
+    conn = mod.Connection(mod.CLIENT)
+    payloads = itertools.cycle(RESP_8_VARIANTS)
+    Request, EOM, EndOfMessage = mod.Request, mod.EndOfMessage, mod.EndOfMessage
+    body: list[bytes] = []
+
+    def cycle() -> None:
+        conn.send(Request(method=b"GET", target=b"/index.html", headers=REQ_HEADERS))
+        conn.send(EOM())
+        conn.receive_data(next(payloads))
+        conn.next_event().headers.raw_items()
+        while True:
+            got = conn.next_body()
+            if type(got) is bytes:
+                body.append(got)
+            elif type(got) is EndOfMessage:
+                break
+        conn.start_next_cycle()
+        body.clear()
+
+    return cycle
+
+
+def lowlevel_big(mod: Any) -> Callable[[], None]:
+    conn = mod.Connection(mod.CLIENT)
+    req = mod.Request(method=b"GET", target=b"/", headers=REQ_HEADERS)
+    EndOfMessage = mod.EndOfMessage
+
+    def run() -> None:
+        conn.send(req)
+        conn.send(mod.EndOfMessage())
+        conn.receive_data(BIG_HEAD)
+        conn.next_event()
+        got = 0
+        for piece in BIG_PIECES:
+            conn.receive_data(piece)
+            got += len(conn.next_body())
+        assert type(conn.next_body()) is EndOfMessage and got == BIG_SIZE
+        conn.start_next_cycle()
+
+    return run
+
+
+def server_requests(mod: Any, buffers: list[bytes], per: int, lowlevel: bool) -> Callable[[], None]:
+    """Server role: each buffer holds ``per`` requests; answer each with a small response."""
+    conn = mod.Connection(mod.SERVER)
+    payloads = itertools.cycle(buffers)
+    Request, Response, EOM = mod.Request, mod.Response, mod.EndOfMessage
+    NEED_DATA = mod.NEED_DATA
+    targets: list[bytes] = []
+
+    def serve() -> None:
+        conn.receive_data(next(payloads))
+        for _ in range(per):
+            req = conn.next_event()
+            assert type(req) is Request, req
+            targets.append(req.target)
+            eom = conn.next_body() if lowlevel else conn.next_event()
+            assert type(eom) is EOM, eom
+            conn.send(Response(status_code=200, headers=RESP_SMALL_HEADERS))
+            conn.send(EOM())
+            conn.start_next_cycle()
+        assert conn.next_event() is NEED_DATA
+        targets.clear()
+
+    return serve
+
+
+class _ReqProto:
+    __slots__ = ("url", "headers", "done")
+
+    def __init__(self) -> None:
+        self.url = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.done = 0
+
+    def on_url(self, url: bytes) -> None:
+        self.url = url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_message_complete(self) -> None:
+        self.done += 1
+
+
+def httptools_server(buffers: list[bytes], per: int) -> Callable[[], None]:
+    p = _ReqProto()
+    parser = httptools.HttpRequestParser(p)
+    payloads = itertools.cycle(buffers)
+    status = b"HTTP/1.1 200 OK\r\n"
+    lines = [n + b": " + v + b"\r\n" for n, v in RESP_SMALL_HEADERS]
+
+    def serve() -> None:
+        p.done = 0
+        parser.feed_data(next(payloads))
+        assert p.done == per
+        for _ in range(per):
+            b"".join([status, *lines, b"\r\n"])
+
+    return serve
+
+
 def best_time(funcs: dict[str, Callable[[], None]], number: int, rounds: int) -> dict[str, float]:
     """Best CPU seconds per call over ``rounds`` interleaved rounds of ``number`` calls."""
     best = {name: float("inf") for name in funcs}
@@ -239,58 +401,81 @@ def best_time(funcs: dict[str, Callable[[], None]], number: int, rounds: int) ->
 def main() -> None:
     quick = "--quick" in sys.argv
     rounds = 5 if quick else 15
+    n = 300 if quick else 1000
     rows: list[tuple[str, dict[str, float], str]] = []
-    rows.append(
-        (
-            "(a) client cycle, GET + 200/8 headers/100 B",
-            best_time(
-                {
-                    "httpwire": h11_like_cycle(hw),
-                    "h11": h11_like_cycle(h11),
-                    "httptools": httptools_cycle(),
-                },
-                number=1000,
-                rounds=rounds,
-            ),
-            "us",
-        )
+
+    def case(title: str, funcs: dict[str, Callable[[], None]], number: int, per: int = 1) -> None:
+        res = best_time(funcs, number=number, rounds=rounds)
+        rows.append((title, {k: v / per for k, v in res.items()}, "us"))
+
+    case(
+        "(1) head only: 200, 8 headers (client)",
+        {
+            "compat": h11_like_parse(hw, RESP_HEAD_VARIANTS),
+            "lowlevel": lowlevel_parse(hw, RESP_HEAD_VARIANTS),
+            "h11": h11_like_parse(h11, RESP_HEAD_VARIANTS),
+            "httptools": httptools_parse(RESP_HEAD_VARIANTS),
+        },
+        n,
+    )
+    case(
+        "(2) head only: GET, 6 headers (server)",
+        {
+            "compat": server_requests(hw, REQUEST_VARIANTS, 1, False),
+            "lowlevel": server_requests(hw, REQUEST_VARIANTS, 1, True),
+            "h11": server_requests(h11, REQUEST_VARIANTS, 1, False),
+            "httptools": httptools_server(REQUEST_VARIANTS, 1),
+        },
+        n,
+    )
+    case(
+        "(3) client cycle: GET + 200/8 headers/100 B",
+        {
+            "compat": h11_like_cycle(hw),
+            "lowlevel": lowlevel_cycle(hw),
+            "h11": h11_like_cycle(h11),
+            "httptools": httptools_cycle(),
+        },
+        n,
+    )
+    case(
+        "(4) 12-header response, 1 KiB body",
+        {
+            "compat": h11_like_parse(hw, RESP_12_VARIANTS),
+            "lowlevel": lowlevel_parse(hw, RESP_12_VARIANTS),
+            "h11": h11_like_parse(h11, RESP_12_VARIANTS),
+            "httptools": httptools_parse(RESP_12_VARIANTS),
+        },
+        n,
+    )
+    case(
+        "(5) chunked body, 8 x 1 KiB",
+        {
+            "compat": h11_like_parse(hw, [RESP_CHUNKED]),
+            "lowlevel": lowlevel_parse(hw, [RESP_CHUNKED]),
+            "h11": h11_like_parse(h11, [RESP_CHUNKED]),
+            "httptools": httptools_parse([RESP_CHUNKED]),
+        },
+        n // 2,
+    )
+    case(
+        "(6) 10 pipelined GETs (server), per request",
+        {
+            "compat": server_requests(hw, PIPELINED, 10, False),
+            "lowlevel": server_requests(hw, PIPELINED, 10, True),
+            "h11": server_requests(h11, PIPELINED, 10, False),
+            "httptools": httptools_server(PIPELINED, 10),
+        },
+        n // 10,
+        per=10,
     )
     rows.append(
         (
-            "(b) 12-header response, 1 KiB body",
+            "(7) 16 MiB body in 64 KiB pieces",
             best_time(
                 {
-                    "httpwire": h11_like_parse(hw, RESP_12_VARIANTS),
-                    "h11": h11_like_parse(h11, RESP_12_VARIANTS),
-                    "httptools": httptools_parse(RESP_12_VARIANTS),
-                },
-                number=1000,
-                rounds=rounds,
-            ),
-            "us",
-        )
-    )
-    rows.append(
-        (
-            "(c) chunked body, 8 x 1 KiB",
-            best_time(
-                {
-                    "httpwire": h11_like_parse(hw, [RESP_CHUNKED]),
-                    "h11": h11_like_parse(h11, [RESP_CHUNKED]),
-                    "httptools": httptools_parse([RESP_CHUNKED]),
-                },
-                number=500,
-                rounds=rounds,
-            ),
-            "us",
-        )
-    )
-    rows.append(
-        (
-            "(d) 16 MiB body in 64 KiB pieces",
-            best_time(
-                {
-                    "httpwire": h11_like_big(hw),
+                    "compat": h11_like_big(hw),
+                    "lowlevel": lowlevel_big(hw),
                     "h11": h11_like_big(h11),
                     "httptools": httptools_big(),
                 },
@@ -300,22 +485,23 @@ def main() -> None:
             "MB/s",
         )
     )
-    names = ["httpwire", "h11", "httptools"]
+    names = ["compat", "lowlevel", "h11", "httptools"]
+    heads = ["h11-compat", "next_body", "h11", "httptools"]
     print(
-        f"{'scenario':46s} "
-        + " ".join(f"{n:>12s}" for n in names)
-        + f" {'h11/httpwire':>13s} {'httpwire/httptools':>19s}"
+        f"{'scenario':45s} "
+        + " ".join(f"{n:>12s}" for n in heads)
+        + f" {'h11/compat':>11s} {'fastest/httptools':>18s}"
     )
     for title, res, unit in rows:
         if unit == "MB/s":
             cells = [BIG_SIZE / 1e6 / res[n] for n in names]
-            ratio, ratio2 = cells[0] / cells[1], cells[2] / cells[0]
+            ratio, ratio2 = cells[0] / cells[2], cells[3] / max(cells[0], cells[1])
             txt = " ".join(f"{c:>7.0f} MB/s" for c in cells)
         else:
             cells = [res[n] * 1e6 for n in names]
-            ratio, ratio2 = cells[1] / cells[0], cells[0] / cells[2]
+            ratio, ratio2 = cells[2] / cells[0], min(cells[0], cells[1]) / cells[3]
             txt = " ".join(f"{c:>9.2f} us" for c in cells)
-        print(f"{title:46s} {txt} {ratio:>12.1f}x {ratio2:>18.2f}x")
+        print(f"{title:45s} {txt} {ratio:>10.1f}x {ratio2:>17.2f}x")
     if hasattr(os, "getloadavg"):
         one, five, fifteen = os.getloadavg()
         print(f"load average (1, 5, 15 min): {one:.2f} {five:.2f} {fifteen:.2f}")

@@ -146,3 +146,91 @@ def test_data_events_are_frozen() -> None:
     with pytest.raises(AttributeError):
         d.other = 1  # type: ignore[attr-defined]
     assert d == h11.Data(b"x", True, False) and d.data == b"x"
+
+
+def _serve(data: bytes) -> list[object]:
+    c = h11.Connection(h11.SERVER)
+    c.receive_data(data)
+    out: list[object] = []
+    while True:
+        ev = c.next_event()
+        out.append(ev)
+        if ev is h11.NEED_DATA or type(ev) is h11.EndOfMessage:
+            return out
+
+
+def test_framing_rules_hold_with_host_and_content_length_lines_cached() -> None:
+    # RFC 9112 §3.2 (one Host) and §6.3 (one Content-Length value) once the received Host
+    # and Content-Length lines are in the special-line cache.
+    ok = b"POST / HTTP/1.1\r\nHost: cached.example\r\nContent-Length: 3\r\n\r\nabc"
+    for _ in range(2):
+        assert type(_serve(ok)[0]) is h11.Request
+    assert b"Host: cached.example" in _headers._SPECIAL_LINES
+    assert b"Content-Length: 3" in _headers._SPECIAL_LINES
+    with pytest.raises(h11.RemoteProtocolError, match="multiple Host"):
+        _serve(b"GET / HTTP/1.1\r\nHost: cached.example\r\nHost: cached.example\r\n\r\n")
+    with pytest.raises(h11.RemoteProtocolError, match="Content-Length"):
+        _serve(
+            b"POST / HTTP/1.1\r\nHost: cached.example\r\nContent-Length: 3\r\n"
+            b"Content-Length: 4\r\n\r\nabcd"
+        )
+    # An identical repeat is merged into one (RFC 9112 §6.3 (5)), cached or not.
+    got = _serve(
+        b"POST / HTTP/1.1\r\nHost: cached.example\r\nContent-Length: 3\r\n"
+        b"Content-Length: 3\r\n\r\nabc"
+    )
+    req = got[0]
+    assert type(req) is h11.Request
+    assert [v for n, v in req.headers if n == b"content-length"] == [b"3"]
+    assert [type(e) for e in got[1:]] == [h11.Data, h11.EndOfMessage]
+    # A request without Host is still refused after a cached Host line was seen.
+    with pytest.raises(h11.RemoteProtocolError, match="Host"):
+        _serve(b"GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+
+
+def test_sent_header_lists_cache_keeps_send_side_rules() -> None:
+    # A header list seen before is reused whole; lists that differ in any pair (or hold str,
+    # or repeat Content-Length with another value) still take every check.
+    good = [(b"Content-Type", b"text/plain"), (b"Content-Length", b"0")]
+    a = h11.Response(status_code=200, headers=good)
+    b = h11.Response(status_code=200, headers=list(good))
+    assert a.headers is b.headers
+    with pytest.raises(h11.LocalProtocolError):
+        h11.Response(status_code=200, headers=[*good, (b"Content-Length", b"1")])
+    with pytest.raises(h11.LocalProtocolError):
+        h11.Response(status_code=200, headers=[(b"Content-Type", b"a\r\nb"), good[1]])
+    same = h11.Response(status_code=200, headers=[*good, (b"Content-Length", b"0")])
+    assert [v for n, v in same.headers if n == b"content-length"] == [b"0"]
+
+
+def test_server_fast_response_path_matches_general_path() -> None:
+    # The keep-alive response fast path (send) writes what the general path
+    # (send_with_data_passthrough, which has no shortcut) writes, with the same states.
+    wire: list[bytes] = []
+    for fast in (False, True):
+        c = h11.Connection(h11.SERVER)
+        c.receive_data(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert type(c.next_event()) is h11.Request
+        assert type(c.next_event()) is h11.EndOfMessage
+        resp = h11.Response(
+            status_code=404, reason=b"Nope", headers=[(b"Content-Length", b"2"), (b"X", b"y")]
+        )
+        if fast:
+            head = c.send(resp)
+        else:
+            head = b"".join(c.send_with_data_passthrough(resp) or [])
+        assert c.states == {h11.CLIENT: h11.DONE, h11.SERVER: h11.SEND_BODY}
+        out = head + c.send(h11.Data(data=b"no")) + c.send(h11.EndOfMessage())
+        wire.append(out)
+        assert c.states == {h11.CLIENT: h11.DONE, h11.SERVER: h11.DONE}
+        with pytest.raises(h11.LocalProtocolError):
+            c.send(h11.Data(data=b"x"))
+    assert wire[0] == wire[1] == b"HTTP/1.1 404 Nope\r\nContent-Length: 2\r\nX: y\r\n\r\nno"
+    # Too much body for the declared length is refused on the fast path too.
+    c = h11.Connection(h11.SERVER)
+    c.receive_data(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    c.next_event()
+    c.next_event()
+    c.send(h11.Response(status_code=200, headers=[(b"Content-Length", b"1")]))
+    with pytest.raises(h11.LocalProtocolError):
+        c.send(h11.Data(data=b"ab"))

@@ -63,9 +63,14 @@ from ._writers import (
     ChunkedWriter,
     ContentLengthWriter,
     Http10Writer,
+    _field_lines,
     write_any_response,
     write_request,
 )
+
+#: (status code, reason) of responses sent before -> their checked status line.  Bounded.
+_STATUS_LINES: dict[tuple[int, bytes], bytes] = {}
+_STATUS_LINES_MAX = 256
 
 __all__ = ["Connection", "NEED_DATA", "PAUSED", "DEFAULT_MAX_INCOMPLETE_EVENT_SIZE"]
 
@@ -86,10 +91,18 @@ _HEAD_EVENTS = (Request, InformationalResponse, Response)
 # Request flags that need the general path when sending (closing, switching, or refused).
 _SLOW_REQUEST_FLAGS = F_CLOSE | F_UPGRADE
 _NO_BODY_WRITER = ContentLengthWriter(0)
+# Received request flags that need the general path (closing, switching, chunked or refused
+# framing).
+_SLOW_RECEIVED_REQUEST_FLAGS = F_CLOSE | F_UPGRADE | F_TRANSFER_ENCODING | F_CHUNKED
+# Response flags that need the general path when sending (no declared length, closing,
+# switching).
+_SLOW_RESPONSE_FLAGS = F_CLOSE | F_UPGRADE | F_TRANSFER_ENCODING | F_CHUNKED
 # The flags that decide how a response body is framed (F_CONTENT_LENGTH alone: the simple case).
 _FRAMING_FLAGS = (
     F_TRANSFER_ENCODING | F_CHUNKED | F_CONTENT_LENGTH | F_UPGRADE
 )  # stateless at length 0, so shared
+# Framing flags of a body framed by "Transfer-Encoding: chunked" alone.
+_CHUNKED_ONLY = F_TRANSFER_ENCODING | F_CHUNKED
 _NO_READER_STATES = (MIGHT_SWITCH_PROTOCOL, SWITCHED_PROTOCOL)
 
 
@@ -162,8 +175,11 @@ class Connection:
         "_reader_eof",
         "_we_are_client",
         "_cl_reader",
+        "_ch_reader",
         "_body_read",
+        "_body_bytes",
         "_cl_read",
+        "_cl_bytes",
         "_cl_eof",
         "_head_reader",
         "tolerant",
@@ -203,9 +219,13 @@ class Connection:
         self._reader: Any = None
         self._reader_eof: Any = None
         self._cl_reader: ContentLengthReader | None = None
+        self._ch_reader: ChunkedReader | None = None
         #: The reader's bound method while the peer is in SEND_BODY, else None.
         self._body_read: Any = None
+        #: The same reader's coalescing ``read_bytes`` (for next_body), else None.
+        self._body_bytes: Any = None
         self._cl_read: Any = None
+        self._cl_bytes: Any = None
         self._cl_eof: Any = None
         self._set_writer(None)
         self._set_reader(None)
@@ -253,7 +273,7 @@ class Connection:
         assert not self.client_is_waiting_for_100_continue
         self._body_writer = None
         self._reader_eof = None
-        self._body_read = None
+        self._body_read = self._body_bytes = None
         self._reader = self._head_reader
         self._writer = write_request if self._we_are_client else write_any_response
 
@@ -292,27 +312,42 @@ class Connection:
                 if clr is None:
                     clr = self._cl_reader = ContentLengthReader(n)
                     self._cl_read = clr.read
+                    self._cl_bytes = clr.read_bytes
                     self._cl_eof = clr.read_eof
                 else:
                     clr._length = clr._remaining = n
                 self._reader = self._body_read = self._cl_read
+                self._body_bytes = self._cl_bytes
                 self._reader_eof = self._cl_eof
                 return
             if kind == "chunked":
-                r: Any = ChunkedReader(self._max_incomplete_event_size)
-            else:
-                r = Http10Reader()
+                self._set_reader_chunked()
+                return
+            r: Any = Http10Reader()
             self._reader = self._body_read = r.read
+            self._body_bytes = r.read_bytes
             self._reader_eof = r.read_eof
             return
         self._reader_eof = None
-        self._body_read = None
+        self._body_read = self._body_bytes = None
         if state is DONE or state is MUST_CLOSE or state is CLOSED:
             self._reader = expect_nothing
         elif state is IDLE or state is SEND_RESPONSE:
             self._reader = self._head_reader
         else:
             self._reader = None
+
+    def _set_reader_chunked(self) -> None:
+        # One chunked reader per connection, like the Content-Length one (it also remembers
+        # the last chunk-size line across messages).
+        r = self._ch_reader
+        if r is None:
+            r = self._ch_reader = ChunkedReader(self._max_incomplete_event_size)
+        else:
+            r.reset()
+        self._reader = self._body_read = r.read
+        self._body_bytes = r.read_bytes
+        self._reader_eof = r.read_eof
 
     # -- the state machine --------------------------------------------------------------------
 
@@ -454,17 +489,19 @@ class Connection:
             raise RemoteProtocolError("Can't receive data when peer state is ERROR")
         buf = self._buf
         try:
-            if state is DONE and buf:
+            # (buffered bytes computed inline: ReceiveBuffer.__bool__/__len__ are Python calls)
+            if state is DONE and buf.pos < len(buf.data):
                 return PAUSED
             if state is MIGHT_SWITCH_PROTOCOL or state is SWITCHED_PROTOCOL:
                 return PAUSED
             event = self._reader(buf, self._max_incomplete_event_size)
             if event is None:
-                if self._closed and not buf:
+                buffered = len(buf.data) - buf.pos
+                if self._closed and not buffered:
                     eof = self._reader_eof
                     event = eof() if eof is not None else ConnectionClosed()
                 else:
-                    if len(buf) > self._max_incomplete_event_size:
+                    if buffered > self._max_incomplete_event_size:
                         raise RemoteProtocolError("Receive buffer too long", error_status_hint=431)
                     if self._closed:
                         raise RemoteProtocolError("peer unexpectedly closed connection")
@@ -474,6 +511,57 @@ class Connection:
                     self.client_is_waiting_for_100_continue = False
                 return event
             return self._received(event, state)
+        except BaseException as exc:
+            self._receive_failed(exc)
+            raise
+
+    def next_body(self) -> Any:
+        """The lower-level receive path (not in h11): like :meth:`next_event`, except that while
+        the peer sends a body, the body comes out as plain bytes, all that is available at once.
+
+        Returns, while the peer is in ``SEND_BODY``:
+
+        - ``bytes``: every body byte received and not yet returned (never empty), coalesced
+          across chunk boundaries of a chunked body (RFC 9112 §7.1; chunk-size lines, chunk
+          extensions and the CRLFs after chunk data are removed) and up to the end of a
+          Content-Length body (RFC 9112 §6.2) or to the last byte received of a
+          read-until-close body (§6.3 item 8).  When a whole received piece is body, it is the
+          very object passed to :meth:`receive_data`;
+        - :class:`EndOfMessage` (trailers of a chunked body in its ``headers``), with the same
+          state transitions as from :meth:`next_event`;
+        - ``NEED_DATA``.
+
+        Otherwise it is :meth:`next_event` (a head, ``ConnectionClosed``, ``NEED_DATA``,
+        ``PAUSED``); it never returns :class:`Data`.  The two may be mixed freely on one
+        connection: the same parser and state are behind both, so the bytes, trailers, states
+        and errors are the same as the concatenated ``Data.data`` of the event path.  When
+        something invalid follows body bytes in one read (a bad chunk-size line, chunk data not
+        followed by CRLF), the bytes before it are returned first and the
+        :class:`RemoteProtocolError` is raised by the next call, as the event path raises after
+        the ``Data`` events before the error.  Raises :class:`RemoteProtocolError` (with
+        ``error_status_hint``) as :meth:`next_event` does; afterwards :attr:`their_state` is
+        ``ERROR``.
+        """
+        read = self._body_bytes
+        if read is None:
+            return self.next_event()
+        buf = self._buf
+        try:
+            got = read(buf, self._max_incomplete_event_size)
+            if type(got) is bytes:
+                if not self._we_are_client:
+                    self.client_is_waiting_for_100_continue = False
+                return got
+            if got is not None:
+                return self._received(got, SEND_BODY)
+            buffered = len(buf.data) - buf.pos
+            if self._closed and not buffered:
+                return self._received(self._reader_eof(), SEND_BODY)
+            if buffered > self._max_incomplete_event_size:
+                raise RemoteProtocolError("Receive buffer too long", error_status_hint=431)
+            if self._closed:
+                raise RemoteProtocolError("peer unexpectedly closed connection")
+            return NEED_DATA
         except BaseException as exc:
             self._receive_failed(exc)
             raise
@@ -502,7 +590,7 @@ class Connection:
                             self.client_is_waiting_for_100_continue = False
                         self._reader = expect_nothing
                         self._reader_eof = None
-                        self._body_read = None
+                        self._body_read = self._body_bytes = None
                         return event
                 elif etype is Response:
                     if (
@@ -512,15 +600,21 @@ class Connection:
                     ):
                         flags = event.headers._flags
                         status = event.status_code
+                        framing = flags & _FRAMING_FLAGS
                         if (
-                            flags & _FRAMING_FLAGS != F_CONTENT_LENGTH
-                            or status == 204
+                            status == 204
                             or status == 304
                             or self._request_method == b"HEAD"
                             or self._request_method == b"CONNECT"
+                            or (framing != F_CONTENT_LENGTH and framing != _CHUNKED_ONLY)
                         ):
                             cs.server = SEND_BODY
                             self._set_reader(event)
+                        elif framing == _CHUNKED_ONLY:
+                            # "Transfer-Encoding: chunked" alone in an HTTP/1.1 response: this
+                            # connection's chunked reader, reset for this message.
+                            self._set_reader_chunked()
+                            cs.server = SEND_BODY
                         else:
                             # A body framed by Content-Length alone: reuse this connection's
                             # reader, reset for this message.
@@ -528,13 +622,47 @@ class Connection:
                             if clr is None:
                                 clr = self._cl_reader = ContentLengthReader(0)
                                 self._cl_read = clr.read
+                                self._cl_bytes = clr.read_bytes
                                 self._cl_eof = clr.read_eof
                             clr._length = clr._remaining = event.headers._clen
                             cs.server = SEND_BODY
                             self._reader = self._body_read = self._cl_read
+                            self._body_bytes = self._cl_bytes
                             self._reader_eof = self._cl_eof
                         self.their_http_version = b"1.1"
                         self.client_is_waiting_for_100_continue = False
+                        return event
+                elif etype is Request:
+                    flags = event.headers._flags
+                    if (
+                        state is IDLE
+                        and ours is IDLE
+                        and not flags & _SLOW_RECEIVED_REQUEST_FLAGS
+                        and event.http_version == b"1.1"
+                        and event.method != b"CONNECT"
+                    ):
+                        # A keep-alive request without Transfer-Encoding: IDLE/IDLE ->
+                        # SEND_BODY/SEND_RESPONSE, its body framed by Content-Length (or none).
+                        clr = self._cl_reader
+                        if clr is None:
+                            clr = self._cl_reader = ContentLengthReader(0)
+                            self._cl_read = clr.read
+                            self._cl_bytes = clr.read_bytes
+                            self._cl_eof = clr.read_eof
+                        clr._length = clr._remaining = (
+                            event.headers._clen if flags & F_CONTENT_LENGTH else 0
+                        )
+                        cs.client = SEND_BODY
+                        cs.server = SEND_RESPONSE
+                        self._request_method = event.method
+                        self.their_http_version = b"1.1"
+                        if flags & F_EXPECT_100:
+                            self.client_is_waiting_for_100_continue = True
+                        self._reader = self._body_read = self._cl_read
+                        self._body_bytes = self._cl_bytes
+                        self._reader_eof = self._cl_eof
+                        self._writer = write_any_response
+                        self._body_writer = None
                         return event
                 elif etype is InformationalResponse:
                     if state is SEND_RESPONSE and event.status_code != 101:
@@ -569,6 +697,10 @@ class Connection:
         etype = type(event)
         if etype is Request and self._we_are_client:
             data = self._send_request_fast(event)  # type: ignore[arg-type]
+            if data is not None:
+                return data
+        elif etype is Response and not self._we_are_client:
+            data = self._send_response_fast(event)  # type: ignore[arg-type]
             if data is not None:
                 return data
         elif etype is EndOfMessage:
@@ -655,8 +787,53 @@ class Connection:
             self._body_writer = _NO_BODY_WRITER
         self._reader = self._head_reader
         self._reader_eof = None
-        self._body_read = None
+        self._body_read = self._body_bytes = None
         return data
+
+    def _send_response_fast(self, event: Response) -> bytes | None:
+        # A keep-alive HTTP/1.1 response with a declared Content-Length to an HTTP/1.1 GET or
+        # POST (not HEAD / CONNECT), nothing pending: SEND_RESPONSE -> SEND_BODY, with none of
+        # the header rewriting the general path may do.  Returns None (nothing done) when the
+        # general path must handle it.
+        cs = self._cstate
+        headers = event.headers
+        flags = headers._flags
+        method = self._request_method
+        status = event.status_code
+        if (
+            cs.server is not SEND_RESPONSE
+            or not cs.keep_alive
+            or cs.pending_switch_proposals
+            or cs.client in _UNSETTLED
+            or not flags & F_CONTENT_LENGTH
+            or flags & _SLOW_RESPONSE_FLAGS
+            or event.http_version != b"1.1"
+            or self.their_http_version != b"1.1"
+            or status == 204
+            or status == 304
+            or method == b"HEAD"
+            or method == b"CONNECT"
+        ):
+            return None
+        status_line = _STATUS_LINES.get((status, event.reason))
+        if status_line is None:
+            try:
+                status_line = write_any_response(event)
+            except BaseException:
+                self._process_error(SERVER)
+                raise
+            status_line = status_line[: status_line.find(b"\r\n") + 2]
+            if len(_STATUS_LINES) < _STATUS_LINES_MAX and len(event.reason) <= 64:
+                _STATUS_LINES[(status, event.reason)] = status_line
+        wire = headers._wire
+        if wire is None:
+            wire = _field_lines(headers)
+        cs.server = SEND_BODY
+        self.client_is_waiting_for_100_continue = False
+        self._writer = None
+        clen = headers._clen
+        self._body_writer = ContentLengthWriter(clen) if clen else _NO_BODY_WRITER
+        return b"".join((status_line, wire, b"\r\n"))
 
     def _send_eom_fast(self, bw: Any, event: EndOfMessage) -> bytes | None:
         # The end of our body on a keep-alive connection with nothing pending.

@@ -213,11 +213,23 @@ _LINE_CACHE_MAX = 1024
 _LINE_CACHE_MAX_LEN = 128
 
 
-#: Sent (name, value) pairs seen before -> (lowercased pair, wire line, is Host).  Clients send
+#: Sent (name, value) pairs seen before -> (pair, lowercased pair, wire line, tag).  Clients send
 #: the same fields again and again (Host, User-Agent, Accept...); a hit skips every check.
+#: The tag is _TAG_PLAIN, _TAG_HOST, or for a Content-Length its value (>= 0).
 _SENT_CACHE: dict[
-    tuple[bytes, bytes], tuple[tuple[bytes, bytes], tuple[bytes, bytes], bytes, bool]
+    tuple[bytes, bytes], tuple[tuple[bytes, bytes], tuple[bytes, bytes], bytes, int]
 ] = {}
+#: Received Host lines and Content-Length lines with a valid value seen before ->
+#: (pair, item, the length, or -1 for Host).  Consulted only for lines not in _LINE_CACHE;
+#: a Content-Length after the first takes the full check.  Cleared when full.
+_SPECIAL_LINES: dict[bytes, tuple[tuple[bytes, bytes], tuple[bytes, bytes], int]] = {}
+_SPECIAL_LINES_MAX = 256
+
+#: Whole header lists (tuples of (bytes, bytes) pairs) seen before -> their Headers.
+_HEADERS_CACHE: dict[tuple[Any, ...], Headers] = {}
+_HEADERS_CACHE_MAX = 256
+_TAG_PLAIN = -1
+_TAG_HOST = -2
 _SENT_CACHE_MAX = 1024
 
 #: Field names whose values usually differ on every message: not worth remembering lines of.
@@ -248,6 +260,31 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
         htype is not list and htype is not tuple and isinstance(headers, Headers)
     ):
         return headers  # type: ignore[return-value]
+    # Callers send the same header lists again and again (a client's default fields, a
+    # server's fixed response fields): a whole list of (bytes, bytes) pairs checked before
+    # gives back its Headers (read-only, so it can be shared) with one lookup.
+    key: Any = None
+    if htype is list or htype is tuple:
+        try:
+            key = tuple(headers)
+            hit_all = _HEADERS_CACHE.get(key)
+        except TypeError:  # unhashable members (bytearray, memoryview, lists)
+            key = hit_all = None
+        if hit_all is not None:
+            return hit_all
+    h = _validate(headers)
+    if key is not None and len(key) <= 32:
+        for pair in key:
+            if type(pair) is not tuple or type(pair[0]) is not bytes or type(pair[1]) is not bytes:
+                break
+        else:
+            if len(_HEADERS_CACHE) >= _HEADERS_CACHE_MAX:
+                _HEADERS_CACHE.clear()
+            _HEADERS_CACHE[key] = h
+    return h
+
+
+def _validate(headers: Any) -> Headers:
     raw: list[tuple[bytes, bytes]] = []
     items: list[tuple[bytes, bytes]] = []
     wire: list[bytes] = []
@@ -268,9 +305,18 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
                 hit = None
             if hit is not None:
                 # The cached pair, not the given one: an equal pair may hold memoryviews.
-                pair, item, line, is_host = hit
-                if is_host:
-                    flags |= F_MULTI_HOST if flags & F_HOST else F_HOST
+                pair, item, line, tag = hit
+                if tag != _TAG_PLAIN:
+                    if tag == _TAG_HOST:
+                        flags |= F_MULTI_HOST if flags & F_HOST else F_HOST
+                    elif flags & F_CONTENT_LENGTH:
+                        # A repeat: identical values are merged, differing ones refused.
+                        if tag != clen:
+                            raise LocalProtocolError("conflicting Content-Length headers")
+                        continue
+                    else:
+                        flags |= F_CONTENT_LENGTH
+                        clen = tag
                 raw_append(pair)
                 items_append(item)
                 wire_append(line)
@@ -328,14 +374,18 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
         if len(_SENT_CACHE) >= _SENT_CACHE_MAX:
             _SENT_CACHE.clear()
         for pair, item, line in zip(raw, items, wire, strict=True):
+            tag = _TAG_PLAIN
             if item[0] in _SPECIAL:
-                if item[0] != b"host":
+                if item[0] == b"host":
+                    tag = _TAG_HOST
+                elif item[0] == b"content-length" and pair[1].isdigit():
+                    # (a plain digit string, already checked by _special: its only effect
+                    # is the length, which the tag carries)
+                    tag = int(pair[1])
+                else:
                     continue
-                is_host = True
-            else:
-                is_host = False
             if type(pair) is tuple and len(line) <= _LINE_CACHE_MAX_LEN:
-                _SENT_CACHE[pair] = (pair, item, line, is_host)
+                _SENT_CACHE[pair] = (pair, item, line, tag)
     h = _new(Headers)
     h._raw = raw
     h._items = items
@@ -377,6 +427,7 @@ def fields_from_lines(lines: list[bytes], start: int, error: type[ProtocolError]
     raw_append = raw.append
     items_append = items.append
     line_get = _LINE_CACHE.get
+    special_get = _SPECIAL_LINES.get
     for line in lines[start:] if start else lines:
         hit = line_get(line)
         if hit is not None:
@@ -384,6 +435,22 @@ def fields_from_lines(lines: list[bytes], start: int, error: type[ProtocolError]
             raw_append(pair)
             items_append(item)
             continue
+        sp = special_get(line)
+        if sp is not None:
+            # A Host or Content-Length line seen before: its only effect is a flag or the
+            # length.  (A second Content-Length takes the full path, which compares them.)
+            n = sp[2]
+            if n < 0:
+                flags |= F_MULTI_HOST if flags & F_HOST else F_HOST
+                raw_append(sp[0])
+                items_append(sp[1])
+                continue
+            if not flags & F_CONTENT_LENGTH:
+                flags |= F_CONTENT_LENGTH
+                clen = n
+                raw_append(sp[0])
+                items_append(sp[1])
+                continue
         name, colon, value = line.partition(b":")
         lname = cache_get(name)
         if lname is None:
@@ -402,11 +469,26 @@ def fields_from_lines(lines: list[bytes], start: int, error: type[ProtocolError]
                 ):
                     flags |= F_CONTENT_LENGTH
                     clen = int(value)
+                    if len(_SPECIAL_LINES) >= _SPECIAL_LINES_MAX:
+                        _SPECIAL_LINES.clear()
+                    _SPECIAL_LINES[line] = ((name, value), (lname, value), clen)
                 else:
                     flags, clen, kept = _special(lname, value, flags, clen, error)
                     if kept is None:
                         continue
                     value = kept
+            elif lname == b"host":
+                # (every request has one: folded here rather than through _special)
+                flags |= F_MULTI_HOST if flags & F_HOST else F_HOST
+                pair = (name, value)
+                item = (lname, value)
+                raw_append(pair)
+                items_append(item)
+                if len(line) <= _LINE_CACHE_MAX_LEN:
+                    if len(_SPECIAL_LINES) >= _SPECIAL_LINES_MAX:
+                        _SPECIAL_LINES.clear()
+                    _SPECIAL_LINES[line] = (pair, item, -1)
+                continue
             elif lname != b"connection" or value.lower() != b"keep-alive":
                 flags, clen, _ = _special(lname, value, flags, clen, error)
                 if lname == b"transfer-encoding":

@@ -2,8 +2,8 @@
 
 Every reader returns an event, or ``None`` for "need more data", or raises
 :class:`RemoteProtocolError`.  Heads are parsed optimistically first (CRLF line endings, no
-obs-fold: one ``find`` for the end, one regex over the whole field section, then
-``split``/``partition``); only if that fails is the head normalised the lenient way RFC 9112
+obs-fold: one ``find`` for the end, one ``split`` into lines, one ``translate`` proving no
+line holds a bare CR, LF or NUL, then cached or ``partition``-ed field lines); only if that fails is the head normalised the lenient way RFC 9112
 allows (bare LF line endings, §2.2; obs-fold replaced by SP, §5.2) and checked again, and only
 then is an error raised, with a message naming the offending line.
 """
@@ -11,7 +11,6 @@ then is an error raised, with a message naming the offending line.
 from __future__ import annotations
 
 import re
-from functools import partial
 from typing import Any
 
 from ._abnf import (
@@ -223,69 +222,66 @@ def _status_line(line: bytes) -> tuple[bytes, int, bytes] | None:
     return st
 
 
-def _strict_lines(buf: ReceiveBuffer, max_size: int) -> tuple[list[bytes], int] | None:
-    """The common case of a head: it is complete, within ``max_size``, and every line ends in
-    CRLF with no other CR, LF or NUL anywhere.  Returns (its lines, the offset after its blank
-    line) without consuming anything, or None to let the general path decide."""
-    data = buf.data
-    pos = buf.pos
-    end = data.find(b"\r\n\r\n", pos)
-    if end < 0 or end + 4 - pos > max_size:
-        return None
-    head = data[pos:end]
-    if type(head) is not bytes:
-        head = bytes(head)
-    lines = head.split(b"\r\n")
-    # split() removed len(lines) - 1 CRLFs; any other CR, LF or NUL is an extra deletion.
-    if len(head) - len(head.translate(None, b"\r\n\x00")) != 2 * len(lines) - 2:
-        return None
-    return lines, end + 4
+def _make_response_head_reader(parse: Any) -> Any:
+    """The head reader whose slow path (anything but the common case) ends in ``parse``.
+
+    Made once per mode (strict, tolerant) as a closure, not through ``functools.partial`` or
+    a default argument: the tolerant mode then costs nothing per call on the common path
+    (its retry is inside ``parse``, reached only when the strict parse has failed).
+    """
+
+    def read_response_head(
+        buf: ReceiveBuffer, max_size: int
+    ) -> InformationalResponse | Response | None:
+        # The common case first: a complete head within the limit, every line ending in CRLF
+        # (split() removes len(lines) - 1 CRLFs; any other CR, LF or NUL shows up as an extra
+        # deletion in translate()), a status line seen before.
+        data = buf.data
+        pos = buf.pos
+        if pos >= len(data):
+            return None
+        end = data.find(b"\r\n\r\n", pos)
+        if end >= 0 and end + 4 - pos <= max_size:
+            block = data[pos:end]
+            if type(block) is not bytes:
+                block = bytes(block)
+            lines = block.split(b"\r\n")
+            if len(block) - len(block.translate(None, b"\r\n\x00")) == 2 * len(lines) - 2:
+                st = _STATUS_CACHE.get(lines[0]) or _status_line(lines[0])
+                if st is not None:
+                    headers = fields_from_lines(lines, 1, RemoteProtocolError)
+                    if headers is not None:
+                        version, status, reason = st
+                        if status >= 200:
+                            buf.pos = end + 4
+                            e = _new(Response)
+                            _set_resp_headers(e, headers)
+                            _set_resp_version(e, version)
+                            _set_resp_reason(e, reason)
+                            _set_resp_status(e, status)
+                            return e
+                        if status >= 100:
+                            buf.pos = end + 4
+                            return _make_response(  # type: ignore[no-any-return]
+                                InformationalResponse, headers, version, reason, status
+                            )
+        head = find_head(buf, max_size, True)
+        if head is None:
+            first = buf.data[buf.pos : buf.pos + 1]
+            # (a lone CR may be the start of an empty line before the status line, RFC 9112 §2.2)
+            if first not in (b"", b"H") and not (first == b"\r" and len(buf) == 1):
+                # Not HTTP at all (for instance a TLS record): fail now rather than wait for a
+                # blank line that may never come.
+                raise RemoteProtocolError("illegal status line (does not start with HTTP/)")
+            return None
+        if not head:
+            raise RemoteProtocolError("no response line received")  # pragma: no cover
+        return parse(head)  # type: ignore[no-any-return]
+
+    return read_response_head
 
 
-def read_response_head(
-    buf: ReceiveBuffer, max_size: int, parse: Any = parse_response_head
-) -> InformationalResponse | Response | None:
-    # The common case first (as _strict_lines, inlined): a complete head within the limit,
-    # every line ending in CRLF, no other CR, LF or NUL, a status line seen before.
-    data = buf.data
-    pos = buf.pos
-    end = data.find(b"\r\n\r\n", pos)
-    if end >= 0 and end + 4 - pos <= max_size:
-        block = data[pos:end]
-        if type(block) is not bytes:
-            block = bytes(block)
-        lines = block.split(b"\r\n")
-        if len(block) - len(block.translate(None, b"\r\n\x00")) == 2 * len(lines) - 2:
-            st = _STATUS_CACHE.get(lines[0]) or _status_line(lines[0])
-            if st is not None:
-                headers = fields_from_lines(lines, 1, RemoteProtocolError)
-                if headers is not None:
-                    version, status, reason = st
-                    if status >= 200:
-                        buf.pos = end + 4
-                        e = _new(Response)
-                        _set_resp_headers(e, headers)
-                        _set_resp_version(e, version)
-                        _set_resp_reason(e, reason)
-                        _set_resp_status(e, status)
-                        return e
-                    if status >= 100:
-                        buf.pos = end + 4
-                        return _make_response(  # type: ignore[no-any-return]
-                            InformationalResponse, headers, version, reason, status
-                        )
-    head = find_head(buf, max_size, True)
-    if head is None:
-        first = buf.data[buf.pos : buf.pos + 1]
-        # (a lone CR may be the start of an empty line before the status line, RFC 9112 §2.2)
-        if first not in (b"", b"H") and not (first == b"\r" and len(buf) == 1):
-            # Not HTTP at all (for instance a TLS record): fail now rather than wait for a
-            # blank line that may never come.
-            raise RemoteProtocolError("illegal status line (does not start with HTTP/)")
-        return None
-    if not head:
-        raise RemoteProtocolError("no response line received")  # pragma: no cover
-    return parse(head)  # type: ignore[no-any-return]
+read_response_head = _make_response_head_reader(parse_response_head)
 
 
 # -- requests ---------------------------------------------------------------------------------
@@ -342,40 +338,65 @@ def parse_request_head(head: bytes) -> Request:
 _REQUEST_VERSIONS = {b"HTTP/1.1": b"1.1", b"HTTP/1.0": b"1.0"}
 
 
-def read_request_head(
-    buf: ReceiveBuffer, max_size: int, parse: Any = parse_request_head
-) -> Request | None:
-    found = _strict_lines(buf, max_size)
-    if found is not None:
-        lines, after = found
-        parts = lines[0].split(b" ")
-        if len(parts) == 3:
-            method, target, version = parts
-            http_version = _REQUEST_VERSIONS.get(version)
-            if (
-                http_version is not None
-                and method
-                and not method.translate(None, TCHAR)
-                and target
-                and not target.translate(None, VCHAR)
-            ):
-                headers = fields_from_lines(lines, 1, RemoteProtocolError)
-                if headers is not None:
-                    flags = headers._flags
-                    if not flags & F_MULTI_HOST and (flags & F_HOST or http_version != b"1.1"):
-                        buf.pos = after
-                        return _make_request(method, headers, target, http_version)
-    head = find_head(buf, max_size, True)
-    if head is None:
-        first = buf.data[buf.pos : buf.pos + 1]
-        if first and first[0] < 0x21 and not (first == b"\r" and len(buf) == 1):
-            # A request line never starts with a control byte or space (a TLS ClientHello
-            # starts with 0x16): fail now rather than wait for a blank line.
-            raise RemoteProtocolError("illegal request line")
-        return None
-    if not head:
-        raise RemoteProtocolError("no request line received")  # pragma: no cover
-    return parse(head)  # type: ignore[no-any-return]
+def _make_request_head_reader(parse: Any) -> Any:
+    """The head reader whose slow path (anything but the common case) ends in ``parse``.
+
+    Made once per mode (strict, tolerant) as a closure, not through ``functools.partial`` or
+    a default argument: the tolerant mode then costs nothing per call on the common path
+    (its retry is inside ``parse``, reached only when the strict parse has failed).
+    """
+
+    def read_request_head(buf: ReceiveBuffer, max_size: int) -> Request | None:
+        # The common case first: a complete head within the limit, every line ending in CRLF,
+        # no other CR, LF or NUL (checked as in the response reader).
+        data = buf.data
+        pos = buf.pos
+        if pos >= len(data):
+            return None  # nothing buffered (what a server sees after each request)
+        end = data.find(b"\r\n\r\n", pos)
+        lines: list[bytes] = []
+        if end >= 0 and end + 4 - pos <= max_size:
+            block = data[pos:end]
+            if type(block) is not bytes:
+                block = bytes(block)
+            lines = block.split(b"\r\n")
+            if len(block) - len(block.translate(None, b"\r\n\x00")) != 2 * len(lines) - 2:
+                lines = []
+        if lines:
+            after = end + 4
+            parts = lines[0].split(b" ")
+            if len(parts) == 3:
+                method, target, version = parts
+                http_version = _REQUEST_VERSIONS.get(version)
+                if (
+                    http_version is not None
+                    and method
+                    and not method.translate(None, TCHAR)
+                    and target
+                    and not target.translate(None, VCHAR)
+                ):
+                    headers = fields_from_lines(lines, 1, RemoteProtocolError)
+                    if headers is not None:
+                        flags = headers._flags
+                        if not flags & F_MULTI_HOST and (flags & F_HOST or http_version != b"1.1"):
+                            buf.pos = after
+                            return _make_request(method, headers, target, http_version)
+        head = find_head(buf, max_size, True)
+        if head is None:
+            first = buf.data[buf.pos : buf.pos + 1]
+            if first and first[0] < 0x21 and not (first == b"\r" and len(buf) == 1):
+                # A request line never starts with a control byte or space (a TLS ClientHello
+                # starts with 0x16): fail now rather than wait for a blank line.
+                raise RemoteProtocolError("illegal request line")
+            return None
+        if not head:
+            raise RemoteProtocolError("no request line received")  # pragma: no cover
+        return parse(head)  # type: ignore[no-any-return]
+
+    return read_request_head
+
+
+read_request_head = _make_request_head_reader(parse_request_head)
 
 
 # -- bodies -----------------------------------------------------------------------------------
@@ -421,6 +442,25 @@ class ContentLengthReader:
         e._chunk_end = False
         return e
 
+    def read_bytes(self, buf: ReceiveBuffer, max_size: int = 0) -> object:
+        """As :meth:`read`, but the body bytes come as ``bytes`` instead of a Data event."""
+        remaining = self._remaining
+        if not remaining:
+            return EOM_NO_TRAILERS
+        data = buf.data
+        pos = buf.pos
+        avail = len(data) - pos
+        if avail <= 0:
+            return None
+        n = avail if avail < remaining else remaining
+        if type(data) is bytes:
+            chunk = data if pos == 0 and n == avail else data[pos : pos + n]
+        else:
+            chunk = bytes(memoryview(data)[pos : pos + n])
+        buf.pos = pos + n
+        self._remaining = remaining - n
+        return chunk
+
     def read_eof(self) -> object:
         raise RemoteProtocolError(
             "peer closed connection without sending complete message body "
@@ -460,7 +500,15 @@ class ChunkedReader:
     section.
     """
 
-    __slots__ = ("_remaining", "_need_crlf", "_in_trailer", "_chunk_start", "_max_size")
+    __slots__ = (
+        "_remaining",
+        "_need_crlf",
+        "_in_trailer",
+        "_chunk_start",
+        "_max_size",
+        "_last_line",
+        "_last_size",
+    )
 
     def __init__(self, max_size: int) -> None:
         self._remaining = 0
@@ -468,6 +516,18 @@ class ChunkedReader:
         self._in_trailer = False
         self._chunk_start = False
         self._max_size = max_size
+        # The last valid non-zero chunk line with its CRLF, and its size: senders tend to
+        # repeat one chunk size, and one startswith() then replaces find, slice and lookup.
+        # (It starts as a genuine pair, so that a match is always right.)
+        self._last_line = b"1\r\n"
+        self._last_size = 1
+
+    def reset(self) -> None:
+        """Make this reader ready for a new body (one reader serves a whole connection)."""
+        self._remaining = 0
+        self._need_crlf = False
+        self._in_trailer = False
+        self._chunk_start = False
 
     def read(self, buf: ReceiveBuffer, max_size: int = 0) -> object:
         data = buf.data
@@ -488,17 +548,27 @@ class ChunkedReader:
                 self._need_crlf = False
             if self._in_trailer:
                 return self._read_trailer(buf)
-            nl = data.find(b"\r\n", pos)
-            if nl < 0:
-                if data.find(b"\n", pos) >= 0:
-                    raise RemoteProtocolError("chunk line not terminated by CRLF (RFC 9112 §7.1)")
-                return None
-            line = data[pos:nl]
-            if type(line) is not bytes:
-                line = bytes(line)
-            size = _CHUNK_SIZES.get(line)
-            remaining = _chunk_size(line) if size is None else size
-            pos = nl + 2
+            last = self._last_line
+            if data.startswith(last, pos):
+                remaining = self._last_size
+                pos += len(last)
+            else:
+                nl = data.find(b"\r\n", pos)
+                if nl < 0:
+                    if data.find(b"\n", pos) >= 0:
+                        raise RemoteProtocolError(
+                            "chunk line not terminated by CRLF (RFC 9112 §7.1)"
+                        )
+                    return None
+                line = data[pos:nl]
+                if type(line) is not bytes:
+                    line = bytes(line)
+                size = _CHUNK_SIZES.get(line)
+                remaining = _chunk_size(line) if size is None else size
+                pos = nl + 2
+                if remaining:
+                    self._last_line = line + b"\r\n"
+                    self._last_size = remaining
             if not remaining:
                 buf.pos = pos
                 self._in_trailer = True
@@ -541,6 +611,134 @@ class ChunkedReader:
         e._chunk_end = True
         return e
 
+    def read_bytes(self, buf: ReceiveBuffer, max_size: int = 0) -> object:
+        """As :meth:`read`, but returns every body byte available, across chunk boundaries, as
+        one ``bytes`` (or EndOfMessage, or None for "need more data").
+
+        When an error follows body bytes, those bytes are returned and the error is left in
+        the buffer for the next call (which re-reads it and raises), so the bytes delivered
+        before an error are the same as :meth:`read`'s.
+        """
+        if self._in_trailer:
+            return self._read_trailer(buf)
+        data = buf.data
+        pos = buf.pos
+        end = len(data)
+        if self._need_crlf:
+            # The CRLF after a chunk's data did not fit in the buffer last time.
+            if end - pos < 2:
+                if end > pos and data[pos] != 13:
+                    raise RemoteProtocolError("chunk data not followed by CRLF (RFC 9112 §7.1)")
+                return None
+            if data[pos] != 13 or data[pos + 1] != 10:
+                raise RemoteProtocolError("chunk data not followed by CRLF (RFC 9112 §7.1)")
+            pos += 2
+            buf.pos = pos
+            self._need_crlf = False
+        spans: list[tuple[int, int]] = []
+        remaining = self._remaining
+        start = self._chunk_start
+        if remaining:
+            # In the middle of a chunk's data.
+            stop = pos + remaining
+            if stop > end:
+                if end <= pos:
+                    return None
+                self._remaining = stop - end
+                self._chunk_start = False
+                buf.pos = end
+                return data if pos == 0 and type(data) is bytes else bytes(memoryview(data)[pos:])
+            spans.append((pos, stop))
+            remaining = 0
+            start = False
+            if data[stop : stop + 2] == b"\r\n":
+                pos = stop + 2
+            else:
+                pos = stop
+                self._need_crlf = True
+        is_bytes = type(data) is bytes
+        find = data.find
+        sizes = _CHUNK_SIZES.get
+        while not self._need_crlf:
+            # At a chunk line: size, data, CRLF, as many times as they are all here.
+            last = self._last_line
+            if data.startswith(last, pos):
+                # The same line as the last chunk's: already validated.
+                size = self._last_size
+                first = pos + len(last)
+            else:
+                nl = find(b"\r\n", pos)
+                if nl < 0:
+                    if not spans and find(b"\n", pos) >= 0:
+                        raise RemoteProtocolError(
+                            "chunk line not terminated by CRLF (RFC 9112 §7.1)"
+                        )
+                    break
+                line = bytes(data[pos:nl]) if not is_bytes else data[pos:nl]
+                found = sizes(line)  # type: ignore[arg-type]
+                if found is not None:
+                    size = found
+                elif spans:
+                    try:
+                        size = _chunk_size(line)  # type: ignore[arg-type]
+                    except RemoteProtocolError:
+                        break  # raised again by the next call, after these bytes
+                else:
+                    size = _chunk_size(line)  # type: ignore[arg-type]
+                if not size:
+                    if spans:
+                        # The last chunk: its line is valid, so it is consumed now; the
+                        # trailer section (and EndOfMessage) is the next call's.
+                        pos = nl + 2
+                        self._in_trailer = True
+                        break
+                    buf.pos = nl + 2
+                    self._remaining = 0
+                    self._in_trailer = True
+                    return self._read_trailer(buf)
+                first = nl + 2
+                last = self._last_line = bytes(line) + b"\r\n"
+                self._last_size = size
+            stop = first + size
+            if stop > end:
+                # Part of this chunk's data is here (or none of it).
+                if first < end:
+                    spans.append((first, end))
+                    start = False
+                else:
+                    start = True
+                remaining = stop - end
+                pos = end
+                break
+            spans.append((first, stop))
+            # Chunks of one size tend to follow each other: while this chunk's data is followed
+            # by CRLF, the very chunk line just validated and all of the next chunk's data,
+            # one comparison takes the next chunk.
+            rep = b"\r\n" + last
+            step = len(rep) + size
+            while stop + step <= end and data.startswith(rep, stop):
+                first = stop + len(rep)
+                stop += step
+                spans.append((first, stop))
+            if data[stop : stop + 2] == b"\r\n":
+                pos = stop + 2
+            else:
+                # The CRLF is not (all) here, or is wrong: the next call checks it.
+                pos = stop
+                self._need_crlf = True
+        buf.pos = pos
+        self._remaining = remaining
+        self._chunk_start = start
+        if not spans:
+            return None
+        if len(spans) == 1:
+            a, b = spans[0]
+            if is_bytes:
+                return data if a == 0 and b == end else data[a:b]
+            return bytes(memoryview(data)[a:b])
+        mv = memoryview(data)
+        return b"".join([mv[a:b] for a, b in spans])
+
     def _read_trailer(self, buf: ReceiveBuffer) -> object:
         head = find_head(buf, self._max_size, False)
         if head is None:
@@ -571,6 +769,13 @@ class Http10Reader:
         if not n:
             return None
         return _make_data(buf.take(n))
+
+    def read_bytes(self, buf: ReceiveBuffer, max_size: int = 0) -> object:
+        """As :meth:`read`, but the body bytes come as ``bytes`` instead of a Data event."""
+        n = len(buf)
+        if not n:
+            return None
+        return buf.take(n)
 
     def read_eof(self) -> object:
         return EOM_NO_TRAILERS
@@ -632,6 +837,6 @@ def _tolerant(parse: Any) -> Any:
 
 
 #: ``read_response_head`` that drops or repairs bad field lines (see _repair_field_lines).
-read_response_head_tolerant = partial(read_response_head, parse=_tolerant(parse_response_head))
+read_response_head_tolerant = _make_response_head_reader(_tolerant(parse_response_head))
 #: ``read_request_head`` likewise (off by default: servers should refuse, RFC 9112 §5.1).
-read_request_head_tolerant = partial(read_request_head, parse=_tolerant(parse_request_head))
+read_request_head_tolerant = _make_request_head_reader(_tolerant(parse_request_head))
