@@ -622,16 +622,17 @@ class ResponseBody(ByteStream):
         if tracer is not None:
             tracer.emit("http11.receive_response_body.started", {"request": self._request})
         try:
+            # next_body(): every body byte already received in one piece (chunks joined),
+            # rather than one Data event per chunk.
             while True:
-                event = h.next_event()
-                if event is _NEED_DATA:
+                got = h.next_body()
+                kind = type(got)
+                if kind is bytes:
+                    yield got
+                elif got is _NEED_DATA:
                     if stream is None:
                         raise ReadError("the connection was closed while the body was being read")
                     h.receive_data(stream.read(_READ_SIZE, read_timeout))
-                    continue
-                kind = type(event)
-                if kind is _Data:
-                    yield event.data
                 elif kind is _EndOfMessage:
                     break
                 else:
