@@ -90,8 +90,10 @@ def _timer() -> _Timer:
         return _TIMER.get()
     except LookupError:
         timer = _Timer()
-        _TIMER.set(timer)
+        # Spawned first: if the run refuses new tasks (it is ending), no timer without a task
+        # is left behind to be trusted by later waits.
         trio.lowlevel.spawn_system_task(timer.run, name="httpwire deadline timer")
+        _TIMER.set(timer)
         return timer
 
 
