@@ -26,8 +26,10 @@ from ._headers import (
     F_EXPECT_100,
     F_TRANSFER_ENCODING,
     F_UPGRADE,
+    HeaderInput,
     Headers,
     get_comma_header,
+    normalize_and_validate,
     set_comma_header,
 )
 from ._readers import (
@@ -898,6 +900,131 @@ class Connection:
         except BaseException:
             self._process_error(self.our_role)
             raise
+
+    # -- the lower-level server path (not in h11) --------------------------------------------
+
+    def next_request(self) -> Any:
+        """Server role (not in h11): :meth:`next_event`, except that a request without a body
+        comes with its :class:`EndOfMessage` already consumed.
+
+        Returns what :meth:`next_event` returns (a :class:`Request`, ``NEED_DATA``,
+        ``PAUSED``, ``ConnectionClosed``...).  After a :class:`Request` framed with no body
+        (no Content-Length, or ``Content-Length: 0``, and no Transfer-Encoding; RFC 9112 §6.3
+        item 6) :attr:`their_state` is already what reading its ``EndOfMessage`` gives
+        (``DONE``, or ``MIGHT_SWITCH_PROTOCOL`` after a CONNECT or Upgrade request); after a
+        request with a body it is ``SEND_BODY``, and :meth:`next_body` or :meth:`next_event`
+        reads the body.  The parser, the states and the errors (:class:`RemoteProtocolError`,
+        with ``error_status_hint``; :attr:`their_state` ``ERROR`` afterwards) are those of
+        ``next_event()`` followed by ``next_event()``; in the client role it is
+        :meth:`next_event`.
+        """
+        event = self.next_event()
+        if type(event) is Request:
+            clr = self._cl_reader
+            if clr is not None and not clr._remaining and self._body_read is self._cl_read:
+                # The bodiless request's EndOfMessage, which next_event() would return next.
+                cs = self._cstate
+                if (
+                    cs.keep_alive
+                    and not cs.pending_switch_proposals
+                    and cs.client is SEND_BODY
+                    and cs.server is SEND_RESPONSE
+                ):
+                    # next_event()'s own fast step for it (see _received), inline.
+                    cs.client = DONE
+                    self.client_is_waiting_for_100_continue = False
+                    self._reader = expect_nothing
+                    self._reader_eof = None
+                    self._body_read = self._body_bytes = None
+                else:
+                    self.next_event()
+        return event
+
+    def send_response(
+        self,
+        status_code: int,
+        headers: Headers | HeaderInput,
+        body: bytes | bytearray | memoryview = b"",
+        *,
+        reason: bytes | str = b"",
+    ) -> bytes:
+        """Server role (not in h11): send a whole final response, head, body and end of
+        message, in one call; returns the bytes to write.
+
+        ``status_code`` is 200-999, ``headers`` are ``(name, value)`` pairs as for
+        :class:`Response`, ``body`` the whole body (bytes-like; ``b""`` for none) and
+        ``reason`` the reason phrase.  It is exactly
+        ``send(Response(status_code=status_code, headers=headers, reason=reason))``, then
+        ``send(Data(data=body))`` if ``body`` is not empty, then ``send(EndOfMessage())``,
+        joined, with the same checks and the same header handling: the framing must agree with
+        the request and status (no body after HEAD, 204, 304; exactly ``Content-Length``
+        bytes when one is given; chunked to an HTTP/1.1 peer and close-delimited with
+        ``Connection: close`` to an HTTP/1.0 one when none is; ``Connection: close`` added
+        when keep-alive is off).  Then, when the request has been read to its end and the
+        connection stays open (both states ``DONE``), it calls :meth:`start_next_cycle`, so
+        the next request can be read at once; otherwise the states are those the three
+        ``send`` calls leave (``DONE`` while the request body is still unread, ``MUST_CLOSE``
+        when the connection will close).
+
+        Raises :class:`LocalProtocolError`, with :attr:`our_state` ``ERROR`` and nothing to
+        write, when any of the three ``send`` calls would (wrong state or role, a body that
+        does not match its framing, a response after which the connection cannot go on); for
+        invalid arguments (a field name that is not a token, a value with CR/LF/NUL, a
+        status code outside 200-999), as the :class:`Response` constructor does, before
+        anything changes.
+        """
+        h = headers if type(headers) is Headers else normalize_and_validate(headers)
+        cs = self._cstate
+        flags = h._flags
+        method = self._request_method
+        if (
+            type(status_code) is int
+            and 200 <= status_code < 1000
+            and type(reason) is bytes
+            and type(body) is bytes
+            and cs.server is SEND_RESPONSE
+            and not self._we_are_client
+            and cs.keep_alive
+            and not cs.pending_switch_proposals
+            and cs.client not in _UNSETTLED
+            and flags & F_CONTENT_LENGTH
+            and not flags & _SLOW_RESPONSE_FLAGS
+            and h._clen == len(body)
+            and self.their_http_version == b"1.1"
+            and status_code != 204
+            and status_code != 304
+            and method != b"HEAD"
+            and method != b"CONNECT"
+        ):
+            # The common keep-alive response, with a status line sent (and so checked)
+            # before: the state steps of send(Response), send(Data), send(EndOfMessage) and
+            # start_next_cycle() are known in advance.
+            status_line = _STATUS_LINES.get((status_code, reason))
+            if status_line is not None:
+                wire = h._wire
+                if wire is None:
+                    wire = _field_lines(h)
+                self.client_is_waiting_for_100_continue = False
+                self._body_writer = None
+                if cs.client is DONE:
+                    cs.client = cs.server = IDLE
+                    self._request_method = None
+                    self._reader = self._head_reader
+                    self._reader_eof = None
+                    self._body_read = self._body_bytes = None
+                    self._writer = write_any_response
+                else:
+                    cs.server = DONE
+                    self._writer = None
+                return b"".join((status_line, wire, b"\r\n", body))
+        event = Response(status_code=status_code, headers=h, reason=reason)
+        out = [self.send(event)]
+        if body:
+            out.append(self.send(Data(data=body)))  # type: ignore[arg-type]
+        out.append(self.send(EndOfMessage()))
+        if cs.client is DONE and cs.server is DONE:
+            self.start_next_cycle()
+        return b"".join(out)
 
     def send_failed(self) -> None:
         """Tell the state machine the bytes from :meth:`send` could not be written; our state

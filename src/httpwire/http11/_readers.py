@@ -337,6 +337,16 @@ def parse_request_head(head: bytes) -> Request:
 
 _REQUEST_VERSIONS = {b"HTTP/1.1": b"1.1", b"HTTP/1.0": b"1.0"}
 
+#: Field sections of requests parsed before (the bytes after the request line's CRLF up to
+#: and including the last field line's CRLF) -> their Headers (read-only, so shared).  A
+#: client on a keep-alive connection tends to repeat its field section exactly from one
+#: request to the next (only the target changes); a hit replaces the split, the CR/LF/NUL
+#: check and the per-line work by one lookup.  Filled only after the full parse succeeded;
+#: bounded in entries and key length, emptied when full.
+_SECTIONS: dict[bytes, Headers] = {}
+_SECTIONS_MAX = 128
+_SECTION_MAX_LEN = 2048
+
 
 def _make_request_head_reader(parse: Any) -> Any:
     """The head reader whose slow path (anything but the common case) ends in ``parse``.
@@ -355,7 +365,32 @@ def _make_request_head_reader(parse: Any) -> Any:
             return None  # nothing buffered (what a server sees after each request)
         end = data.find(b"\r\n\r\n", pos)
         lines: list[bytes] = []
+        section = b""
         if end >= 0 and end + 4 - pos <= max_size:
+            nl = data.find(b"\r\n", pos, end + 2)
+            cut = data[nl + 2 : end + 2]
+            section = cut if type(cut) is bytes else bytes(cut)
+            hit = _SECTIONS.get(section)
+            if hit is not None:
+                # A field section seen before (fully checked then); the request line alone
+                # is new: the same checks as below (a target or method with CR, LF or NUL
+                # fails them, being neither VCHAR nor tchar).
+                cut = data[pos:nl]
+                parts = (cut if type(cut) is bytes else bytes(cut)).split(b" ")
+                if len(parts) == 3:
+                    method, target, version = parts
+                    http_version = _REQUEST_VERSIONS.get(version)
+                    if (
+                        http_version is not None
+                        and method
+                        and not method.translate(None, TCHAR)
+                        and target
+                        and not target.translate(None, VCHAR)
+                    ):
+                        flags = hit._flags
+                        if not flags & F_MULTI_HOST and (flags & F_HOST or http_version != b"1.1"):
+                            buf.pos = end + 4
+                            return _make_request(method, hit, target, http_version)
             block = data[pos:end]
             if type(block) is not bytes:
                 block = bytes(block)
@@ -380,6 +415,10 @@ def _make_request_head_reader(parse: Any) -> Any:
                         flags = headers._flags
                         if not flags & F_MULTI_HOST and (flags & F_HOST or http_version != b"1.1"):
                             buf.pos = after
+                            if len(section) <= _SECTION_MAX_LEN:
+                                if len(_SECTIONS) >= _SECTIONS_MAX:
+                                    _SECTIONS.clear()
+                                _SECTIONS[section] = headers
                             return _make_request(method, headers, target, http_version)
         head = find_head(buf, max_size, True)
         if head is None:
@@ -508,6 +547,8 @@ class ChunkedReader:
         "_max_size",
         "_last_line",
         "_last_size",
+        "_last_rep",
+        "_ended",
     )
 
     def __init__(self, max_size: int) -> None:
@@ -521,6 +562,11 @@ class ChunkedReader:
         # (It starts as a genuine pair, so that a match is always right.)
         self._last_line = b"1\r\n"
         self._last_size = 1
+        # CRLF + _last_line: what ends one chunk's data and starts the next of the same size.
+        self._last_rep = b"\r\n1\r\n"
+        # The last chunk and an empty trailer section were consumed with the bytes before
+        # them: the next read returns EndOfMessage.
+        self._ended = False
 
     def reset(self) -> None:
         """Make this reader ready for a new body (one reader serves a whole connection)."""
@@ -528,6 +574,7 @@ class ChunkedReader:
         self._need_crlf = False
         self._in_trailer = False
         self._chunk_start = False
+        self._ended = False
 
     def read(self, buf: ReceiveBuffer, max_size: int = 0) -> object:
         data = buf.data
@@ -547,6 +594,8 @@ class ChunkedReader:
                 buf.pos = pos
                 self._need_crlf = False
             if self._in_trailer:
+                if self._ended:
+                    return EOM_NO_TRAILERS
                 return self._read_trailer(buf)
             last = self._last_line
             if data.startswith(last, pos):
@@ -568,6 +617,7 @@ class ChunkedReader:
                 pos = nl + 2
                 if remaining:
                     self._last_line = line + b"\r\n"
+                    self._last_rep = b"\r\n" + self._last_line
                     self._last_size = remaining
             if not remaining:
                 buf.pos = pos
@@ -620,6 +670,8 @@ class ChunkedReader:
         before an error are the same as :meth:`read`'s.
         """
         if self._in_trailer:
+            if self._ended:
+                return EOM_NO_TRAILERS
             return self._read_trailer(buf)
         data = buf.data
         pos = buf.pos
@@ -688,8 +740,14 @@ class ChunkedReader:
                 if not size:
                     if spans:
                         # The last chunk: its line is valid, so it is consumed now; the
-                        # trailer section (and EndOfMessage) is the next call's.
-                        pos = nl + 2
+                        # trailer section (and EndOfMessage) is the next call's.  When the
+                        # section is empty and here, it is consumed too (nothing in it can
+                        # be wrong), and the next call only returns EndOfMessage.
+                        if data.startswith(b"\r\n", nl + 2):
+                            pos = nl + 4
+                            self._ended = True
+                        else:
+                            pos = nl + 2
                         self._in_trailer = True
                         break
                     buf.pos = nl + 2
@@ -697,7 +755,8 @@ class ChunkedReader:
                     self._in_trailer = True
                     return self._read_trailer(buf)
                 first = nl + 2
-                last = self._last_line = bytes(line) + b"\r\n"
+                self._last_line = bytes(line) + b"\r\n"
+                self._last_rep = b"\r\n" + self._last_line
                 self._last_size = size
             stop = first + size
             if stop > end:
@@ -714,13 +773,13 @@ class ChunkedReader:
             # Chunks of one size tend to follow each other: while this chunk's data is followed
             # by CRLF, the very chunk line just validated and all of the next chunk's data,
             # one comparison takes the next chunk.
-            rep = b"\r\n" + last
-            step = len(rep) + size
+            rep = self._last_rep
+            lrep = len(rep)
+            step = lrep + size
             while stop + step <= end and data.startswith(rep, stop):
-                first = stop + len(rep)
                 stop += step
-                spans.append((first, stop))
-            if data[stop : stop + 2] == b"\r\n":
+                spans.append((stop - size, stop))
+            if data.startswith(b"\r\n", stop):
                 pos = stop + 2
             else:
                 # The CRLF is not (all) here, or is wrong: the next call checks it.
