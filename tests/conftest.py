@@ -64,6 +64,21 @@ def _self_check(
         raise RuntimeError(f"self-check of {host}:{port}{path} failed: {resp.status} {body[:80]!r}")
 
 
+#: The proxy variables Client(trust_env=True) reads (urllib's names, both cases).
+PROXY_ENV_VARS = [
+    f"{name}_{'proxy' if name.islower() else 'PROXY'}"
+    for name in ("http", "https", "all", "no", "HTTP", "HTTPS", "ALL", "NO")
+]
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without proxy variables, whatever the caller's environment has: a
+    Client reads them by default, and a set HTTP_PROXY would route the tests through it."""
+    for name in PROXY_ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def ca() -> trustme.CA:
     return trustme.CA()

@@ -798,11 +798,12 @@ def test_module_functions_reuse_connections_across_calls(http_server: Any) -> No
     assert third.text != first.text  # its own pool, so its own connection
 
 
-def test_a_forward_proxy_is_refused_clearly_not_half_supported() -> None:
+def test_a_bad_proxy_url_is_refused_when_the_client_is_built_naming_what_is_wrong() -> None:
     import ahttpwire
     import httpwire
 
-    with pytest.raises(httpwire.ProxyError, match="forward proxies are not supported yet"):
-        httpwire.Client(proxy="http://127.0.0.1:3128")
-    with pytest.raises(httpwire.ProxyError, match="CONNECT tunnel"):
-        ahttpwire.Client(proxy="http://127.0.0.1:3128")
+    for flavour in (httpwire, ahttpwire):
+        with pytest.raises(ValueError, match="unsupported proxy URL scheme 'ftp'"):
+            flavour.Client(proxy="ftp://127.0.0.1:21")
+        with pytest.raises(httpwire.InvalidURL, match="empty host"):
+            flavour.Client(proxy="http://")

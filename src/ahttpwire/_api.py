@@ -33,6 +33,7 @@ def _client(
     cert: Any,
     http2: bool,
     proxy: Any,
+    trust_env: bool,
 ) -> AsyncClient:
     # One client per call: its connections belong to the running event loop (docs/clients.md).
     return AsyncClient(
@@ -44,6 +45,7 @@ def _client(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
     )
 
 
@@ -65,17 +67,19 @@ async def request(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """Send one request and read the response body: ``await ahttpwire.request("GET", url)``.
 
     Arguments are those of :meth:`AsyncClient.request` plus the client settings ``cookies``,
     ``auth``, ``follow_redirects`` (default False), ``timeout`` (default connect 10 s,
-    read/write/pool 60 s), ``verify``, ``cert``, ``http2`` and ``proxy``. Raises as
-    :meth:`AsyncClient.request` does. The response body is read before the client is closed.
+    read/write/pool 60 s), ``verify``, ``cert``, ``http2``, ``proxy`` and ``trust_env`` (default
+    True: proxies from ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY``, see
+    docs/proxies.md). Raises as :meth:`AsyncClient.request` does. The response body is read before the client is closed.
     """
     async with _client(
-        cookies, auth, follow_redirects, timeout, verify, cert, http2, proxy
+        cookies, auth, follow_redirects, timeout, verify, cert, http2, proxy, trust_env
     ) as client:
         return await client.request(
             method,
@@ -109,6 +113,7 @@ async def stream(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> AsyncIterator[Response]:
     """``async with ahttpwire.stream("GET", url) as response:`` a response not read yet.
@@ -117,7 +122,7 @@ async def stream(
     ends. Arguments as :func:`request`.
     """
     async with _client(
-        cookies, auth, follow_redirects, timeout, verify, cert, http2, proxy
+        cookies, auth, follow_redirects, timeout, verify, cert, http2, proxy, trust_env
     ) as client:
         async with client.stream(
             method,
@@ -146,6 +151,7 @@ async def get(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """``GET url``; see :func:`request`."""
@@ -162,6 +168,7 @@ async def get(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
         extensions=extensions,
     )
 
@@ -179,6 +186,7 @@ async def options(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """``OPTIONS url``; see :func:`request`."""
@@ -195,6 +203,7 @@ async def options(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
         extensions=extensions,
     )
 
@@ -212,6 +221,7 @@ async def head(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """``HEAD url``; see :func:`request`."""
@@ -228,6 +238,7 @@ async def head(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
         extensions=extensions,
     )
 
@@ -245,6 +256,7 @@ async def delete(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """``DELETE url``; see :func:`request`."""
@@ -261,6 +273,7 @@ async def delete(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
         extensions=extensions,
     )
 
@@ -282,6 +295,7 @@ async def post(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """``POST url`` with a body; see :func:`request`."""
@@ -302,6 +316,7 @@ async def post(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
         extensions=extensions,
     )
 
@@ -323,6 +338,7 @@ async def put(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """``PUT url`` with a body; see :func:`request`."""
@@ -343,6 +359,7 @@ async def put(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
         extensions=extensions,
     )
 
@@ -364,6 +381,7 @@ async def patch(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """``PATCH url`` with a body; see :func:`request`."""
@@ -384,5 +402,6 @@ async def patch(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
         extensions=extensions,
     )

@@ -10,7 +10,7 @@ from ._api import delete, get, head, options, patch, post, put, request, stream
 from ._auth import BasicAuth
 from ._backends.base import NetworkBackendInterface, NetworkStreamInterface
 from ._backends.sync import NetworkBackend, NetworkStream
-from ._config import Limits
+from ._config import Limits, Proxy
 from ._cookies import Cookies
 from ._exceptions import (
     CloseError,
@@ -59,6 +59,7 @@ __all__ = [
     "Cookies",
     "BasicAuth",
     "Limits",
+    "Proxy",
     "request",
     "get",
     "head",

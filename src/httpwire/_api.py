@@ -9,7 +9,11 @@ call in the process, so repeated calls to the same host reuse keep-alive connect
   (sockets inherited from the parent are never reused).
 - ``verify``, ``cert``, ``http2`` and ``proxy`` select the pool: each distinct combination of
   plain values gets its own shared pool (at most a few); a combination that cannot serve as a key
-  (an ``ssl.SSLContext`` for ``verify``) gets a pool for that one call, closed after it.
+  (an ``ssl.SSLContext`` for ``verify``, a ``Proxy`` object) gets a pool for that one call, closed
+  after it.
+- ``trust_env`` (default True): without ``proxy``, the proxy environment variables are read on
+  each call (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``; docs/proxies.md) and
+  each proxy they name gets its shared pool too.
 - Redirects are not followed unless ``follow_redirects=True`` (as ``Client`` and httpx).
 
 For many requests, or to keep cookies between them, use a ``Client`` of your own.
@@ -24,11 +28,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ._config import DEFAULT_TIMEOUT, refuse_proxy
+from ._config import DEFAULT_TIMEOUT, env_proxies
 from ._models import Response
 from ._ssl import create_ssl_context
 from ._sync._client import Client
 from ._sync._pool import ConnectionPool
+from ._urls import URL
 
 __all__ = ["request", "stream", "get", "options", "head", "post", "put", "patch", "delete"]
 
@@ -42,16 +47,15 @@ def _pool_key(verify: Any, cert: Any, http2: bool, proxy: Any) -> tuple[Any, ...
     if not (verify is True or verify is False or isinstance(verify, str)):
         return None
     if not (cert is None or isinstance(cert, str | tuple)) or not (
-        proxy is None or isinstance(proxy, str)
+        proxy is None or isinstance(proxy, str | URL)
     ):
         return None
-    return (verify, cert, bool(http2), proxy)
+    return (verify, cert, bool(http2), str(proxy) if proxy is not None else None)
 
 
 def _new_pool(verify: Any, cert: Any, http2: bool, proxy: Any) -> ConnectionPool:
-    refuse_proxy(proxy)
     return ConnectionPool(
-        ssl_context=create_ssl_context(verify, cert=cert, http2=http2), http2=http2
+        ssl_context=create_ssl_context(verify, cert=cert, http2=http2), http2=http2, proxy=proxy
     )
 
 
@@ -97,10 +101,26 @@ if hasattr(os, "register_at_fork"):
 
 
 def _client(
-    auth: Any, follow_redirects: bool, timeout: Any, verify: Any, cert: Any, http2: bool, proxy: Any
+    auth: Any,
+    follow_redirects: bool,
+    timeout: Any,
+    verify: Any,
+    cert: Any,
+    http2: bool,
+    proxy: Any,
+    trust_env: bool,
 ) -> tuple[Client, bool]:
-    """A per-call client, and whether its pool is a one-off (to close after the call)."""
+    """A per-call client, and whether its pools are one-offs (to close after the call)."""
+    env = env_proxies() if proxy is None and trust_env else None
     pool = _shared_pool(verify, cert, http2, proxy)
+    proxy_pools: dict[str, ConnectionPool] = {}
+    if pool is not None and env is not None:
+        for url in env.urls:
+            proxy_pool = _shared_pool(verify, cert, http2, url)
+            if proxy_pool is None:  # too many shared pools: this call gets its own
+                pool = None
+                break
+            proxy_pools[url] = proxy_pool
     if pool is None:
         client = Client(
             auth=auth,
@@ -110,11 +130,13 @@ def _client(
             cert=cert,
             http2=http2,
             proxy=proxy,
+            trust_env=trust_env,
         )
         return client, True
-    return Client(
-        auth=auth, follow_redirects=follow_redirects, timeout=timeout, transport=pool
-    ), False
+    client = Client(auth=auth, follow_redirects=follow_redirects, timeout=timeout, transport=pool)
+    if env is not None:
+        client._use_env_proxies(env, proxy_pools)
+    return client, False
 
 
 def request(
@@ -135,16 +157,20 @@ def request(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """Send one request and read the response body: ``httpwire.request("GET", url)``.
 
     Arguments are those of :meth:`Client.request` plus the client settings ``cookies`` (a dict
     sent with this call and its redirects), ``auth``, ``follow_redirects`` (default False),
-    ``timeout`` (default connect 10 s, read/write/pool 60 s), ``verify``, ``cert``, ``http2`` and
-    ``proxy``. Raises as :meth:`Client.request` does.
+    ``timeout`` (default connect 10 s, read/write/pool 60 s), ``verify``, ``cert``, ``http2``,
+    ``proxy`` and ``trust_env`` (default True: proxies from the environment, docs/proxies.md).
+    Raises as :meth:`Client.request` does.
     """
-    client, one_off = _client(auth, follow_redirects, timeout, verify, cert, http2, proxy)
+    client, one_off = _client(
+        auth, follow_redirects, timeout, verify, cert, http2, proxy, trust_env
+    )
     if cookies is not None:
         client.cookies = cookies
     try:
@@ -183,6 +209,7 @@ def stream(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Iterator[Response]:
     """``with httpwire.stream("GET", url) as response:`` a response whose body is not read yet.
@@ -190,7 +217,9 @@ def stream(
     Iterate ``response.iter_bytes()``; the response is closed when the block ends. Arguments
     as :func:`request`.
     """
-    client, one_off = _client(auth, follow_redirects, timeout, verify, cert, http2, proxy)
+    client, one_off = _client(
+        auth, follow_redirects, timeout, verify, cert, http2, proxy, trust_env
+    )
     if cookies is not None:
         client.cookies = cookies
     try:
@@ -224,6 +253,7 @@ def get(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """``GET url``; see :func:`request`."""
@@ -240,6 +270,7 @@ def get(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
         extensions=extensions,
     )
 
@@ -257,6 +288,7 @@ def options(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """``OPTIONS url``; see :func:`request`."""
@@ -273,6 +305,7 @@ def options(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
         extensions=extensions,
     )
 
@@ -290,6 +323,7 @@ def head(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """``HEAD url``; see :func:`request`."""
@@ -306,6 +340,7 @@ def head(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
         extensions=extensions,
     )
 
@@ -323,6 +358,7 @@ def delete(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """``DELETE url``; see :func:`request`."""
@@ -339,6 +375,7 @@ def delete(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
         extensions=extensions,
     )
 
@@ -360,6 +397,7 @@ def post(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """``POST url`` with a body; see :func:`request`."""
@@ -380,6 +418,7 @@ def post(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
         extensions=extensions,
     )
 
@@ -401,6 +440,7 @@ def put(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """``PUT url`` with a body; see :func:`request`."""
@@ -421,6 +461,7 @@ def put(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
         extensions=extensions,
     )
 
@@ -442,6 +483,7 @@ def patch(
     cert: Any = None,
     http2: bool = False,
     proxy: Any = None,
+    trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """``PATCH url`` with a body; see :func:`request`."""
@@ -462,5 +504,6 @@ def patch(
         cert=cert,
         http2=http2,
         proxy=proxy,
+        trust_env=trust_env,
         extensions=extensions,
     )

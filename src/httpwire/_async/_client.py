@@ -25,8 +25,10 @@ from .._config import (
     DEFAULT_MAX_REDIRECTS,
     DEFAULT_TIMEOUT,
     USE_CLIENT_DEFAULT,
+    EnvProxies,
+    as_proxy,
+    env_proxies,
     limits_tuple,
-    refuse_proxy,
 )
 from .._cookies import Cookies
 from .._decoders import ACCEPT_ENCODING
@@ -105,6 +107,13 @@ class AsyncClient:
     - ``auth``: ``(username, password)`` for Basic, or a callable (see ``httpwire._auth``).
     - ``verify``, ``cert``, ``http2``, ``proxy``, ``limits``: configure the default transport, an
       :class:`AsyncConnectionPool` created here, once; ignored when ``transport`` is given.
+      ``proxy`` is a URL (``"http://user:pass@proxy:3128"``, ``"socks5://proxy:1080"``) or a
+      :class:`Proxy`, used for every request (see docs/proxies.md).
+    - ``trust_env`` (default True): without ``proxy`` and ``transport``, take proxies from the
+      environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``, lower or upper
+      case, read once here), per request URL, as httpx and curl do. ``localhost`` is not bypassed
+      unless ``NO_PROXY`` says so (httpx's choice). Raises ``ValueError`` naming the variable
+      when one holds a proxy URL of another scheme than http / https.
     - ``follow_redirects`` (default False) and ``max_redirects`` (default 20).
     - ``timeout``: seconds, a dict / :class:`TimeoutConfig` of ``connect``/``read``/``write``/
       ``pool`` seconds, or None for no limits. Default: 10 / 60 / 60 / 60.
@@ -130,6 +139,7 @@ class AsyncClient:
         cert: str | tuple[str, str] | None = None,
         http2: bool = False,
         proxy: Any = None,
+        trust_env: bool = True,
         follow_redirects: bool = False,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         timeout: Any = DEFAULT_TIMEOUT,
@@ -166,16 +176,28 @@ class AsyncClient:
         self._request_hooks = list(hooks.get("request", ()))
         self._response_hooks = list(hooks.get("response", ()))
         self.default_encoding = default_encoding
+        # Proxies from the environment: a pool per proxy URL, made on first use (see _route).
+        self._env_proxies: EnvProxies | None = None
+        self._proxy_pools: dict[str, Any] = {}
+        self._make_proxy_pool: Callable[[str], Any] | None = None
         if transport is None:
             max_conn, max_keepalive, expiry = limits_tuple(limits)
-            refuse_proxy(proxy)
-            transport = AsyncConnectionPool(
-                ssl_context=create_ssl_context(verify, cert=cert, http2=http2),
-                max_connections=max_conn,
-                max_keepalive_connections=max_keepalive,
-                keepalive_expiry=expiry,
-                http2=http2,
-            )
+            ssl_context = create_ssl_context(verify, cert=cert, http2=http2)
+
+            def make_pool(proxy: Any) -> AsyncConnectionPool:
+                return AsyncConnectionPool(
+                    ssl_context=ssl_context,
+                    max_connections=max_conn,
+                    max_keepalive_connections=max_keepalive,
+                    keepalive_expiry=expiry,
+                    http2=http2,
+                    proxy=proxy,
+                )
+
+            transport = make_pool(as_proxy(proxy))
+            if proxy is None and trust_env:
+                self._env_proxies = env_proxies()
+                self._make_proxy_pool = make_pool
         self._transport = transport
         self._closed = False
         # Parsed absolute URLs by their string, so that a loop of ``client.get(same_url)`` does
@@ -248,8 +270,31 @@ class AsyncClient:
 
     @property
     def transport(self) -> Any:
-        """The transport requests go through (the client's pool unless one was given)."""
+        """The transport requests go through (the client's pool unless one was given). With
+        proxies from the environment, the one for URLs that go direct."""
         return self._transport
+
+    def _use_env_proxies(self, env: EnvProxies | None, pools: dict[str, Any]) -> None:
+        """Route requests by ``env`` through the given transports (proxy URL -> transport),
+        which the client does not own (the module-level API's shared pools). Internal."""
+        self._env_proxies = env
+        self._proxy_pools = pools
+        self._make_proxy_pool = None
+
+    def _route(self, url: URL) -> Any:
+        """The transport for ``url`` when proxies come from the environment."""
+        env = self._env_proxies
+        assert env is not None
+        proxy = env.proxy_for(url)
+        if proxy is None:
+            return self._transport
+        pool = self._proxy_pools.get(proxy)
+        if pool is None:
+            assert self._make_proxy_pool is not None
+            # setdefault: of two threads making the first pool at once, one pool wins; the
+            # other was never used (no connections to close).
+            pool = self._proxy_pools.setdefault(proxy, self._make_proxy_pool(proxy))
+        return pool
 
     @property
     def is_closed(self) -> bool:
@@ -443,6 +488,7 @@ class AsyncClient:
         # flavour, one coroutine) fewer on the path every request takes.
         history: list[Response] = []
         transport = self._transport
+        env = self._env_proxies
         cookies = self._cookies
         started = _perf_counter()
         while True:
@@ -453,6 +499,8 @@ class AsyncClient:
             for hook in self._request_hooks:
                 await hook(request)
 
+            if env is not None:
+                transport = self._route(request.url)
             response: Response = await transport.send(request)
             try:
                 response.request = request
@@ -716,9 +764,13 @@ class AsyncClient:
         if self._closed:
             return
         self._closed = True
-        close = getattr(self._transport, "aclose", None)
-        if close is not None:
-            await close()
+        owned = [self._transport]
+        if self._make_proxy_pool is not None:  # pools made here for environment proxies
+            owned.extend(self._proxy_pools.values())
+        for transport in owned:
+            close = getattr(transport, "aclose", None)
+            if close is not None:
+                await close()
 
     async def __aenter__(self) -> typing.Self:
         if self._closed:

@@ -10,6 +10,10 @@ The pool's state is small and explicit, and every operation on it is O(1) per re
 - ``_waiters``: requests queued for a slot, first come first served. A releasing request hands
   its connection (same origin) or its slot straight to the first waiter: no waiter polls the pool.
 
+With ``proxy=``, ``http://`` requests are forwarded through connections to the proxy (pooled
+under the proxy's origin, shared by every target) and ``https://`` requests go through CONNECT
+tunnels (pooled under their target's origin); see ``_proxy``.
+
 Only the connection being reused is checked for liveness (is it readable while idle: then the
 server closed it). A request that fails or is cancelled at any point leaves its connection
 CLOSED and its slot handed on, so nothing leaks and nothing half-used is ever reused.
@@ -24,6 +28,7 @@ from collections import deque
 from typing import Any
 
 from .._backends.base import SOCKET_OPTION, AsyncNetworkBackendInterface
+from .._config import SOCKS_SCHEMES, as_proxy, require_socksio
 from .._exceptions import (
     PoolTimeout,
     ReadError,
@@ -38,9 +43,18 @@ from .._timeouts import remaining
 from ._connection import AsyncConnection, Origin, origin_of
 from ._http2 import StreamRefused, require_h2
 from ._interfaces import AsyncRequestInterface
+from ._proxy import (
+    AsyncSocksConnection,
+    AsyncTunnelConnection,
+    forward_origin,
+    forward_request,
+)
 
 if typing.TYPE_CHECKING:  # pragma: no cover
     import ssl
+
+    from .._config import Proxy
+    from .._urls import URL
 
 __all__ = ["AsyncConnectionPool"]
 
@@ -86,6 +100,12 @@ class AsyncConnectionPool(AsyncRequestInterface):
       are opened beyond that); ``http1=False, http2=True`` also speaks HTTP/2 over cleartext
       with prior knowledge. Requires ``h2`` (the ``http2`` extra): ``ImportError`` otherwise.
       HTTP/2 connections do not count against ``max_keepalive_connections``. See docs/http2.md.
+    - ``proxy``: a forward proxy for every request: a URL (``"http://host:3128"``,
+      ``"https://user:pass@host:3128"``) or a :class:`Proxy`. ``http://`` targets are forwarded
+      (absolute-form request-target, RFC 9112 section 3.2.2), ``https://`` targets tunnelled with
+      CONNECT (RFC 9110 section 9.3.6); a refused CONNECT raises ``ProxyError``. A
+      ``socks5://`` proxy (``socksio``, the ``socks`` extra) tunnels every request. The pool does
+      not read proxy environment variables (the ``Client`` does). See docs/proxies.md.
     - ``retries``: connect attempts after a failed one (exponential back-off from 0.5 s).
     - ``local_address``, ``uds``, ``socket_options``, ``backend``: see ``AsyncConnection``.
 
@@ -102,6 +122,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
         max_connections_per_host: int | None = None,
         http1: bool = True,
         http2: bool = False,
+        proxy: Proxy | URL | str | None = None,
         retries: int = 0,
         local_address: str | None = None,
         uds: str | None = None,
@@ -119,6 +140,13 @@ class AsyncConnectionPool(AsyncRequestInterface):
                 f"max_connections_per_host must be >= 1 or None, not {max_connections_per_host!r}"
             )
         self._ssl_context = ssl_context
+        self._proxy = as_proxy(proxy)
+        self._socks = self._proxy is not None and self._proxy.url.scheme in SOCKS_SCHEMES
+        if self._socks:
+            require_socksio()  # ImportError naming the 'socks' extra when socksio is missing
+        # The pool key of connections forwarding http:// requests to an HTTP proxy (None: no
+        # proxy, or a SOCKS proxy, which tunnels every request).
+        self._forward_origin = forward_origin(self._proxy) if self._proxy is not None else None
         self._max_connections = max_connections if max_connections is not None else 1 << 62
         self._max_keepalive = (
             max_keepalive_connections if max_keepalive_connections is not None else 1 << 62
@@ -229,9 +257,25 @@ class AsyncConnectionPool(AsyncRequestInterface):
         return None
 
     def _new_connection(self, origin: Origin) -> AsyncConnection:
+        proxy = self._proxy
+        if proxy is not None and origin == self._forward_origin:
+            # To the proxy itself (forwarding): HTTP/1.1, TLS only if the proxy URL is https.
+            conn = AsyncConnection(
+                origin,
+                ssl_context=proxy.ssl_context,
+                backend=self._backend,
+                local_address=self._local_address,
+                uds=self._uds,
+                socket_options=self._socket_options,
+                retries=self._retries,
+                keepalive_expiry=self._keepalive_expiry,
+                on_release=self._release,
+            )
+            self._connections[conn] = None
+            return conn
         if self._mux_schemes and origin[0] in self._mux_schemes:
             return self._new_mux_connection(origin)
-        conn = AsyncConnection(
+        conn = self._make_connection(
             origin,
             ssl_context=self._ssl_context,
             backend=self._backend,
@@ -378,6 +422,14 @@ class AsyncConnectionPool(AsyncRequestInterface):
         if to_close is not None:
             await to_close.aclose()
 
+    def _make_connection(self, origin: Origin, **kwargs: Any) -> AsyncConnection:
+        """A new connection to ``origin``: direct, or through a CONNECT tunnel of the proxy."""
+        if self._proxy is None:
+            return AsyncConnection(origin, **kwargs)
+        if self._socks:
+            return AsyncSocksConnection(origin, proxy=self._proxy, **kwargs)
+        return AsyncTunnelConnection(origin, proxy=self._proxy, **kwargs)
+
     # -- HTTP/2 (lock held unless said otherwise) ---------------------------------------------
     #
     # A connection that may turn out HTTP/2 is registered in _opening while it connects; other
@@ -390,7 +442,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
     # raise StreamRefused and are sent again on another connection.
 
     def _new_mux_connection(self, origin: Origin) -> AsyncConnection:
-        conn = AsyncConnection(
+        conn = self._make_connection(
             origin,
             ssl_context=self._ssl_context,
             backend=self._backend,
@@ -517,6 +569,10 @@ class AsyncConnectionPool(AsyncRequestInterface):
         free in time, and the transport errors of the connection.
         """
         origin = origin_of(request.url)
+        if self._forward_origin is not None and origin[0] == "http":
+            assert self._proxy is not None
+            request = forward_request(request, self._proxy)
+            origin = self._forward_origin
         timeouts = request.extensions.get("timeout")
         pool_timeout = timeouts.get("pool") if timeouts else None
         retried = False
