@@ -245,29 +245,42 @@ class AsyncConnection(AsyncRequestInterface):
                 await backend.sleep(delay)
                 delay *= 2
         if scheme == "https":
-            ssl_context = self._ssl_context or default_ssl_context(http2=self._http2)
-            sni = request.extensions.get("sni_hostname") or host
-            try:
-                if tracer is None:
-                    stream = await stream.start_tls(ssl_context, sni, connect_timeout)
-                else:
-                    info = {
-                        "ssl_context": ssl_context,
-                        "server_hostname": sni,
-                        "timeout": connect_timeout,
-                    }
-                    stream = await tracer.call(
-                        "connection.start_tls",
-                        info,
-                        stream.start_tls,
-                        ssl_context,
-                        sni,
-                        connect_timeout,
-                    )
-            except BaseException:
-                await stream.aclose()
-                raise
+            stream = await self._start_tls(stream, request, tracer)
         return stream
+
+    async def _start_tls(
+        self,
+        stream: AsyncNetworkStreamInterface,
+        request: Request,
+        tracer: AsyncTracer | None,
+        start_tls: Callable[..., Awaitable[AsyncNetworkStreamInterface]] | None = None,
+    ) -> AsyncNetworkStreamInterface:
+        """TLS with this connection's origin over ``stream`` (the ``connection.start_tls`` trace
+        event): the pool's context or the default one, SNI from the ``sni_hostname`` extension
+        or the origin's host, bounded by the ``connect`` timeout. ``start_tls`` replaces
+        ``stream.start_tls`` (a proxy's TLS-in-TLS stream). Closes ``stream`` when it fails."""
+        ssl_context = self._ssl_context or default_ssl_context(http2=self._http2)
+        sni = request.extensions.get("sni_hostname") or self.origin[1]
+        timeouts = request.extensions.get("timeout") or {}
+        connect_timeout = timeouts.get("connect")
+        if start_tls is None:
+            start_tls = stream.start_tls
+        try:
+            if tracer is None:
+                return await start_tls(ssl_context, sni, connect_timeout)
+            info = {"ssl_context": ssl_context, "server_hostname": sni, "timeout": connect_timeout}
+            return typing.cast(
+                AsyncNetworkStreamInterface,
+                await tracer.call(
+                    "connection.start_tls", info, start_tls, ssl_context, sni, connect_timeout
+                ),
+            )
+        except BaseException:
+            try:
+                await stream.aclose()
+            except Exception:  # closing is best effort: the peer may be gone already
+                pass
+            raise
 
     # -- one exchange ------------------------------------------------------------------------
 

@@ -40,7 +40,6 @@ from .._exceptions import (
 )
 from .._headers import Headers
 from .._models import Request
-from .._ssl import default_ssl_context
 from .._synchronization import AsyncStateLock
 from ._connection import AsyncConnection, AsyncPrefixedStream, Origin
 from ._trace import AsyncTracer
@@ -130,39 +129,21 @@ class AsyncTunnelConnection(AsyncConnection):
         except BaseException:
             await hop.aclose()
             raise
-        try:
-            if isinstance(stream, AsyncPrefixedStream):
-                # Bytes after the 2xx head, before our TLS ClientHello: not a tunnel we can use.
-                raise ProxyError(
-                    f"the proxy sent data after accepting CONNECT {authority}, before the TLS"
-                    " handshake"
-                )
-            ssl_context = self._ssl_context or default_ssl_context(http2=self._http2)
-            sni = request.extensions.get("sni_hostname") or self.origin[1]
-            timeouts = request.extensions.get("timeout") or {}
-            connect_timeout = timeouts.get("connect")
-            start_tls: Callable[..., Any] = stream.start_tls
-            if proxy.url.scheme == "https":
-                # TLS inside the TLS to the proxy: done here with memory BIOs, the same way in
-                # every flavour (a socket-level start_tls would wrap the socket, not the stream).
-                start_tls = AsyncTLSInTLSStream(stream).start_tls
-            if tracer is None:
-                return typing.cast(
-                    AsyncNetworkStreamInterface, await start_tls(ssl_context, sni, connect_timeout)
-                )
-            info = {"ssl_context": ssl_context, "server_hostname": sni, "timeout": connect_timeout}
-            return typing.cast(
-                AsyncNetworkStreamInterface,
-                await tracer.call(
-                    "connection.start_tls", info, start_tls, ssl_context, sni, connect_timeout
-                ),
-            )
-        except BaseException:
+        if isinstance(stream, AsyncPrefixedStream):
+            # Bytes after the 2xx head, before our TLS ClientHello: not a tunnel we can use.
             try:
                 await stream.aclose()
             except Exception:  # closing is best effort: the proxy may be gone already
                 pass
-            raise
+            raise ProxyError(
+                f"the proxy sent data after accepting CONNECT {authority}, before the TLS handshake"
+            )
+        start_tls = None
+        if proxy.url.scheme == "https":
+            # TLS inside the TLS to the proxy: done here with memory BIOs, the same way in
+            # every flavour (a socket-level start_tls would wrap the socket, not the stream).
+            start_tls = AsyncTLSInTLSStream(stream).start_tls
+        return await self._start_tls(stream, request, tracer, start_tls)
 
     def __repr__(self) -> str:
         return f"{super().__repr__()[:-1]} via {self._proxy.url}>"
@@ -312,31 +293,15 @@ class AsyncSocksConnection(AsyncConnection):
                 await tracer.call(
                     "setup_socks5_connection", info, self._handshake, stream, timeouts
                 )
-            if scheme != "https":
-                return stream
-            ssl_context = self._ssl_context or default_ssl_context(http2=self._http2)
-            sni = request.extensions.get("sni_hostname") or host
-            connect_timeout = timeouts.get("connect")
-            if tracer is None:
-                return await stream.start_tls(ssl_context, sni, connect_timeout)
-            info = {"ssl_context": ssl_context, "server_hostname": sni, "timeout": connect_timeout}
-            return typing.cast(
-                AsyncNetworkStreamInterface,
-                await tracer.call(
-                    "connection.start_tls",
-                    info,
-                    stream.start_tls,
-                    ssl_context,
-                    sni,
-                    connect_timeout,
-                ),
-            )
         except BaseException:
             try:
                 await stream.aclose()
             except Exception:  # closing is best effort: the proxy may be gone already
                 pass
             raise
+        if scheme != "https":
+            return stream
+        return await self._start_tls(stream, request, tracer)
 
     async def _handshake(self, stream: AsyncNetworkStreamInterface, timeouts: Any) -> None:
         from socksio import ProtocolError as SocksProtocolError

@@ -246,29 +246,42 @@ class Connection(RequestInterface):
                 backend.sleep(delay)
                 delay *= 2
         if scheme == "https":
-            ssl_context = self._ssl_context or default_ssl_context(http2=self._http2)
-            sni = request.extensions.get("sni_hostname") or host
-            try:
-                if tracer is None:
-                    stream = stream.start_tls(ssl_context, sni, connect_timeout)
-                else:
-                    info = {
-                        "ssl_context": ssl_context,
-                        "server_hostname": sni,
-                        "timeout": connect_timeout,
-                    }
-                    stream = tracer.call(
-                        "connection.start_tls",
-                        info,
-                        stream.start_tls,
-                        ssl_context,
-                        sni,
-                        connect_timeout,
-                    )
-            except BaseException:
-                stream.close()
-                raise
+            stream = self._start_tls(stream, request, tracer)
         return stream
+
+    def _start_tls(
+        self,
+        stream: NetworkStreamInterface,
+        request: Request,
+        tracer: Tracer | None,
+        start_tls: Callable[..., NetworkStreamInterface] | None = None,
+    ) -> NetworkStreamInterface:
+        """TLS with this connection's origin over ``stream`` (the ``connection.start_tls`` trace
+        event): the pool's context or the default one, SNI from the ``sni_hostname`` extension
+        or the origin's host, bounded by the ``connect`` timeout. ``start_tls`` replaces
+        ``stream.start_tls`` (a proxy's TLS-in-TLS stream). Closes ``stream`` when it fails."""
+        ssl_context = self._ssl_context or default_ssl_context(http2=self._http2)
+        sni = request.extensions.get("sni_hostname") or self.origin[1]
+        timeouts = request.extensions.get("timeout") or {}
+        connect_timeout = timeouts.get("connect")
+        if start_tls is None:
+            start_tls = stream.start_tls
+        try:
+            if tracer is None:
+                return start_tls(ssl_context, sni, connect_timeout)
+            info = {"ssl_context": ssl_context, "server_hostname": sni, "timeout": connect_timeout}
+            return typing.cast(
+                NetworkStreamInterface,
+                tracer.call(
+                    "connection.start_tls", info, start_tls, ssl_context, sni, connect_timeout
+                ),
+            )
+        except BaseException:
+            try:
+                stream.close()
+            except Exception:  # closing is best effort: the peer may be gone already
+                pass
+            raise
 
     # -- one exchange ------------------------------------------------------------------------
 
