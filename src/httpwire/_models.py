@@ -257,18 +257,35 @@ class _LineDecoder:
         return lines
 
 
-def _collector(first: bytes, second: bytes) -> io.BytesIO:
-    """A buffer for a body that arrives in more than one piece.
+def _collector(first: bytes, second: bytes, expected: int) -> io.BytesIO:
+    """A buffer for a body that arrives in more than one piece; ``expected`` is its announced
+    size in bytes (Content-Length), or -1.
 
     Each piece is copied in as it arrives and can be freed at once, and ``getvalue()`` hands
     over the buffer's own bytes object (CPython shares it rather than copying when nothing else
     refers to the buffer): a big body is held about once instead of twice (the pieces, then
-    their ``b"".join``).
+    their ``b"".join``). A big announced size is allocated once up front, so the buffer is not
+    grown (and, by the allocator, possibly copied) piece by piece; :func:`_body_value` trims it
+    to what arrived.
     """
     buf = io.BytesIO()
+    if expected >= _RESERVE_FROM and expected > len(first) + len(second):
+        buf.seek(expected - 1)
+        buf.write(b"\0")
+        buf.seek(0)
     buf.write(first)
     buf.write(second)
     return buf
+
+
+#: Bodies of at least this many bytes (announced) get their whole buffer allocated up front.
+_RESERVE_FROM = 1 << 20
+
+
+def _body_value(buf: io.BytesIO) -> bytes:
+    """The bytes written to a :func:`_collector` buffer (no copy when it is full)."""
+    buf.truncate(buf.tell())
+    return buf.getvalue()
 
 
 def _slices(data: bytes, chunk_size: int | None) -> Iterator[bytes]:
@@ -550,6 +567,13 @@ class Response:
             return _IDENTITY  # stateless, so one instance serves every response
         return get_decoder(b", ".join(codings).decode("latin-1"))
 
+    def _announced_size(self) -> int:
+        """The body's Content-Length in bytes, or -1 when absent or unreadable."""
+        value = self.headers.get("content-length")
+        if value is None or not value.isdigit():
+            return -1
+        return int(value)
+
     def _start(self) -> None:
         if self.is_stream_consumed:
             raise StreamConsumed(
@@ -577,10 +601,10 @@ class Response:
                     elif not first:
                         first = raw
                     else:
-                        rest = _collector(first, raw)
+                        rest = _collector(first, raw, self._announced_size())
             finally:
                 self.close()
-            self._content = self._finish_body(first if rest is None else rest.getvalue())
+            self._content = self._finish_body(first if rest is None else _body_value(rest))
         return self._content
 
     def _finish_body(self, raw: bytes) -> bytes:
@@ -691,10 +715,10 @@ class Response:
                     elif not first:
                         first = raw
                     else:
-                        rest = _collector(first, raw)
+                        rest = _collector(first, raw, self._announced_size())
             finally:
                 await self.aclose()
-            self._content = self._finish_body(first if rest is None else rest.getvalue())
+            self._content = self._finish_body(first if rest is None else _body_value(rest))
         return self._content
 
     async def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:

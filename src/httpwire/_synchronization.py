@@ -13,8 +13,10 @@ the plain names below, which are the thread-based twins.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import types
+import typing
 from typing import Any
 
 __all__ = ["StateLock", "AsyncStateLock", "Waiter", "AsyncWaiter"]
@@ -314,6 +316,47 @@ class AsyncCheckpoint:
 
 async def _asyncio_sleep0() -> None:
     await asyncio.sleep(0)
+
+
+__all__ += ["Shield", "AsyncShield"]
+
+_NO_SHIELD = contextlib.nullcontext()
+
+
+class Shield:
+    """No-op in the sync flavour: a thread is never interrupted in the middle of a write."""
+
+    __slots__ = ()
+
+    def __call__(self) -> contextlib.AbstractContextManager[Any]:
+        return _NO_SHIELD
+
+
+class AsyncShield:
+    """``with shield():`` keeps the task's cancellation out of the block (a trio cancel scope
+    with ``shield=True``; nothing on asyncio, whose transports take a whole write before the
+    first await). HTTP/2 writes the frames of every stream in one write: a task cancelled
+    half-way through it would leave a partial frame on the wire and break every other stream.
+    The write's own time limit still applies inside the block."""
+
+    __slots__ = ("_trio",)
+
+    def __init__(self) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            import trio
+
+            self._trio: Any = trio
+        else:
+            self._trio = None
+
+    def __call__(self) -> contextlib.AbstractContextManager[Any]:
+        if self._trio is None:
+            return _NO_SHIELD
+        return typing.cast(
+            contextlib.AbstractContextManager[Any], self._trio.CancelScope(shield=True)
+        )
 
 
 __all__ += ["IOPolicy", "AsyncIOPolicy"]

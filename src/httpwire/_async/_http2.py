@@ -51,6 +51,7 @@ from .._synchronization import (
     AsyncCheckpoint,
     AsyncIOPolicy,
     AsyncLock,
+    AsyncShield,
     AsyncSignal,
     AsyncStateLock,
 )
@@ -302,6 +303,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         self._state_lock = AsyncStateLock()
         self._write_lock = AsyncLock()
         self._checkpoint = AsyncCheckpoint()
+        self._shield = AsyncShield()
         # Threads sharing a TLS socket: wait for readability, then read under the write lock.
         self._tls_socket: Any = None
         if AsyncIOPolicy.serialize_tls_reads:
@@ -687,7 +689,10 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
             if not data:
                 return
             try:
-                await self._network_stream.write(data, write_timeout)
+                # These bytes hold other streams' frames too: the calling task's cancellation
+                # waits until they are written (its write timeout still applies).
+                with self._shield():
+                    await self._network_stream.write(data, write_timeout)
             except BaseException as exc:
                 # Part of a frame may be on the wire: nothing more can be sent on this connection.
                 # (A cancellation is reported to the other streams as a write error, not passed

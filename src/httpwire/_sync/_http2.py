@@ -52,6 +52,7 @@ from .._synchronization import (
     Checkpoint,
     IOPolicy,
     Lock,
+    Shield,
     Signal,
     StateLock,
 )
@@ -303,6 +304,7 @@ class HTTP2Connection(RequestInterface):
         self._state_lock = StateLock()
         self._write_lock = Lock()
         self._checkpoint = Checkpoint()
+        self._shield = Shield()
         # Threads sharing a TLS socket: wait for readability, then read under the write lock.
         self._tls_socket: Any = None
         if IOPolicy.serialize_tls_reads:
@@ -688,7 +690,10 @@ class HTTP2Connection(RequestInterface):
             if not data:
                 return
             try:
-                self._network_stream.write(data, write_timeout)
+                # These bytes hold other streams' frames too: the calling task's cancellation
+                # waits until they are written (its write timeout still applies).
+                with self._shield():
+                    self._network_stream.write(data, write_timeout)
             except BaseException as exc:
                 # Part of a frame may be on the wire: nothing more can be sent on this connection.
                 # (A cancellation is reported to the other streams as a write error, not passed
