@@ -27,6 +27,7 @@ import ssl
 import subprocess
 import threading
 import time
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,9 @@ class NginxServer:
     installs it (``apt-get install nginx-light``).
     """
 
+    #: The configuration template (``root``, ``host``, ``port``, ``user`` are filled in).
+    CONF = NGINX_CONF
+
     def __init__(self, root: Path) -> None:
         if not os.path.exists(NGINX):
             raise RuntimeError(
@@ -226,14 +230,14 @@ class NginxServer:
         # Workers run as "nobody" when the master is root, and pytest's tmp dirs are 0700.
         self.user = "user root;" if os.geteuid() == 0 else ""
 
-    def start(self) -> NginxServer:
+    def start(self) -> typing.Self:
         # nginx binds the port itself; retry on the rare race where another process takes it.
         for _attempt in range(3):
             self.port = free_port()
             self.url = f"http://{HOST}:{self.port}"
             conf = self.root / "nginx.conf"
             conf.write_text(
-                NGINX_CONF.format(root=self.root, host=HOST, port=self.port, user=self.user)
+                self.CONF.format(root=self.root, host=HOST, port=self.port, user=self.user)
             )
             log = open(self.root / "stderr.log", "wb")  # noqa: SIM115 - closed below
             try:
@@ -587,3 +591,81 @@ class RefusedPort:
 
     def stop(self) -> None:
         self._sock.close()
+
+
+# --------------------------------------------------------------------------------------------
+# A real HTTP proxy
+
+TINYPROXY = "/usr/bin/tinyproxy"
+
+TINYPROXY_CONF = """\
+Port {port}
+Listen {host}
+Timeout 30
+MaxClients 50
+LogLevel Info
+LogFile "{root}/tinyproxy.log"
+PidFile "{root}/tinyproxy.pid"
+Allow {host}
+{extra}
+"""
+
+
+class Tinyproxy:
+    """tinyproxy in the foreground on 127.0.0.1 (``url``: ``http://127.0.0.1:PORT``). ``extra``
+    is appended to its config (``BasicAuth``, ``ConnectPort`` lines)."""
+
+    def __init__(self, root: Path, extra: str = "") -> None:
+        if not os.path.exists(TINYPROXY):
+            raise RuntimeError(
+                f"{TINYPROXY} is missing: install it with `apt-get install -y tinyproxy-bin`"
+            )
+        self.root = root
+        self.extra = extra
+        self.port = 0
+        self.url = ""
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Tinyproxy:
+        extra = self.extra
+        if os.geteuid() == 0:
+            extra += "\nUser root\nGroup root"
+        for _attempt in range(3):
+            self.port = free_port()
+            self.url = f"http://{HOST}:{self.port}"
+            conf = self.root / "tinyproxy.conf"
+            conf.write_text(
+                TINYPROXY_CONF.format(port=self.port, host=HOST, root=self.root, extra=extra)
+            )
+            with open(self.root / "stderr.log", "wb") as log:
+                self.proc = subprocess.Popen(
+                    [TINYPROXY, "-d", "-c", str(conf)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                )
+            proc = self.proc
+            try:
+                wait_for_port(self.port, alive=lambda p=proc: p.poll() is None)  # type: ignore[misc]
+                return self
+            except RuntimeError:
+                self.stop()
+        raise RuntimeError(f"tinyproxy did not start:\n{self.log()}")
+
+    def log(self) -> str:
+        return "\n".join(
+            (self.root / name).read_text(errors="replace")
+            for name in ("stderr.log", "tinyproxy.log")
+            if (self.root / name).exists()
+        )
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)

@@ -16,15 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import select
-import signal
 import socket
 import ssl
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,87 +28,15 @@ import trio
 from app import HELLO, pattern
 from conftest_h2 import h2_cert_files, h2_ssl_context, hypercorn_h2  # noqa: F401
 from h2servers import HypercornServer
-from servers import HOST, NGINX, NginxServer, UvicornServer, free_port, wait_for_port
+from servers import HOST, NginxServer, Tinyproxy, UvicornServer
 
 import ahttpwire
 import httpwire
 from httpwire._config import EnvProxies, Proxy, env_proxies
 
-TINYPROXY = "/usr/bin/tinyproxy"
 RUNTIMES = ["asyncio", "trio"]
 T = 5.0  # seconds: every limit in this module
 TIMEOUTS = {"connect": T, "read": T, "write": T, "pool": T}
-
-CONF = """\
-Port {port}
-Listen {host}
-Timeout 30
-MaxClients 50
-LogLevel Info
-LogFile "{root}/tinyproxy.log"
-PidFile "{root}/tinyproxy.pid"
-Allow {host}
-{extra}
-"""
-
-
-class Tinyproxy:
-    """tinyproxy in the foreground on 127.0.0.1 (``url``: ``http://127.0.0.1:PORT``). ``extra``
-    is appended to its config (``BasicAuth``, ``ConnectPort`` lines)."""
-
-    def __init__(self, root: Path, extra: str = "") -> None:
-        if not os.path.exists(TINYPROXY):
-            raise RuntimeError(
-                f"{TINYPROXY} is missing: install it with `apt-get install -y tinyproxy-bin`"
-            )
-        self.root = root
-        self.extra = extra
-        self.port = 0
-        self.url = ""
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Tinyproxy:
-        extra = self.extra
-        if os.geteuid() == 0:
-            extra += "\nUser root\nGroup root"
-        for _attempt in range(3):
-            self.port = free_port()
-            self.url = f"http://{HOST}:{self.port}"
-            conf = self.root / "tinyproxy.conf"
-            conf.write_text(CONF.format(port=self.port, host=HOST, root=self.root, extra=extra))
-            with open(self.root / "stderr.log", "wb") as log:
-                self.proc = subprocess.Popen(
-                    [TINYPROXY, "-d", "-c", str(conf)],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=log,
-                )
-            proc = self.proc
-            try:
-                wait_for_port(self.port, alive=lambda p=proc: p.poll() is None)  # type: ignore[misc]
-                return self
-            except RuntimeError:
-                self.stop()
-        raise RuntimeError(f"tinyproxy did not start:\n{self.log()}")
-
-    def log(self) -> str:
-        return "\n".join(
-            (self.root / name).read_text(errors="replace")
-            for name in ("stderr.log", "tinyproxy.log")
-            if (self.root / name).exists()
-        )
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
 
 NGINX_FORWARD_CONF = """\
 worker_processes 1;
@@ -149,28 +73,7 @@ class NginxForwardProxy(NginxServer):
     """Debian's nginx as a forward proxy for ``http://`` targets given as IP literals (tinyproxy
     closes its client connection after every forwarded request; nginx keeps it alive)."""
 
-    def start(self) -> NginxForwardProxy:
-        for _attempt in range(3):
-            self.port = free_port()
-            self.url = f"http://{HOST}:{self.port}"
-            conf = self.root / "nginx.conf"
-            conf.write_text(
-                NGINX_FORWARD_CONF.format(root=self.root, host=HOST, port=self.port, user=self.user)
-            )
-            with open(self.root / "stderr.log", "wb") as log:
-                self.proc = subprocess.Popen(
-                    [NGINX, "-p", str(self.root), "-c", str(conf), "-e", str(self.root / "e.log")],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=log,
-                )
-            proc = self.proc
-            try:
-                wait_for_port(self.port, alive=lambda p=proc: p.poll() is None)  # type: ignore[misc]
-                return self
-            except RuntimeError:
-                self.stop()
-        raise RuntimeError(f"nginx did not start; its log says:\n{self.log()}")
+    CONF = NGINX_FORWARD_CONF
 
 
 class Relay:

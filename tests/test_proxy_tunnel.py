@@ -12,105 +12,28 @@ names the fix, not a skip.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import ssl
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import trio
 from app import HELLO
-from servers import HOST, UvicornServer, free_port, wait_for_port
+from servers import Tinyproxy, UvicornServer, free_port
 
 import ahttpwire
 import httpwire
 from httpwire import http11
 
-TINYPROXY = "/usr/bin/tinyproxy"
 RUNTIMES = ["asyncio", "trio"]
 
-TINYPROXY_CONF = """\
-Port {port}
-Listen {host}
-Timeout 30
-MaxClients 20
-LogLevel Info
-LogFile "{root}/tinyproxy.log"
-PidFile "{root}/tinyproxy.pid"
-Allow {host}
-DisableViaHeader Yes
-{user}
-"""
 # No ConnectPort line: tinyproxy then allows CONNECT to any port (the default config allows
 # only 443 and 563; the TLS server here listens on a random port).
 
 
-class TinyProxy:
-    """tinyproxy in the foreground (``-d``) on 127.0.0.1; ``url`` is ``http://127.0.0.1:PORT``."""
-
-    def __init__(self, root: Path) -> None:
-        if not os.path.exists(TINYPROXY):
-            raise RuntimeError(
-                f"{TINYPROXY} is missing: install it with `apt-get install -y tinyproxy-bin` "
-                "(scripts/test does this) to run the CONNECT tunnel tests"
-            )
-        self.root = root
-        self.host = HOST
-        self.port = 0
-        self.url = ""
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> TinyProxy:
-        # It binds the port itself: retry on the rare race where another process takes it.
-        user = "User root\nGroup root" if os.geteuid() == 0 else ""
-        for _attempt in range(3):
-            self.port = free_port()
-            self.url = f"http://{HOST}:{self.port}"
-            conf = self.root / "tinyproxy.conf"
-            conf.write_text(
-                TINYPROXY_CONF.format(port=self.port, host=HOST, root=self.root, user=user)
-            )
-            with open(self.root / "stderr.log", "wb") as log:
-                self.proc = subprocess.Popen(
-                    [TINYPROXY, "-d", "-c", str(conf)],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=log,
-                )
-            proc = self.proc
-            try:
-                wait_for_port(self.port, alive=lambda p=proc: p.poll() is None)  # type: ignore[misc]
-                return self
-            except RuntimeError:
-                self.stop()
-        raise RuntimeError(f"tinyproxy did not start; its log says:\n{self.log()}")
-
-    def log(self) -> str:
-        parts = []
-        for name in ("stderr.log", "tinyproxy.log"):
-            path = self.root / name
-            if path.exists():
-                parts.append(path.read_text(errors="replace"))
-        return "\n".join(parts)
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 @pytest.fixture(scope="module")
-def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TinyProxy]:
-    server = TinyProxy(tmp_path_factory.mktemp("tinyproxy")).start()
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tinyproxy]:
+    server = Tinyproxy(tmp_path_factory.mktemp("tinyproxy"), "DisableViaHeader Yes").start()
     try:
         yield server
     finally:
@@ -179,7 +102,7 @@ def run(runtime: str, fn: Any) -> Any:
 
 
 def test_sync_connect_tunnel_then_tls_then_http11(
-    proxy: TinyProxy, https_server: UvicornServer, client_ssl_context: ssl.SSLContext
+    proxy: Tinyproxy, https_server: UvicornServer, client_ssl_context: ssl.SSLContext
 ) -> None:
     conn = httpwire.open_connection(proxy.url, timeout=5)
     stream = conn.upgrade("CONNECT", authority(https_server))
@@ -196,7 +119,7 @@ def test_sync_connect_tunnel_then_tls_then_http11(
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_async_connect_tunnel_then_tls_then_http11(
     runtime: str,
-    proxy: TinyProxy,
+    proxy: Tinyproxy,
     https_server: UvicornServer,
     client_ssl_context: ssl.SSLContext,
 ) -> None:
@@ -213,7 +136,7 @@ def test_async_connect_tunnel_then_tls_then_http11(
     assert run(runtime, main) == (200, HELLO)
 
 
-def test_a_refused_connect_is_a_proxy_error(proxy: TinyProxy) -> None:
+def test_a_refused_connect_is_a_proxy_error(proxy: Tinyproxy) -> None:
     # Nothing listens on this port: tinyproxy answers CONNECT with an error status.
     closed_port = free_port()
     conn = httpwire.open_connection(proxy.url, timeout=5)
@@ -228,7 +151,7 @@ def test_a_refused_connect_is_a_proxy_error(proxy: TinyProxy) -> None:
 
 
 def test_sync_connect_tunnel_through_client_stream(
-    proxy: TinyProxy, https_server: UvicornServer, client_ssl_context: ssl.SSLContext
+    proxy: Tinyproxy, https_server: UvicornServer, client_ssl_context: ssl.SSLContext
 ) -> None:
     target = authority(https_server)
     pool = httpwire.ConnectionPool(max_connections=1)
@@ -254,7 +177,7 @@ def test_sync_connect_tunnel_through_client_stream(
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_async_connect_tunnel_through_client_stream(
     runtime: str,
-    proxy: TinyProxy,
+    proxy: Tinyproxy,
     https_server: UvicornServer,
     client_ssl_context: ssl.SSLContext,
 ) -> None:
