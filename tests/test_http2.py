@@ -18,8 +18,10 @@ from app import HELLO, pattern
 from conftest_h2 import *  # noqa: F403
 from h2servers import H2FaultServer, HypercornServer, NginxH2Server
 
+import ahttpwire
 import httpwire
 from httpwire._async import _http2 as async_http2
+from httpwire._backends.base import AsyncNetworkStreamInterface
 from httpwire._sync._http2 import HTTP2Connection, StreamRefused
 
 Runner = Callable[[Callable[[], Coroutine[Any, Any, Any]]], Any]
@@ -494,3 +496,73 @@ def test_sync_close_wakes_a_thread_blocked_reading(
     assert not thread.is_alive()
     assert len(errors) == 1 and isinstance(errors[0], httpwire.TransportError)
     assert conn.is_closed
+
+
+class _StallAfterWrite(AsyncNetworkStreamInterface):
+    """A real stream whose next write, once armed, hands all its bytes on and then stalls for
+    ``stall`` seconds (a drain wait on asyncio, a slow ``send_all`` on trio): a task cancelled
+    meanwhile was cancelled in the middle of a write that carried whole frames."""
+
+    def __init__(self, stream: Any, stall: float) -> None:
+        self._stream = stream
+        self._stall = stall
+        self.armed = False
+        self.cancel_safe_writes = stream.cancel_safe_writes
+
+    async def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
+        data: bytes = await self._stream.read(max_bytes, timeout)
+        return data
+
+    async def write(self, data: bytes, timeout: float | None = None) -> None:
+        await self._stream.write(data, timeout)
+        if self.armed:
+            self.armed = False
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                await trio.sleep(self._stall)
+            else:
+                await asyncio.sleep(self._stall)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+def test_a_task_cancelled_inside_a_connection_write_leaves_the_connection_usable(
+    run: Runner, hypercorn_h2c: HypercornServer
+) -> None:
+    """One write carries every stream's frames. A task cancelled while it writes must not fail
+    the other streams: trio shields the write (it finishes, then the task sees its
+    cancellation); asyncio's stream queued every byte before its only await."""
+    url = hypercorn_h2c.url
+    origin = ("http", hypercorn_h2c.host, hypercorn_h2c.port)
+
+    async def main() -> list[str]:
+        raw = await ahttpwire.NetworkBackend().connect(origin[1], origin[2], timeout=10)
+        stream = _StallAfterWrite(raw, stall=0.3)
+        conn = async_http2.AsyncHTTP2Connection(origin, stream)
+        try:
+            await conn.request("GET", url + "/")  # the preface and SETTINGS are out
+            stream.armed = True
+            outcome = "not cancelled"
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                with trio.move_on_after(0.05):
+                    await conn.request("POST", url + "/echo", content=b"x" * 1000)
+                outcome = "cancelled"
+            else:
+                try:
+                    async with asyncio.timeout(0.05):
+                        await conn.request("POST", url + "/echo", content=b"x" * 1000)
+                except TimeoutError:
+                    outcome = "cancelled"
+            after = await conn.request("POST", url + "/echo", content=b"still usable")
+            return [outcome, after.content.decode()]
+        finally:
+            await conn.aclose()
+
+    assert run(main) == ["cancelled", "still usable"]

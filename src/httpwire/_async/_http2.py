@@ -696,10 +696,10 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
             except BaseException as exc:
                 # Part of a frame may be on the wire: nothing more can be sent on this connection.
                 # (A cancellation is reported to the other streams as a write error, not passed
-                # on to them.)
+                # on to them.) Unless the stream queued all the bytes before it was cancelled.
                 if isinstance(exc, Exception):
                     self._fail(exc)
-                else:
+                elif not self._network_stream.cancel_safe_writes:
                     self._fail(WriteError(f"a write on {self!r} was interrupted: {exc!r}"))
                 raise
         self._preface_sent = True

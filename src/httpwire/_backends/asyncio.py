@@ -148,6 +148,9 @@ class _StreamProtocol(asyncio.Protocol):
 class AsyncioStream(AsyncNetworkStreamInterface):
     """A TCP / UNIX / TLS connection on asyncio. Repr: ``<NetworkStream ["127.0.0.1:8443" TLS]>``."""
 
+    # transport.write() takes every byte before the drain wait, the only await of write().
+    cancel_safe_writes = True
+
     __slots__ = (
         "_transport",
         "_protocol",

@@ -42,6 +42,10 @@ SOCKET_OPTION = (
 class NetworkStreamInterface:
     """One open byte stream (TCP, TLS over TCP, UNIX socket...). Sync flavour."""
 
+    #: See :attr:`AsyncNetworkStreamInterface.cancel_safe_writes`; threads are interrupted only
+    #: by exceptions such as KeyboardInterrupt, which may land mid-write: False.
+    cancel_safe_writes: bool = False
+
     def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
         """Up to ``max_bytes`` bytes (64 KiB when None) as soon as any arrive; ``b""`` at EOF."""
         raise NotImplementedError  # pragma: no cover
@@ -112,6 +116,12 @@ class NetworkBackendInterface:
 class AsyncNetworkStreamInterface:
     """One open byte stream. Async flavour: the methods of :class:`NetworkStreamInterface`,
     awaited, and ``aclose()`` for ``close()``."""
+
+    #: True when a ``write()`` interrupted by cancellation has queued either all of its bytes or
+    #: none (asyncio transports take the whole write before awaiting). HTTP/2 then keeps the
+    #: connection when a task is cancelled in a write that carried other streams' frames; when
+    #: False (the safe default for custom streams) such a connection is failed instead.
+    cancel_safe_writes: bool = False
 
     async def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
         raise NotImplementedError  # pragma: no cover
