@@ -108,3 +108,25 @@ def test_cli_bad_url_exits_non_zero() -> None:
     result = run_cli("http://[not-a-host/")
     assert result.returncode != 0
     assert result.stderr.strip()
+
+
+def test_cli_proxy_option_forwards_through_a_real_proxy(
+    http_server: UvicornServer, tmp_path: Path
+) -> None:
+    from servers import Tinyproxy
+
+    proxy = Tinyproxy(tmp_path).start()
+    try:
+        result = run_cli("-x", proxy.url, f"{http_server.url}/echo-headers")
+    finally:
+        proxy.stop()
+    assert result.returncode == 0, result.stderr
+    # The origin saw the request as tinyproxy forwarded it.
+    assert "tinyproxy" in json.loads(result.stdout)["via"]
+
+
+def test_cli_bad_proxy_is_a_usage_error(http_server: UvicornServer) -> None:
+    result = run_cli("--proxy", "ftp://127.0.0.1:21", f"{http_server.url}/")
+    assert result.returncode == 2, result.stderr
+    assert "unsupported proxy URL scheme 'ftp'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -154,6 +154,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--http2", action="store_true", help="offer HTTP/2 (needs the h2 package)")
     p.add_argument(
+        "-x",
+        "--proxy",
+        metavar="URL",
+        help="send the request through this proxy: http://[user:pass@]host:port, https://..., "
+        "socks5://... (default: HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY, like curl)",
+    )
+    p.add_argument(
         "--check-status",
         action="store_true",
         help="exit with 3, 4 or 5 when the final response is a 3xx, 4xx or 5xx",
@@ -491,10 +498,13 @@ def _run(args: argparse.Namespace) -> int:
             follow_redirects=args.follow,
             max_redirects=args.max_redirects,
             event_hooks=hooks,
+            proxy=args.proxy,
             **timeout_option,
         )
     except OSError as exc:  # --cacert / --cert: missing or unreadable file, bad PEM (SSLError)
         raise UsageError(f"TLS setup failed: {exc}") from exc
+    except (ValueError, ImportError) as exc:  # a bad --proxy or proxy variable
+        raise UsageError(str(exc)) from exc
     with client:
         for name in remove:
             if name in client.headers:
