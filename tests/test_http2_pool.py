@@ -430,6 +430,18 @@ def test_a_request_waiting_for_a_new_connections_protocol_times_out_cleanly(
     run(main)
 
 
+def test_an_idle_http2_connection_expires_when_another_origin_is_requested(
+    h2_fault_factory: Callable[..., H2FaultServer],
+) -> None:
+    first, second = h2_fault_factory(), h2_fault_factory()
+    with httpwire.ConnectionPool(http1=False, http2=True, keepalive_expiry=0.2) as pool:
+        assert pool.request("GET", first.url + "/a").content == b"ok /a"
+        threading.Event().wait(0.5)
+        # Nothing is asked of the first origin again: its idle connection still goes.
+        assert pool.request("GET", second.url + "/b").content == b"ok /b"
+        assert [conn.origin[2] for conn in pool.connections] == [second.port]
+
+
 def test_an_idle_http2_connection_expires(h2_fault: H2FaultServer) -> None:
     with httpwire.ConnectionPool(http1=False, http2=True, keepalive_expiry=0.2) as pool:
         assert pool.request("GET", h2_fault.url + "/a").content == b"ok /a"

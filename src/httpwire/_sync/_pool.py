@@ -177,6 +177,10 @@ class ConnectionPool(RequestInterface):
         # Per origin: HTTP/2 connections that may take more streams, oldest first; connections
         # being opened whose protocol is not known yet; requests waiting for that protocol.
         self._mux: dict[Origin, list[Connection]] = {}
+        # When _acquire next looks for idle HTTP/2 connections of every origin that outlived
+        # keepalive_expiry (time.monotonic() seconds): at most twice per keepalive_expiry, at
+        # least once a second, so each request pays one comparison.
+        self._next_mux_sweep = 0.0
         self._opening: dict[Origin, dict[Connection, None]] = {}
         self._proto_waiters: dict[Origin, deque[_Waiter]] = {}
 
@@ -298,6 +302,8 @@ class ConnectionPool(RequestInterface):
                 if self._closed:
                     raise RuntimeError("the connection pool is closed")
                 conn = None
+                if self._mux:
+                    self._sweep_mux(expired)
                 if self._mux_schemes and origin[0] in self._mux_schemes:
                     conn = self._take_mux(origin, expired)
                     if conn is None and origin in self._opening:
@@ -482,6 +488,28 @@ class ConnectionPool(RequestInterface):
         if not conns:
             del self._mux[origin]
         return None
+
+    def _sweep_mux(self, expired: list[Connection]) -> None:
+        """Move the idle HTTP/2 connections of every origin that outlived ``keepalive_expiry``
+        to ``expired`` (closed by the caller, outside the lock), when a sweep is due (lock
+        held). HTTP/1.1 idle connections need none: one order across origins, oldest first,
+        is checked on every acquire (``_take_idle``)."""
+        expiry = self._keepalive_expiry
+        if expiry is None:
+            return
+        now = time.monotonic()
+        if now < self._next_mux_sweep:
+            return
+        self._next_mux_sweep = now + min(1.0, expiry / 2)
+        for origin, conns in list(self._mux.items()):
+            for conn in list(conns):
+                h2conn = conn._h2conn
+                assert h2conn is not None
+                if h2conn.is_idle and not h2conn.is_stale() and h2conn.has_expired(now):
+                    conns.remove(conn)
+                    expired.append(conn)
+            if not conns:
+                del self._mux[origin]
 
     def _opened(self, conn: Connection) -> None:
         """``conn`` is no longer being opened: wake the requests waiting for its protocol."""
