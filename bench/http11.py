@@ -1,12 +1,14 @@
 """CPU cost per message of httpwire.http11 vs h11 vs httptools (llhttp), in one process run.
 
 Run: ``.venv/bin/python bench/http11.py [--quick]``.  Bounded (about 5 s; ``--quick`` about
-1 s, on the 2-core build VM).  Each scenario is run in short rounds, interleaving the implementations, and the best
-round is kept (the least disturbed by other processes); CPU time (``time.process_time``).
+1 s, on the 2-core build VM).  Each scenario is run in short rounds, interleaving the
+implementations, and the best round is kept (the least disturbed by other processes); CPU time
+(``time.process_time``).
 
 Responses in (1), (3) and (4) come from a pool of about a thousand that differ in their Date
-and X-Request-Id values, requests in (2) and (6) from one whose targets differ, as consecutive real responses do, so that httpwire's caches of field lines
-seen before hit only where they would in practice.
+and X-Request-Id values, requests in (2) and (6) from one whose targets differ, as consecutive
+real responses do, so that httpwire's caches of field lines seen before hit only where they
+would in practice.
 
 Scenarios (the cases of issue 3, item 6), each through four columns: httpwire's
 h11-compatible API (``next_event``), httpwire's lower-level path (client role: a head from
@@ -30,8 +32,8 @@ Parity: in every case each column does the same work.  h11's state machine (and 
 httpwire's) must send a request before it can receive a response, so in (1), (3), (4) and (5)
 httptools builds the same GET's bytes too, with one ``bytes.join`` of its lines; in (2) and
 (6) it builds the response bytes the same way.  httptools is given no state machine, header
-validation or event objects, which the other columns pay for.  The ratio columns: h11 / h11-compatible API, and the
-faster of httpwire's two paths / httptools (both CPU time ratios; for (7), of throughputs
+validation or event objects, which the other columns pay for.  The ratio columns: h11 /
+h11-compatible API, and the faster of httpwire's two paths / httptools (both CPU time ratios; for (7), of throughputs
 inverted, so below 1 means httpwire is faster).
 """
 

@@ -76,7 +76,8 @@ async def request(
     ``auth``, ``follow_redirects`` (default False), ``timeout`` (default connect 10 s,
     read/write/pool 60 s), ``verify``, ``cert``, ``http2``, ``proxy`` and ``trust_env`` (default
     True: proxies from ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY``, see
-    docs/proxies.md). Raises as :meth:`AsyncClient.request` does. The response body is read before the client is closed.
+    docs/proxies.md). Raises as :meth:`AsyncClient.request` does. The response body is read
+    before the client is closed.
     """
     async with _client(
         cookies, auth, follow_redirects, timeout, verify, cert, http2, proxy, trust_env

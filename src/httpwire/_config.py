@@ -129,8 +129,8 @@ class Proxy:
 
     - ``url``: ``"http://host:port"`` (plain TCP to the proxy), ``"https://host:port"`` (TLS to
       the proxy itself), or ``"socks5://host:port"`` (SOCKS5, RFC 1928; ``socks5h://`` is the
-      same: host names are always resolved by the proxy). Credentials in the URL (``http://user:pass@host:port``) become ``auth``
-      and are removed from ``url``.
+      same: host names are always resolved by the proxy). Credentials in the URL
+      (``http://user:pass@host:port``) become ``auth`` and are removed from ``url``.
     - ``auth``: ``(username, password)`` sent as ``Proxy-Authorization: Basic`` (RFC 9110 section
       11.7.2, RFC 7617): on every forwarded ``http://`` request and on each CONNECT, never to the
       target server. For SOCKS5: username/password authentication (RFC 1929).
