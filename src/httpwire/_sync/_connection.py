@@ -11,6 +11,7 @@ connection: it is never reused mid-message.
 
 from __future__ import annotations
 
+import functools
 import time
 import types
 import typing
@@ -23,6 +24,7 @@ from .._backends.base import (
     SOCKET_OPTION,
     NetworkBackendInterface,
     NetworkStreamInterface,
+    tls_hostname,
 )
 from .._exceptions import (
     ConnectError,
@@ -38,6 +40,7 @@ from .._models import Request, Response
 from .._ssl import default_ssl_context
 from .._streams import ByteStream, BytesStream
 from .._urls import URL
+from ._custom import connect_tcp, connect_unix_socket
 from ._interfaces import RequestInterface
 from ._trace import Tracer, tracer_for
 
@@ -211,33 +214,39 @@ class Connection(RequestInterface):
         attempt = 0
         while True:
             try:
+                connect: Callable[[], NetworkStreamInterface]
                 if self._uds is not None:
-                    args: tuple[Any, ...] = (self._uds, connect_timeout, self._socket_options)
-                    if tracer is None:
-                        stream = backend.connect_unix_socket(*args)
-                    else:
-                        info = {"path": self._uds, "timeout": connect_timeout}
-                        stream = tracer.call(
-                            "connection.connect_unix_socket",
-                            info,
-                            backend.connect_unix_socket,
-                            *args,
-                        )
+                    connect = functools.partial(
+                        connect_unix_socket,
+                        backend,
+                        self._uds,
+                        timeout=connect_timeout,
+                        socket_options=self._socket_options,
+                    )
+                    name = "connection.connect_unix_socket"
+                    info: dict[str, Any] = {"path": self._uds, "timeout": connect_timeout}
                 else:
-                    args = (host, port, connect_timeout, self._local_address, self._socket_options)
-                    if tracer is None:
-                        stream = backend.connect(*args)
-                    else:
-                        info = {
-                            "host": host,
-                            "port": port,
-                            "local_address": self._local_address,
-                            "timeout": connect_timeout,
-                            "socket_options": self._socket_options,
-                        }
-                        stream = tracer.call(
-                            "connection.connect_tcp", info, backend.connect, *args
-                        )
+                    connect = functools.partial(
+                        connect_tcp,
+                        backend,
+                        host,
+                        port,
+                        timeout=connect_timeout,
+                        local_address=self._local_address,
+                        socket_options=self._socket_options,
+                    )
+                    name = "connection.connect_tcp"
+                    info = {
+                        "host": host,
+                        "port": port,
+                        "local_address": self._local_address,
+                        "timeout": connect_timeout,
+                        "socket_options": self._socket_options,
+                    }
+                if tracer is None:
+                    stream = connect()
+                else:
+                    stream = tracer.call(name, info, connect)
                 break
             except (ConnectError, ConnectTimeout):
                 if attempt >= self._retries:
@@ -254,7 +263,7 @@ class Connection(RequestInterface):
         stream: NetworkStreamInterface,
         request: Request,
         tracer: Tracer | None,
-        start_tls: Callable[..., NetworkStreamInterface] | None = None,
+        start_tls: Callable[..., NetworkStreamInterface | None] | None = None,
     ) -> NetworkStreamInterface:
         """TLS with this connection's origin over ``stream`` (the ``connection.start_tls`` trace
         event): the pool's context or the default one, SNI from the ``sni_hostname`` extension
@@ -268,14 +277,18 @@ class Connection(RequestInterface):
             start_tls = stream.start_tls
         try:
             if tracer is None:
-                return start_tls(ssl_context, sni, connect_timeout)
-            info = {"ssl_context": ssl_context, "server_hostname": sni, "timeout": connect_timeout}
-            return typing.cast(
-                NetworkStreamInterface,
-                tracer.call(
+                result = start_tls(ssl_context, sni, connect_timeout)
+            else:
+                info = {
+                    "ssl_context": ssl_context,
+                    "server_hostname": sni,
+                    "timeout": connect_timeout,
+                }
+                result = tracer.call(
                     "connection.start_tls", info, start_tls, ssl_context, sni, connect_timeout
-                ),
-            )
+                )
+            # A stream that upgraded in place may return None (the seed's interface).
+            return stream if result is None else result
         except BaseException:
             try:
                 stream.close()
@@ -695,12 +708,18 @@ class PrefixedStream(NetworkStreamInterface):
     def start_tls(
         self,
         ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
+        hostname: str | bytes | None = None,
         timeout: float | None = None,
+        *,
+        server_hostname: str | bytes | None = None,
     ) -> NetworkStreamInterface:
         if self._prefix:
             raise RuntimeError("cannot start TLS: unread bytes arrived before the handshake")
-        return self._stream.start_tls(ssl_context, server_hostname, timeout)
+        name = tls_hostname(hostname, server_hostname)
+        result = self._stream.start_tls(ssl_context, name, timeout)
+        if result is not None:
+            self._stream = result
+        return self
 
     def get_extra_info(self, info: str) -> Any:
         return self._stream.get_extra_info(info)
