@@ -265,10 +265,17 @@ class AsyncConnection(AsyncRequestInterface):
         start_tls: Callable[..., Awaitable[AsyncNetworkStreamInterface | None]] | None = None,
     ) -> AsyncNetworkStreamInterface:
         """TLS with this connection's origin over ``stream`` (the ``connection.start_tls`` trace
-        event): the pool's context or the default one, SNI from the ``sni_hostname`` extension
-        or the origin's host, bounded by the ``connect`` timeout. ``start_tls`` replaces
+        event): the pool's context (offering ``h2`` by ALPN when ``http2=True``) or the default
+        one, SNI from the ``sni_hostname`` extension or the origin's host, bounded by the
+        ``connect`` timeout. ``start_tls`` replaces
         ``stream.start_tls`` (a proxy's TLS-in-TLS stream). Closes ``stream`` when it fails."""
-        ssl_context = self._ssl_context or default_ssl_context(http2=self._http2)
+        ssl_context = self._ssl_context
+        if ssl_context is None:
+            ssl_context = default_ssl_context(http2=self._http2)
+        elif self._http2:
+            # HTTP/2 over TLS is chosen by ALPN (RFC 9113 section 3.2): offer h2 on the
+            # caller's context too, as httpcore does (it sets ALPN on the context it is given).
+            ssl_context.set_alpn_protocols(["h2", "http/1.1"] if self._http1 else ["h2"])
         sni = request.extensions.get("sni_hostname") or self.origin[1]
         timeouts = request.extensions.get("timeout") or {}
         connect_timeout = timeouts.get("connect")
