@@ -417,3 +417,23 @@ def test_callers_context_without_http2_is_left_alone(
         response = pool.request("GET", hypercorn_h2.url + "/")
         response.read()
         assert response.http_version == "HTTP/1.1"
+
+
+def test_sync_connect_retries_with_a_seed_backend_that_has_no_sleep(refused_url: str) -> None:
+    # The seed's backend has no sleep(): the back-off between connect attempts uses the default
+    # backend's instead of failing with NotImplementedError.
+    backend = SeedBackend()
+    with httpwire.ConnectionPool(backend=backend, retries=1) as pool:
+        with pytest.raises(httpwire.ConnectError):
+            pool.request("GET", refused_url)
+
+
+def test_async_connect_retries_with_a_seed_backend_that_has_no_sleep(
+    run: Runner, refused_url: str
+) -> None:
+    async def main() -> None:
+        async with ahttpwire.ConnectionPool(backend=AsyncSeedBackend(), retries=1) as pool:
+            with pytest.raises(httpwire.ConnectError):
+                await pool.request("GET", refused_url)
+
+    run(main)

@@ -39,7 +39,7 @@ from .._models import Request, Response
 from .._ssl import default_ssl_context
 from .._streams import AsyncByteStream, BytesStream
 from .._urls import URL
-from ._custom import connect_tcp, connect_unix_socket
+from ._custom import backoff, connect_tcp, connect_unix_socket
 from ._interfaces import AsyncRequestInterface
 from ._trace import AsyncTracer, tracer_for
 
@@ -251,7 +251,7 @@ class AsyncConnection(AsyncRequestInterface):
                 if attempt >= self._retries:
                     raise
                 attempt += 1
-                await backend.sleep(delay)
+                await backoff(backend, delay)
                 delay *= 2
         if scheme == "https":
             stream = await self._start_tls(stream, request, tracer)

@@ -12,6 +12,8 @@ built-in backends take more (``timeout``, ``local_address``, ``socket_options``)
   was set raises ``TypeError`` naming the option and the backend. A ``timeout`` the backend
   cannot take becomes a ``timeout()`` block around the call (the default backend, which a custom
   one usually wraps, honours those blocks).
+- :func:`backoff` sleeps between connect retries with the backend's ``sleep()`` or, for a
+  backend without one, the default backend's.
 - :func:`adapt_stream` wraps a stream that is not one of httpwire's own in
   :class:`AsyncAdaptedStream`, which gives the connection layer the full interface: ``timeout``
   arguments turned into ``timeout()`` blocks when the stream's methods do not take them,
@@ -26,6 +28,7 @@ import ssl
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .._backends.auto import AsyncNetworkBackend
 from .._backends.base import (
     SOCKET_OPTION,
     AsyncNetworkBackendInterface,
@@ -34,7 +37,13 @@ from .._backends.base import (
 )
 from .._timeouts import timeout as timeout_block
 
-__all__ = ["AsyncAdaptedStream", "adapt_stream", "connect_tcp", "connect_unix_socket"]
+__all__ = [
+    "AsyncAdaptedStream",
+    "adapt_stream",
+    "backoff",
+    "connect_tcp",
+    "connect_unix_socket",
+]
 
 # (class, method name) -> the parameter names it takes by keyword; None when it takes **kwargs.
 _KEYWORDS: dict[tuple[type, str], frozenset[str] | None] = {}
@@ -120,6 +129,16 @@ async def connect_unix_socket(
     kwargs = _options(backend, "connect_unix_socket", {"socket_options": socket_options})
     stream = await _call(backend, "connect_unix_socket", (path,), kwargs, timeout)
     return adapt_stream(stream)
+
+
+async def backoff(backend: AsyncNetworkBackendInterface, seconds: float) -> None:
+    """Sleep ``seconds`` between connect retries: with ``backend.sleep`` when the backend has
+    one of its own (the seed's interface has none), else with the default backend's."""
+    if getattr(type(backend), "sleep", AsyncNetworkBackendInterface.sleep) is (
+        AsyncNetworkBackendInterface.sleep
+    ):
+        backend = AsyncNetworkBackend()
+    await backend.sleep(seconds)
 
 
 def adapt_stream(stream: Any) -> AsyncNetworkStreamInterface:

@@ -40,7 +40,7 @@ from .._models import Request, Response
 from .._ssl import default_ssl_context
 from .._streams import ByteStream, BytesStream
 from .._urls import URL
-from ._custom import connect_tcp, connect_unix_socket
+from ._custom import backoff, connect_tcp, connect_unix_socket
 from ._interfaces import RequestInterface
 from ._trace import Tracer, tracer_for
 
@@ -252,7 +252,7 @@ class Connection(RequestInterface):
                 if attempt >= self._retries:
                     raise
                 attempt += 1
-                backend.sleep(delay)
+                backoff(backend, delay)
                 delay *= 2
         if scheme == "https":
             stream = self._start_tls(stream, request, tracer)

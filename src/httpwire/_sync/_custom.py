@@ -13,6 +13,8 @@ built-in backends take more (``timeout``, ``local_address``, ``socket_options``)
   was set raises ``TypeError`` naming the option and the backend. A ``timeout`` the backend
   cannot take becomes a ``timeout()`` block around the call (the default backend, which a custom
   one usually wraps, honours those blocks).
+- :func:`backoff` sleeps between connect retries with the backend's ``sleep()`` or, for a
+  backend without one, the default backend's.
 - :func:`adapt_stream` wraps a stream that is not one of httpwire's own in
   :class:`AdaptedStream`, which gives the connection layer the full interface: ``timeout``
   arguments turned into ``timeout()`` blocks when the stream's methods do not take them,
@@ -27,6 +29,7 @@ import ssl
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .._backends.auto import NetworkBackend
 from .._backends.base import (
     SOCKET_OPTION,
     NetworkBackendInterface,
@@ -35,7 +38,13 @@ from .._backends.base import (
 )
 from .._timeouts import timeout as timeout_block
 
-__all__ = ["AdaptedStream", "adapt_stream", "connect_tcp", "connect_unix_socket"]
+__all__ = [
+    "AdaptedStream",
+    "adapt_stream",
+    "backoff",
+    "connect_tcp",
+    "connect_unix_socket",
+]
 
 # (class, method name) -> the parameter names it takes by keyword; None when it takes **kwargs.
 _KEYWORDS: dict[tuple[type, str], frozenset[str] | None] = {}
@@ -121,6 +130,16 @@ def connect_unix_socket(
     kwargs = _options(backend, "connect_unix_socket", {"socket_options": socket_options})
     stream = _call(backend, "connect_unix_socket", (path,), kwargs, timeout)
     return adapt_stream(stream)
+
+
+def backoff(backend: NetworkBackendInterface, seconds: float) -> None:
+    """Sleep ``seconds`` between connect retries: with ``backend.sleep`` when the backend has
+    one of its own (the seed's interface has none), else with the default backend's."""
+    if getattr(type(backend), "sleep", NetworkBackendInterface.sleep) is (
+        NetworkBackendInterface.sleep
+    ):
+        backend = NetworkBackend()
+    backend.sleep(seconds)
 
 
 def adapt_stream(stream: Any) -> NetworkStreamInterface:
