@@ -268,8 +268,9 @@ class Connection(RequestInterface):
         """TLS with this connection's origin over ``stream`` (the ``connection.start_tls`` trace
         event): the pool's context (offering ``h2`` by ALPN when ``http2=True``) or the default
         one, SNI from the ``sni_hostname`` extension or the origin's host, bounded by the
-        ``connect`` timeout. ``start_tls`` replaces
-        ``stream.start_tls`` (a proxy's TLS-in-TLS stream). Closes ``stream`` when it fails."""
+        ``connect`` timeout. ``start_tls`` replaces ``stream.start_tls`` (a proxy's TLS-in-TLS
+        stream); what it returns is the TLS stream, or None for ``stream`` upgraded in place.
+        Closes ``stream`` when it fails."""
         ssl_context = self._ssl_context
         if ssl_context is None:
             ssl_context = default_ssl_context(http2=self._http2)
