@@ -140,7 +140,7 @@ class SeedStream(httpwire.NetworkStreamInterface):
         self._stream = stream
         self.sent = b""
 
-    def read(self, max_bytes: int = None):  # type: ignore[no-untyped-def, override, assignment]
+    def read(self, max_bytes: int = None):  # type: ignore[no-untyped-def, override]
         return self._stream.read(max_bytes)
 
     def write(self, data):  # type: ignore[no-untyped-def, override]
@@ -173,7 +173,7 @@ class AsyncSeedStream(ahttpwire.NetworkStreamInterface):
         self._stream = stream
         self.sent = b""
 
-    async def read(self, max_bytes: int = None):  # type: ignore[no-untyped-def, override, assignment]
+    async def read(self, max_bytes: int = None):  # type: ignore[no-untyped-def, override]
         return await self._stream.read(max_bytes)
 
     async def write(self, data):  # type: ignore[no-untyped-def, override]
@@ -435,5 +435,57 @@ def test_async_connect_retries_with_a_seed_backend_that_has_no_sleep(
         async with ahttpwire.ConnectionPool(backend=AsyncSeedBackend(), retries=1) as pool:
             with pytest.raises(httpwire.ConnectError):
                 await pool.request("GET", refused_url)
+
+    run(main)
+
+
+class DuckBackend:
+    """Subclasses nothing: ``connect(host, port)``; its streams close only with ``close()``."""
+
+    def __init__(self) -> None:
+        self._backend = ahttpwire.NetworkBackend()
+        self.streams: list[DuckStream] = []
+
+    async def connect(self, host: str, port: int) -> DuckStream:
+        stream = DuckStream(await self._backend.connect(host, port))
+        self.streams.append(stream)
+        return stream
+
+
+class DuckStream:
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.closed = False
+
+    async def read(self, max_bytes: int | None = None) -> bytes:
+        data: bytes = await self._stream.read(max_bytes)
+        return data
+
+    async def write(self, data: bytes) -> None:
+        await self._stream.write(data)
+
+    async def start_tls(self, ctx: ssl.SSLContext, hostname: str) -> None:
+        await self._stream.start_tls(ctx, hostname)
+
+    def get_extra_info(self, key: str) -> Any:
+        return self._stream.get_extra_info(key)
+
+    async def close(self) -> None:
+        self.closed = True
+        await self._stream.close()
+
+
+def test_async_a_duck_typed_stream_is_closed_with_close(
+    run: Runner, https_server: UvicornServer, client_ssl_context: ssl.SSLContext
+) -> None:
+    async def main() -> None:
+        backend = DuckBackend()
+        duck: Any = backend  # not a subclass of the interface: that is the point
+        pool = ahttpwire.ConnectionPool(backend=duck, ssl_context=client_ssl_context)
+        async with pool:
+            response = await pool.request("GET", https_server.url + "/")
+            assert await response.aread() == HELLO
+        assert [s.closed for s in backend.streams] == [True]
+        assert repr(backend.streams[0]._stream).endswith(" TLS CLOSED]>")
 
     run(main)
