@@ -39,6 +39,7 @@ import trio
 import trustme
 from app import HELLO
 from servers import Tinyproxy, UvicornServer
+from test_proxy_tunnel import proxy  # noqa: F401 - the tinyproxy fixture
 from test_upgrade import EchoServer, ws_server  # noqa: F401 - the websocket server fixture
 
 import ahttpwire
@@ -896,15 +897,6 @@ def test_the_example_texts_are_the_seeds(prefix: str) -> None:
 # -- httpcore's extensions page (002) -------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def tunnel_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tinyproxy]:
-    server = Tinyproxy(tmp_path_factory.mktemp("tinyproxy"), "DisableViaHeader Yes").start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def _extension_checks(name: str, ns: dict[str, Any], printed: str, values: dict[str, Any]) -> None:
     port = values["https_port"]
     if name.startswith(("E2", "E3", "E4", "E5", "E6")):
@@ -945,11 +937,11 @@ def _extension_checks(name: str, ns: dict[str, Any], printed: str, values: dict[
 def test_extensions_page_example(
     name: str,
     seed_env: dict[str, Any],
-    tunnel_proxy: Tinyproxy,
+    proxy: Tinyproxy,  # noqa: F811 - test_proxy_tunnel's tinyproxy fixture
     ws_server: EchoServer,  # noqa: F811
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    values = {**seed_env, "proxy_url": tunnel_proxy.url, "ws_url": ws_server.url}
+    values = {**seed_env, "proxy_url": proxy.url, "ws_url": ws_server.url}
     namespace: dict[str, Any] = {"httpwire": httpwire, "ssl": ssl, "CA_FILE": values["CA_FILE"]}
     steps = ["E6 sni_hostname", name] if name.startswith("E7") else [name]  # E7 uses E6's headers
 
