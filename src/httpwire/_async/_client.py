@@ -11,11 +11,11 @@ pool 60 s. To bound a whole exchange, wrap it in a ``timeout()`` block.
 
 from __future__ import annotations
 
+import functools
 import time
 import types
 import typing
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -42,6 +42,7 @@ from .._exceptions import (
 from .._headers import Headers
 from .._models import Request, Response
 from .._ssl import create_ssl_context
+from .._stream_context import AsyncStreamContext
 from .._streams import AsyncByteStream, BytesStream
 from .._timeouts import normalize_timeout
 from .._urls import URL, QueryParams
@@ -416,11 +417,10 @@ class AsyncClient:
         )
         return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
-    @asynccontextmanager
-    async def stream(
+    def stream(
         self,
         method: str,
-        url: URL | str,
+        url: URL | str | None = None,
         *,
         content: Any = None,
         data: Any = None,
@@ -432,12 +432,18 @@ class AsyncClient:
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
         extensions: dict[str, Any] | None = None,
-    ) -> AsyncIterator[Response]:
-        """``async with client.stream(...) as response:`` a response whose body is not read yet.
+    ) -> AsyncStreamContext:
+        """A response whose body is not read yet: ``async with client.stream(...) as response:``
+        (httpx's form) or ``async with await client.stream(...) as response:`` (the seed's:
+        awaiting gives the response; close it, or use it in ``async with``).
 
-        Iterate ``response.aiter_bytes()`` (decoded) or ``aiter_raw()``; the response is closed
-        (its connection released) when the block ends. Arguments and errors as :meth:`request`.
+        Iterate ``response.aiter_bytes()`` (decoded), ``aiter_raw()`` or ``response.stream``;
+        the response is closed (its connection released) when the block ends. With one
+        argument, ``client.stream(url)`` is a GET (as the seed writes it). Arguments and errors
+        as :meth:`request`; the request is sent when the result is first awaited or entered.
         """
+        if url is None:
+            method, url = "GET", method
         request = self.build_request(
             method,
             url,
@@ -450,13 +456,11 @@ class AsyncClient:
             timeout=timeout,
             extensions=extensions,
         )
-        response = await self.send(
-            request, auth=auth, follow_redirects=follow_redirects, stream=True
+        return AsyncStreamContext(
+            functools.partial(
+                self.send, request, auth=auth, follow_redirects=follow_redirects, stream=True
+            )
         )
-        try:
-            yield response
-        finally:
-            await response.aclose()
 
     async def send(
         self,

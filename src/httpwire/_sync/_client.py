@@ -12,11 +12,11 @@ pool 60 s. To bound a whole exchange, wrap it in a ``timeout()`` block.
 
 from __future__ import annotations
 
+import functools
 import time
 import types
 import typing
 from collections.abc import Iterator, Callable, Iterable, Mapping
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -43,6 +43,7 @@ from .._exceptions import (
 from .._headers import Headers
 from .._models import Request, Response
 from .._ssl import create_ssl_context
+from .._stream_context import StreamContext
 from .._streams import ByteStream, BytesStream
 from .._timeouts import normalize_timeout
 from .._urls import URL, QueryParams
@@ -417,11 +418,10 @@ class Client:
         )
         return self.send(request, auth=auth, follow_redirects=follow_redirects)
 
-    @contextmanager
     def stream(
         self,
         method: str,
-        url: URL | str,
+        url: URL | str | None = None,
         *,
         content: Any = None,
         data: Any = None,
@@ -433,12 +433,18 @@ class Client:
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
         extensions: dict[str, Any] | None = None,
-    ) -> Iterator[Response]:
-        """``with client.stream(...) as response:`` a response whose body is not read yet.
+    ) -> StreamContext:
+        """A response whose body is not read yet: ``with client.stream(...) as response:``
+        (httpx's form) or ``with client.stream(...) as response:`` (the seed's:
+        awaiting gives the response; close it, or use it in ``with``).
 
-        Iterate ``response.iter_bytes()`` (decoded) or ``iter_raw()``; the response is closed
-        (its connection released) when the block ends. Arguments and errors as :meth:`request`.
+        Iterate ``response.iter_bytes()`` (decoded), ``iter_raw()`` or ``response.stream``;
+        the response is closed (its connection released) when the block ends. With one
+        argument, ``client.stream(url)`` is a GET (as the seed writes it). Arguments and errors
+        as :meth:`request`; the request is sent when the result is first awaited or entered.
         """
+        if url is None:
+            method, url = "GET", method
         request = self.build_request(
             method,
             url,
@@ -451,13 +457,11 @@ class Client:
             timeout=timeout,
             extensions=extensions,
         )
-        response = self.send(
-            request, auth=auth, follow_redirects=follow_redirects, stream=True
+        return StreamContext(
+            functools.partial(
+                self.send, request, auth=auth, follow_redirects=follow_redirects, stream=True
+            )
         )
-        try:
-            yield response
-        finally:
-            response.close()
 
     def send(
         self,
