@@ -1,4 +1,4 @@
-r"""Every code example of the three seed documents (``/work/shared/seeds/``), run as written.
+r"""Every code example of the three seed documents (``../shared/seeds/``), run as written.
 
 - ``000_*`` / ``001_*``: httpnext's networking page ("Network Backends"): examples N1-N9 below,
   each in the flavours the page shows (``httpx``: sync; ``ahttpx``: asyncio and trio).
@@ -47,7 +47,8 @@ import httpwire
 from httpwire import _api, _ssl
 from httpwire import http11 as h11
 
-SEED_DIR = Path("/work/shared/seeds")
+# The project's shared/ folder lies beside the clone (``../shared``), for developers and CI alike.
+SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 # -- the seed texts -------------------------------------------------------------------------------
 
