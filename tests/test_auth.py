@@ -394,3 +394,23 @@ def test_older_auth_forms_still_work() -> None:
     assert basic.headers["authorization"] == _basic("u", "p")
     assert signed.headers["x-signature"] == "signed"
     assert basic2.headers["authorization"] == _basic("v", "q")
+
+
+def test_netrc_with_the_module_level_functions(
+    http_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "netrc"
+    path.write_text("machine 127.0.0.1 login alice password s3cret\n")
+    monkeypatch.setenv("NETRC", str(path))
+    url = http_server.url + "/echo-headers"
+    assert httpwire.get(url).json()["authorization"] == _basic("alice", "s3cret")
+    assert "authorization" not in httpwire.get(url, trust_env=False).json()
+
+    async def main() -> tuple[dict[str, str], dict[str, str]]:
+        with_env = await ahttpwire.get(url)
+        without = await ahttpwire.get(url, trust_env=False)
+        return with_env.json(), without.json()
+
+    with_env, without = run("asyncio", main)
+    assert with_env["authorization"] == _basic("alice", "s3cret")
+    assert "authorization" not in without
