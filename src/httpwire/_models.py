@@ -17,6 +17,7 @@ import typing
 from collections.abc import AsyncIterator, Callable, Iterator
 
 from ._content import encode_request, encode_response
+from ._cookies import Cookies
 from ._decoders import ContentDecoder, IdentityDecoder, get_decoder
 from ._exceptions import (
     DecodingError,
@@ -415,6 +416,18 @@ class Response:
     def url(self) -> URL:
         """The URL of the request (``RuntimeError`` when no request is set)."""
         return self.request.url
+
+    @property
+    def cookies(self) -> Cookies:
+        """The cookies this response's ``Set-Cookie`` headers set, for its request's URL (a
+        new :class:`Cookies` made on first access; RFC 6265 storage rules). Raises
+        ``RuntimeError`` when no request is set and the response sets cookies."""
+        cookies: Cookies | None = self.__dict__.get("_cookies")
+        if cookies is None:
+            cookies = Cookies()
+            cookies.extract_cookies(self)
+            self._cookies = cookies
+        return cookies
 
     @property
     def http_version(self) -> str:

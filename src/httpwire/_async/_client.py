@@ -30,7 +30,7 @@ from .._config import (
     env_proxies,
     limits_tuple,
 )
-from .._cookies import Cookies
+from .._cookies import Cookies, CookieTypes
 from .._decoders import ACCEPT_ENCODING
 from .._exceptions import (
     InvalidURL,
@@ -137,7 +137,7 @@ class AsyncClient:
         base_url: URL | str = "",
         headers: Any = None,
         params: Any = None,
-        cookies: Mapping[str, str] | Cookies | None = None,
+        cookies: CookieTypes | None = None,
         auth: Any = None,
         verify: Any = True,
         cert: str | tuple[str, str] | None = None,
@@ -248,7 +248,7 @@ class AsyncClient:
         return self._cookies
 
     @cookies.setter
-    def cookies(self, value: Mapping[str, str] | Cookies | None) -> None:
+    def cookies(self, value: CookieTypes | None) -> None:
         self._cookies = value if isinstance(value, Cookies) else Cookies(value)
 
     @property
@@ -340,6 +340,7 @@ class AsyncClient:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         timeout: Any = USE_CLIENT_DEFAULT,
         extensions: dict[str, Any] | None = None,
     ) -> Request:
@@ -347,8 +348,10 @@ class AsyncClient:
 
         Relative ``url`` values are joined onto ``base_url``'s path (``"items"`` and ``"/items"``
         both give ``<base path>/items``). Query ``params`` are added after the client's and the
-        URL's own. ``headers`` replace client headers of the same name. Cookies and auth are
-        applied later, by :meth:`send`. Raises ``InvalidURL`` for a URL that cannot be parsed.
+        URL's own. ``headers`` replace client headers of the same name. ``cookies`` (a dict,
+        :class:`Cookies` or ``CookieJar``) are merged over the client's jar into this request's
+        ``Cookie`` header (the jar is not changed); otherwise cookies and auth are applied
+        later, by :meth:`send`. Raises ``InvalidURL`` for a URL that cannot be parsed.
         """
         full_url = self._merge_url(url)
         if self._params or params is not None:
@@ -360,6 +363,16 @@ class AsyncClient:
         else:
             merged_headers = self._headers.copy()
             merged_headers.update(headers)
+        if cookies is not None:
+            # Per-request cookies with the client's (httpx's merge): the Cookie header is set
+            # here, so the jar does not set it again in send(); redirects ask the jar alone.
+            merged_cookies = Cookies(self._cookies)
+            merged_cookies.update(cookies)
+            cookie_header = merged_cookies.header_for(full_url)
+            if cookie_header is not None and "cookie" not in merged_headers:
+                if merged_headers is self._headers:
+                    merged_headers = self._headers.copy()
+                merged_headers["Cookie"] = cookie_header
         if extensions is None:
             extensions = {}
         if timeout is not USE_CLIENT_DEFAULT:
@@ -390,6 +403,7 @@ class AsyncClient:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -417,6 +431,7 @@ class AsyncClient:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
@@ -434,6 +449,7 @@ class AsyncClient:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -453,6 +469,7 @@ class AsyncClient:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
@@ -511,7 +528,7 @@ class AsyncClient:
                     # have set cookies).
                     del request.headers["cookie"]
                 jar_cookie = None
-                if cookies and "cookie" not in request.headers:
+                if cookies._maybe_nonempty() and "cookie" not in request.headers:
                     jar_cookie = cookies.header_for(request.url)
                     if jar_cookie is not None:
                         request.headers["Cookie"] = jar_cookie
@@ -635,6 +652,7 @@ class AsyncClient:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -642,7 +660,13 @@ class AsyncClient:
     ) -> Response:
         """``GET url``; see :meth:`request`."""
         request = self.build_request(
-            "GET", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "GET",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -652,6 +676,7 @@ class AsyncClient:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -659,7 +684,13 @@ class AsyncClient:
     ) -> Response:
         """``HEAD url``; see :meth:`request`."""
         request = self.build_request(
-            "HEAD", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "HEAD",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -669,6 +700,7 @@ class AsyncClient:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -676,7 +708,13 @@ class AsyncClient:
     ) -> Response:
         """``OPTIONS url``; see :meth:`request`."""
         request = self.build_request(
-            "OPTIONS", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "OPTIONS",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -686,6 +724,7 @@ class AsyncClient:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -693,7 +732,13 @@ class AsyncClient:
     ) -> Response:
         """``DELETE url``; see :meth:`request`."""
         request = self.build_request(
-            "DELETE", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "DELETE",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -707,6 +752,7 @@ class AsyncClient:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -722,6 +768,7 @@ class AsyncClient:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
@@ -737,6 +784,7 @@ class AsyncClient:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -752,6 +800,7 @@ class AsyncClient:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
@@ -767,6 +816,7 @@ class AsyncClient:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -782,6 +832,7 @@ class AsyncClient:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )

@@ -31,7 +31,7 @@ from .._config import (
     env_proxies,
     limits_tuple,
 )
-from .._cookies import Cookies
+from .._cookies import Cookies, CookieTypes
 from .._decoders import ACCEPT_ENCODING
 from .._exceptions import (
     InvalidURL,
@@ -138,7 +138,7 @@ class Client:
         base_url: URL | str = "",
         headers: Any = None,
         params: Any = None,
-        cookies: Mapping[str, str] | Cookies | None = None,
+        cookies: CookieTypes | None = None,
         auth: Any = None,
         verify: Any = True,
         cert: str | tuple[str, str] | None = None,
@@ -249,7 +249,7 @@ class Client:
         return self._cookies
 
     @cookies.setter
-    def cookies(self, value: Mapping[str, str] | Cookies | None) -> None:
+    def cookies(self, value: CookieTypes | None) -> None:
         self._cookies = value if isinstance(value, Cookies) else Cookies(value)
 
     @property
@@ -341,6 +341,7 @@ class Client:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         timeout: Any = USE_CLIENT_DEFAULT,
         extensions: dict[str, Any] | None = None,
     ) -> Request:
@@ -348,8 +349,10 @@ class Client:
 
         Relative ``url`` values are joined onto ``base_url``'s path (``"items"`` and ``"/items"``
         both give ``<base path>/items``). Query ``params`` are added after the client's and the
-        URL's own. ``headers`` replace client headers of the same name. Cookies and auth are
-        applied later, by :meth:`send`. Raises ``InvalidURL`` for a URL that cannot be parsed.
+        URL's own. ``headers`` replace client headers of the same name. ``cookies`` (a dict,
+        :class:`Cookies` or ``CookieJar``) are merged over the client's jar into this request's
+        ``Cookie`` header (the jar is not changed); otherwise cookies and auth are applied
+        later, by :meth:`send`. Raises ``InvalidURL`` for a URL that cannot be parsed.
         """
         full_url = self._merge_url(url)
         if self._params or params is not None:
@@ -361,6 +364,16 @@ class Client:
         else:
             merged_headers = self._headers.copy()
             merged_headers.update(headers)
+        if cookies is not None:
+            # Per-request cookies with the client's (httpx's merge): the Cookie header is set
+            # here, so the jar does not set it again in send(); redirects ask the jar alone.
+            merged_cookies = Cookies(self._cookies)
+            merged_cookies.update(cookies)
+            cookie_header = merged_cookies.header_for(full_url)
+            if cookie_header is not None and "cookie" not in merged_headers:
+                if merged_headers is self._headers:
+                    merged_headers = self._headers.copy()
+                merged_headers["Cookie"] = cookie_header
         if extensions is None:
             extensions = {}
         if timeout is not USE_CLIENT_DEFAULT:
@@ -391,6 +404,7 @@ class Client:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -418,6 +432,7 @@ class Client:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
@@ -435,6 +450,7 @@ class Client:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -454,6 +470,7 @@ class Client:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
@@ -512,7 +529,7 @@ class Client:
                     # have set cookies).
                     del request.headers["cookie"]
                 jar_cookie = None
-                if cookies and "cookie" not in request.headers:
+                if cookies._maybe_nonempty() and "cookie" not in request.headers:
                     jar_cookie = cookies.header_for(request.url)
                     if jar_cookie is not None:
                         request.headers["Cookie"] = jar_cookie
@@ -636,6 +653,7 @@ class Client:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -643,7 +661,13 @@ class Client:
     ) -> Response:
         """``GET url``; see :meth:`request`."""
         request = self.build_request(
-            "GET", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "GET",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -653,6 +677,7 @@ class Client:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -660,7 +685,13 @@ class Client:
     ) -> Response:
         """``HEAD url``; see :meth:`request`."""
         request = self.build_request(
-            "HEAD", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "HEAD",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -670,6 +701,7 @@ class Client:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -677,7 +709,13 @@ class Client:
     ) -> Response:
         """``OPTIONS url``; see :meth:`request`."""
         request = self.build_request(
-            "OPTIONS", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "OPTIONS",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -687,6 +725,7 @@ class Client:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -694,7 +733,13 @@ class Client:
     ) -> Response:
         """``DELETE url``; see :meth:`request`."""
         request = self.build_request(
-            "DELETE", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "DELETE",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -708,6 +753,7 @@ class Client:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -723,6 +769,7 @@ class Client:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
@@ -738,6 +785,7 @@ class Client:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -753,6 +801,7 @@ class Client:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
@@ -768,6 +817,7 @@ class Client:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -783,6 +833,7 @@ class Client:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
