@@ -561,6 +561,17 @@ class AsyncClient:
                             flow = None
                             break
                         # The flow answers a challenge: this response goes to the history.
+                        body = next_request.stream
+                        if (
+                            body is request.stream
+                            and not isinstance(body, BytesStream)
+                            and not getattr(body, "replayable", False)
+                        ):
+                            raise StreamConsumed(
+                                "cannot answer the authentication challenge: the request must "
+                                "be sent again and its body was a one-shot stream; send bytes "
+                                "or a seekable file, or set requires_request_body on the Auth"
+                            )
                     elif not follow:
                         try:
                             response.next_request = self._build_redirect_request(request, response)
@@ -634,11 +645,12 @@ class AsyncClient:
                 headers.pop(name, None)
         else:
             stream = request.stream
-            if not isinstance(stream, BytesStream):
+            if not isinstance(stream, BytesStream) and not getattr(stream, "replayable", False):
                 raise StreamConsumed(
                     f"cannot follow the {status} redirect to {url}: it must send the request "
                     "body again, and the body was a stream that cannot be replayed; send bytes "
-                    "instead, or use follow_redirects=False and resend yourself"
+                    "or a seekable file instead, or use follow_redirects=False and resend "
+                    "yourself"
                 )
         return Request(
             method, url, headers=headers, stream=stream, extensions=dict(request.extensions)
