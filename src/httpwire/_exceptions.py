@@ -61,6 +61,7 @@ __all__ = [
     "HTTPStatusError",
     "TooManyRedirects",
     "InvalidURL",
+    "CookieConflict",
     "DecodingError",
     "StreamError",
     "StreamConsumed",
@@ -164,6 +165,10 @@ class InvalidURL(HTTPError, ValueError):
 
 class DecodingError(HTTPError):
     """A response body could not be decoded (gzip, deflate, brotli, zstd, charset, JSON)."""
+
+
+class CookieConflict(HTTPError):
+    """``Cookies.get(name)`` matched several cookies: give ``domain=`` / ``path=`` to choose."""
 
 
 class StreamError(HTTPError, RuntimeError):

@@ -16,7 +16,8 @@ import re
 import typing
 from collections.abc import AsyncIterator, Callable, Iterator
 
-from ._content import encode_request, encode_response
+from ._content import boundary_from_content_type, encode_request, encode_response
+from ._cookies import Cookies
 from ._decoders import ContentDecoder, IdentityDecoder, get_decoder
 from ._exceptions import (
     DecodingError,
@@ -74,8 +75,11 @@ class Request:
       body when missing (``POST``/``PUT``/``PATCH`` without a body get ``Content-Length: 0``;
       other methods without a body get neither);
     * ``stream``: the body, a :class:`BytesStream` for ``bytes``/``str``/``data``/``json``
-      bodies (``stream.data`` is the bytes), an ``IteratorByteStream`` or
-      ``AsyncIteratorByteStream`` for iterables; or the ``stream=`` given;
+      bodies (``stream.data`` is the bytes), a ``FileByteStream`` for a binary file (sent
+      with ``Content-Length`` in 64 KiB blocks), a ``MultipartStream`` for ``files=`` with
+      file objects (read as sent; a ``boundary`` in a ``Content-Type`` header given here is
+      the one used), an ``IteratorByteStream`` or ``AsyncIteratorByteStream`` for iterables;
+      or the ``stream=`` given;
     * ``content``: the body bytes; raises :class:`RequestNotRead` for a streaming body not yet
       ``read()`` / ``aread()``;
     * ``extensions``: ``dict`` (``timeout``, ``trace``, ``sni_hostname``, ``target``).
@@ -120,7 +124,13 @@ class Request:
             if content is None and data is None and files is None and json is None:
                 body_headers, stream = _NO_BODY, BytesStream(b"")
             else:
-                body_headers, stream = encode_request(content, data, files, json)
+                # A boundary given in the Content-Type header is the one the body uses.
+                boundary = (
+                    boundary_from_content_type(self.headers.get("content-type"))
+                    if files is not None
+                    else None
+                )
+                body_headers, stream = encode_request(content, data, files, json, boundary)
         elif isinstance(stream, BytesStream):
             body_headers = {"Content-Length": str(len(stream.data))} if stream.data else {}
         else:
@@ -415,6 +425,18 @@ class Response:
     def url(self) -> URL:
         """The URL of the request (``RuntimeError`` when no request is set)."""
         return self.request.url
+
+    @property
+    def cookies(self) -> Cookies:
+        """The cookies this response's ``Set-Cookie`` headers set, for its request's URL (a
+        new :class:`Cookies` made on first access; RFC 6265 storage rules). Raises
+        ``RuntimeError`` when no request is set and the response sets cookies."""
+        cookies: Cookies | None = self.__dict__.get("_cookies")
+        if cookies is None:
+            cookies = Cookies()
+            cookies.extract_cookies(self)
+            self._cookies = cookies
+        return cookies
 
     @property
     def http_version(self) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from .._auth import AuthCallable, build_auth, url_auth
+from .._auth import Auth, EnvNetrc, build_auth, url_auth
 from .._config import (
     DEFAULT_LIMITS,
     DEFAULT_MAX_REDIRECTS,
@@ -31,7 +31,7 @@ from .._config import (
     env_proxies,
     limits_tuple,
 )
-from .._cookies import Cookies
+from .._cookies import Cookies, CookieTypes
 from .._decoders import ACCEPT_ENCODING
 from .._exceptions import (
     InvalidURL,
@@ -106,7 +106,8 @@ class Client:
     - ``base_url``: prefix for relative request URLs (see :meth:`build_request`).
     - ``headers``, ``params``, ``cookies``: sent with every request; per-request values are
       merged over them (a request header of the same name replaces the client's).
-    - ``auth``: ``(username, password)`` for Basic, or a callable (see ``httpwire._auth``).
+    - ``auth``: ``(username, password)`` for Basic, an :class:`Auth` (``BasicAuth``,
+      ``DigestAuth``, ``NetRCAuth``, your own flow) or a callable (see ``httpwire._auth``).
     - ``verify``, ``cert``, ``http2``, ``proxy``, ``limits``: configure the default transport, an
       :class:`ConnectionPool` created here, once; ignored when ``transport`` is given.
       ``proxy`` is a URL (``"http://user:pass@proxy:3128"``, ``"socks5://proxy:1080"``) or a
@@ -116,6 +117,9 @@ class Client:
       case, read once here), per request URL, as httpx and curl do. ``localhost`` is not bypassed
       unless ``NO_PROXY`` says so (httpx's choice). Raises ``ValueError`` naming the variable
       when one holds a proxy URL of another scheme than http / https.
+      Also with ``trust_env``: a request sent without ``auth`` and without credentials in its
+      URL gets Basic authentication from the ``.netrc`` entry of its host, if any (``$NETRC``,
+      else ``~/.netrc``, else ``~/_netrc``; read once, on first use).
     - ``follow_redirects`` (default False) and ``max_redirects`` (default 20).
     - ``timeout``: seconds, a dict / :class:`TimeoutConfig` of ``connect``/``read``/``write``/
       ``pool`` seconds, or None for no limits. Default: 10 / 60 / 60 / 60.
@@ -135,7 +139,7 @@ class Client:
         base_url: URL | str = "",
         headers: Any = None,
         params: Any = None,
-        cookies: Mapping[str, str] | Cookies | None = None,
+        cookies: CookieTypes | None = None,
         auth: Any = None,
         verify: Any = True,
         cert: str | tuple[str, str] | None = None,
@@ -163,7 +167,9 @@ class Client:
         self._headers = default_headers
         self._params = QueryParams(params) if params is not None else QueryParams()
         self._cookies = cookies if isinstance(cookies, Cookies) else Cookies(cookies)
-        self._auth: AuthCallable | None = build_auth(auth)
+        self._auth: Auth | None = build_auth(auth)
+        # .netrc credentials for requests without auth (trust_env), read on first use.
+        self._env_netrc = EnvNetrc() if trust_env else None
         if not isinstance(max_redirects, int) or max_redirects < 0:
             raise ValueError(f"max_redirects must be an int >= 0, not {max_redirects!r}")
         self.follow_redirects = bool(follow_redirects)
@@ -244,11 +250,11 @@ class Client:
         return self._cookies
 
     @cookies.setter
-    def cookies(self, value: Mapping[str, str] | Cookies | None) -> None:
+    def cookies(self, value: CookieTypes | None) -> None:
         self._cookies = value if isinstance(value, Cookies) else Cookies(value)
 
     @property
-    def auth(self) -> AuthCallable | None:
+    def auth(self) -> Auth | None:
         """The authentication applied to each request (None for none)."""
         return self._auth
 
@@ -336,6 +342,7 @@ class Client:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         timeout: Any = USE_CLIENT_DEFAULT,
         extensions: dict[str, Any] | None = None,
     ) -> Request:
@@ -343,8 +350,10 @@ class Client:
 
         Relative ``url`` values are joined onto ``base_url``'s path (``"items"`` and ``"/items"``
         both give ``<base path>/items``). Query ``params`` are added after the client's and the
-        URL's own. ``headers`` replace client headers of the same name. Cookies and auth are
-        applied later, by :meth:`send`. Raises ``InvalidURL`` for a URL that cannot be parsed.
+        URL's own. ``headers`` replace client headers of the same name. ``cookies`` (a dict,
+        :class:`Cookies` or ``CookieJar``) are merged over the client's jar into this request's
+        ``Cookie`` header (the jar is not changed); otherwise cookies and auth are applied
+        later, by :meth:`send`. Raises ``InvalidURL`` for a URL that cannot be parsed.
         """
         full_url = self._merge_url(url)
         if self._params or params is not None:
@@ -356,6 +365,16 @@ class Client:
         else:
             merged_headers = self._headers.copy()
             merged_headers.update(headers)
+        if cookies is not None:
+            # Per-request cookies with the client's (httpx's merge): the Cookie header is set
+            # here, so the jar does not set it again in send(); redirects ask the jar alone.
+            merged_cookies = Cookies(self._cookies)
+            merged_cookies.update(cookies)
+            cookie_header = merged_cookies.header_for(full_url)
+            if cookie_header is not None and "cookie" not in merged_headers:
+                if merged_headers is self._headers:
+                    merged_headers = self._headers.copy()
+                merged_headers["Cookie"] = cookie_header
         if extensions is None:
             extensions = {}
         if timeout is not USE_CLIENT_DEFAULT:
@@ -386,6 +405,7 @@ class Client:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -413,6 +433,7 @@ class Client:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
@@ -429,6 +450,7 @@ class Client:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -454,6 +476,7 @@ class Client:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
@@ -473,8 +496,9 @@ class Client:
     ) -> Response:
         """Send a built :class:`Request`; read the body unless ``stream=True``.
 
-        Applies auth (once, to this request: a redirect keeps ``Authorization`` only while the
-        origin stays the same), cookies, event hooks and, if enabled, redirects. With
+        Applies auth (its flow runs around the redirects: a redirect keeps ``Authorization``
+        only while the origin stays the same; the responses a flow answered, a 401 challenge
+        say, are in ``response.history``), cookies, event hooks and, if enabled, redirects. With
         ``stream=True`` the caller must close the response (``close()``, or read it to the end).
         Raises as :meth:`request`.
         """
@@ -483,68 +507,102 @@ class Client:
         follow = (
             self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
         )
-        auth_fn = self._auth if auth is USE_CLIENT_DEFAULT else build_auth(auth)
-        if auth_fn is None and request.url.userinfo:
-            auth_fn = url_auth(request.url.username, request.url.password)
-        if auth_fn is not None:
-            request = auth_fn(request) or request
+        auth_obj = self._auth if auth is USE_CLIENT_DEFAULT else build_auth(auth)
+        if auth_obj is None:
+            if request.url.userinfo:
+                auth_obj = url_auth(request.url.username, request.url.password)
+            elif self._env_netrc is not None:
+                auth_obj = self._env_netrc.auth_for(request.url)
+        flow = None
+        if auth_obj is not None:
+            flow = auth_obj.sync_auth_flow(request)
+            request = flow.__next__()
 
-        # The redirect loop lives here rather than in a helper: one call (and, in the async
-        # flavour, one coroutine) fewer on the path every request takes.
+        # The redirect and auth loops live here rather than in helpers: one call (and, in the
+        # async flavour, one coroutine) fewer on the path every request takes.
         history: list[Response] = []
         transport = self._transport
         env = self._env_proxies
         cookies = self._cookies
         started = _perf_counter()
-        while True:
-            if cookies and "cookie" not in request.headers:
-                value = cookies.header_for(request.url)
-                if value is not None:
-                    request.headers["Cookie"] = value
-            for hook in self._request_hooks:
-                hook(request)
+        jar_cookie: str | None = None  # the Cookie value the jar set on ``request``
+        try:
+            while True:
+                if jar_cookie is not None and request.headers.get("cookie") == jar_cookie:
+                    # An auth flow sends the request again: the jar decides anew (the 401 may
+                    # have set cookies).
+                    del request.headers["cookie"]
+                jar_cookie = None
+                if cookies._maybe_nonempty() and "cookie" not in request.headers:
+                    jar_cookie = cookies.header_for(request.url)
+                    if jar_cookie is not None:
+                        request.headers["Cookie"] = jar_cookie
+                for hook in self._request_hooks:
+                    hook(request)
 
-            if env is not None:
-                transport = self._route(request.url)
-            response: Response = transport.send(request)
-            try:
-                response.request = request
-                if self.default_encoding != "utf-8":
-                    response.default_encoding = self.default_encoding
-                if history:
-                    response.history = list(history)
-                if "set-cookie" in response.headers:
-                    cookies.extract(response.headers.get_list("set-cookie"), request.url)
-                for hook in self._response_hooks:
-                    hook(response)
+                if env is not None:
+                    transport = self._route(request.url)
+                response: Response = transport.send(request)
+                try:
+                    response.request = request
+                    if self.default_encoding != "utf-8":
+                        response.default_encoding = self.default_encoding
+                    if history:
+                        response.history = list(history)
+                    if "set-cookie" in response.headers:
+                        cookies.extract(response.headers.get_list("set-cookie"), request.url)
+                    for hook in self._response_hooks:
+                        hook(response)
 
-                if (
-                    response.status_code not in _REDIRECT_STATUSES
-                    or "location" not in response.headers
-                ):
-                    break
-                if not follow:
-                    try:
-                        response.next_request = self._build_redirect_request(request, response)
-                    except (RemoteProtocolError, UnsupportedProtocol, StreamConsumed):
-                        pass  # not followed, so a bad Location is the caller's to judge
-                    break
-                if len(history) >= self.max_redirects:
-                    raise TooManyRedirects(
-                        f"exceeded max_redirects={self.max_redirects} "
-                        f"(last: {response.status_code} to {response.headers['location']!r})"
-                    )
-                next_request = self._build_redirect_request(request, response)
-                # Read the redirect body so the connection goes back to the pool for reuse.
-                response.read()
-                response.elapsed = timedelta(seconds=_perf_counter() - started)
-            except BaseException:
+                    if (
+                        response.status_code not in _REDIRECT_STATUSES
+                        or "location" not in response.headers
+                    ):
+                        if flow is None:
+                            break
+                        try:
+                            next_request = flow.send(response)
+                        except StopIteration:
+                            flow = None
+                            break
+                        # The flow answers a challenge: this response goes to the history.
+                        body = next_request.stream
+                        if (
+                            body is request.stream
+                            and not isinstance(body, BytesStream)
+                            and not getattr(body, "replayable", False)
+                        ):
+                            raise StreamConsumed(
+                                "cannot answer the authentication challenge: the request must "
+                                "be sent again and its body was a one-shot stream; send bytes "
+                                "or a seekable file, or set requires_request_body on the Auth"
+                            )
+                    elif not follow:
+                        try:
+                            response.next_request = self._build_redirect_request(request, response)
+                        except (RemoteProtocolError, UnsupportedProtocol, StreamConsumed):
+                            pass  # not followed, so a bad Location is the caller's to judge
+                        break
+                    else:
+                        if len(history) >= self.max_redirects:
+                            raise TooManyRedirects(
+                                f"exceeded max_redirects={self.max_redirects} (last: "
+                                f"{response.status_code} to {response.headers['location']!r})"
+                            )
+                        next_request = self._build_redirect_request(request, response)
+                    # Read the body so the connection goes back to the pool for reuse.
+                    response.read()
+                    response.elapsed = timedelta(seconds=_perf_counter() - started)
+                except BaseException:
+                    response.close()
+                    raise
                 response.close()
-                raise
-            response.close()
-            history.append(response)
-            request = next_request
-            started = _perf_counter()
+                history.append(response)
+                request = next_request
+                started = _perf_counter()
+        finally:
+            if flow is not None:
+                flow.close()
 
         if stream:
             response.stream = ElapsedStream(response.stream, response, started)
@@ -592,11 +650,12 @@ class Client:
                 headers.pop(name, None)
         else:
             stream = request.stream
-            if not isinstance(stream, BytesStream):
+            if not isinstance(stream, BytesStream) and not getattr(stream, "replayable", False):
                 raise StreamConsumed(
                     f"cannot follow the {status} redirect to {url}: it must send the request "
                     "body again, and the body was a stream that cannot be replayed; send bytes "
-                    "instead, or use follow_redirects=False and resend yourself"
+                    "or a seekable file instead, or use follow_redirects=False and resend "
+                    "yourself"
                 )
         return Request(
             method, url, headers=headers, stream=stream, extensions=dict(request.extensions)
@@ -610,6 +669,7 @@ class Client:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -617,7 +677,13 @@ class Client:
     ) -> Response:
         """``GET url``; see :meth:`request`."""
         request = self.build_request(
-            "GET", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "GET",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -627,6 +693,7 @@ class Client:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -634,7 +701,13 @@ class Client:
     ) -> Response:
         """``HEAD url``; see :meth:`request`."""
         request = self.build_request(
-            "HEAD", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "HEAD",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -644,6 +717,7 @@ class Client:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -651,7 +725,13 @@ class Client:
     ) -> Response:
         """``OPTIONS url``; see :meth:`request`."""
         request = self.build_request(
-            "OPTIONS", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "OPTIONS",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -661,6 +741,7 @@ class Client:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -668,7 +749,13 @@ class Client:
     ) -> Response:
         """``DELETE url``; see :meth:`request`."""
         request = self.build_request(
-            "DELETE", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "DELETE",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -682,6 +769,7 @@ class Client:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -697,6 +785,7 @@ class Client:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
@@ -712,6 +801,7 @@ class Client:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -727,6 +817,7 @@ class Client:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
@@ -742,6 +833,7 @@ class Client:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -757,6 +849,7 @@ class Client:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
