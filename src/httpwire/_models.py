@@ -17,7 +17,7 @@ import typing
 from collections.abc import AsyncIterator, Callable, Iterator
 
 from ._content import encode_request, encode_response
-from ._decoders import ContentDecoder, IdentityDecoder, get_decoder
+from ._decoders import MAX_PIECE, ContentDecoder, IdentityDecoder, get_decoder
 from ._exceptions import (
     DecodingError,
     HTTPStatusError,
@@ -264,13 +264,15 @@ def _collector(first: bytes, second: bytes, expected: int) -> io.BytesIO:
     Each piece is copied in as it arrives and can be freed at once, and ``getvalue()`` hands
     over the buffer's own bytes object (CPython shares it rather than copying when nothing else
     refers to the buffer): a big body is held about once instead of twice (the pieces, then
-    their ``b"".join``). A big announced size is allocated once up front, so the buffer is not
-    grown (and, by the allocator, possibly copied) piece by piece; :func:`_body_value` trims it
-    to what arrived.
+    their ``b"".join``). A big announced size gets up to :data:`_RESERVE_MAX` bytes allocated up
+    front, so the buffer is not grown piece by piece at first; never more, since the size is
+    the peer's word, not bytes received (``Content-Length: 1073741824`` followed by a few bytes
+    must not cost a GiB). Past that the buffer grows as bytes arrive. :func:`_body_value` trims
+    it to what arrived.
     """
     buf = io.BytesIO()
     if expected >= _RESERVE_FROM and expected > len(first) + len(second):
-        buf.seek(expected - 1)
+        buf.seek(min(expected, _RESERVE_MAX) - 1)
         buf.write(b"\0")
         buf.seek(0)
     buf.write(first)
@@ -278,8 +280,10 @@ def _collector(first: bytes, second: bytes, expected: int) -> io.BytesIO:
     return buf
 
 
-#: Bodies of at least this many bytes (announced) get their whole buffer allocated up front.
+#: Bodies of at least this many bytes (announced) get a buffer allocated up front...
 _RESERVE_FROM = 1 << 20
+#: ... of at most this many bytes (4 MiB): what a peer's Content-Length alone can make us hold.
+_RESERVE_MAX = 4 << 20
 
 
 def _body_value(buf: io.BytesIO) -> bytes:
@@ -643,21 +647,23 @@ class Response:
         self._start()
         decoder = self._decoder()
         chunker = _ByteChunker(chunk_size) if chunk_size is not None else None
+        # Decoded pieces of at most chunk_size (or 64 KiB) bytes: a body that decompresses
+        # hugely is never held at once (see ContentDecoder.decode_pieces).
+        limit = chunk_size if chunk_size is not None else MAX_PIECE
         try:
             for raw in stream:
                 self._num_bytes_downloaded += len(raw)
-                data = decoder.decode(raw)
-                if chunker is None:
-                    if data:
+                for data in decoder.decode_pieces(raw, limit):
+                    if chunker is None:
                         yield data
+                    else:
+                        yield from chunker.feed(data)
+            for data in decoder.flush_pieces(limit):
+                if chunker is None:
+                    yield data
                 else:
                     yield from chunker.feed(data)
-            data = decoder.flush()
-            if chunker is None:
-                if data:
-                    yield data
-            else:
-                yield from chunker.feed(data)
+            if chunker is not None:
                 yield from chunker.flush()
         finally:
             self.close()
@@ -751,22 +757,25 @@ class Response:
         self._start()
         decoder = self._decoder()
         chunker = _ByteChunker(chunk_size) if chunk_size is not None else None
+        limit = chunk_size if chunk_size is not None else MAX_PIECE
         try:
             async for raw in stream:
                 self._num_bytes_downloaded += len(raw)
-                data = decoder.decode(raw)
-                if chunker is None:
-                    if data:
+                for data in decoder.decode_pieces(raw, limit):
+                    if chunker is None:
                         yield data
+                    else:
+                        for piece in chunker.feed(data):
+                            yield piece
+            for data in decoder.flush_pieces(limit):
+                if chunker is None:
+                    yield data
                 else:
                     for piece in chunker.feed(data):
                         yield piece
-            data = decoder.flush()
-            pieces = ([data] if data else []) if chunker is None else chunker.feed(data)
             if chunker is not None:
-                pieces += chunker.flush()
-            for piece in pieces:
-                yield piece
+                for piece in chunker.flush():
+                    yield piece
         finally:
             await self.aclose()
 
