@@ -33,6 +33,7 @@ from httpwire import (
     RequestNotRead,
     Response,
     ResponseNotRead,
+    ResponseTooLarge,
     StreamClosed,
     StreamConsumed,
     StreamError,
@@ -119,6 +120,7 @@ __all__ = [
     "StreamConsumed",
     "StreamClosed",
     "ResponseNotRead",
+    "ResponseTooLarge",
     "RequestNotRead",
     "codes",
 ]

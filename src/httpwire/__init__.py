@@ -30,6 +30,7 @@ from ._exceptions import (
     RemoteProtocolError,
     RequestNotRead,
     ResponseNotRead,
+    ResponseTooLarge,
     StreamClosed,
     StreamConsumed,
     StreamError,
@@ -115,6 +116,7 @@ __all__ = [
     "StreamConsumed",
     "StreamClosed",
     "ResponseNotRead",
+    "ResponseTooLarge",
     "RequestNotRead",
     "codes",
 ]

@@ -24,6 +24,7 @@ from ._exceptions import (
     LocalProtocolError,
     RequestNotRead,
     ResponseNotRead,
+    ResponseTooLarge,
     StreamClosed,
     StreamConsumed,
 )
@@ -290,6 +291,55 @@ def _body_value(buf: io.BytesIO) -> bytes:
     """The bytes written to a :func:`_collector` buffer (no copy when it is full)."""
     buf.truncate(buf.tell())
     return buf.getvalue()
+
+
+class _LimitedBody:
+    """A body read into memory under a ``max_body_size`` of ``limit`` bytes: raw pieces are
+    decoded as they arrive (in pieces of at most 64 KiB) and :class:`ResponseTooLarge` is raised
+    as soon as the bytes received, or the bytes decoded, pass the limit, so no more than about
+    ``limit`` bytes are ever held (a 1.6 KB brotli body of 1 GiB stops at the limit)."""
+
+    __slots__ = ("_limit", "_decoder", "_buf", "_received")
+
+    def __init__(self, limit: int, decoder: ContentDecoder) -> None:
+        self._limit = limit
+        self._decoder = decoder
+        self._buf = io.BytesIO()
+        self._received = 0
+
+    def feed(self, raw: bytes) -> None:
+        self._received += len(raw)
+        if self._received > self._limit:
+            self._too_large(self._received, "received")
+        for piece in self._decoder.decode_pieces(raw):
+            self._add(piece)
+
+    def finish(self) -> bytes:
+        for piece in self._decoder.flush_pieces():
+            self._add(piece)
+        return self._buf.getvalue()
+
+    def _add(self, piece: bytes) -> None:
+        if self._buf.tell() + len(piece) > self._limit:
+            self._too_large(self._buf.tell() + len(piece), "decoded")
+        self._buf.write(piece)
+
+    def _too_large(self, size: int, what: str) -> typing.NoReturn:
+        raise ResponseTooLarge(
+            f"the response body is larger than max_body_size={self._limit} bytes "
+            f"({size} bytes {what} so far)",
+            limit=self._limit,
+            size=size,
+        )
+
+
+def _max_body_size(value: object) -> int | None:
+    """A ``max_body_size`` setting checked: ``None`` (no limit) or an int >= 0 (bytes)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"max_body_size must be None or an int >= 0 (bytes), not {value!r}")
+    return value
 
 
 def _slices(data: bytes, chunk_size: int | None) -> Iterator[bytes]:
@@ -578,6 +628,12 @@ class Response:
             return -1
         return int(value)
 
+    def _body_limit(self) -> int | None:
+        """The request's ``max_body_size`` extension (bytes), or None: no limit."""
+        if self._request is None:
+            return None
+        return _max_body_size(self._request.extensions.get("max_body_size"))
+
     def _start(self) -> None:
         if self.is_stream_consumed:
             raise StreamConsumed(
@@ -595,7 +651,18 @@ class Response:
             # One pass straight over the stream (not through iter_bytes' generator layers):
             # this is every non-streaming request's path.
             stream = self._sync_stream()
+            limit = self._body_limit()
             self._start()
+            if limit is not None:
+                body = _LimitedBody(limit, self._decoder())
+                try:
+                    for raw in stream:
+                        self._num_bytes_downloaded += len(raw)
+                        body.feed(raw)
+                    self._content = body.finish()
+                finally:
+                    self.close()
+                return self._content
             first = b""
             rest: io.BytesIO | None = None
             try:
@@ -711,7 +778,18 @@ class Response:
         """Read the whole body (decoded), close the stream, and return :attr:`content`."""
         if self._content is None:
             stream = self._async_stream()
+            limit = self._body_limit()
             self._start()
+            if limit is not None:
+                body = _LimitedBody(limit, self._decoder())
+                try:
+                    async for raw in stream:
+                        self._num_bytes_downloaded += len(raw)
+                        body.feed(raw)
+                    self._content = body.finish()
+                finally:
+                    await self.aclose()
+                return self._content
             first = b""
             rest: io.BytesIO | None = None
             try:
