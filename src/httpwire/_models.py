@@ -646,7 +646,10 @@ class Response:
     # -- sync body -------------------------------------------------------------------------------
 
     def read(self) -> bytes:
-        """Read the whole body (decoded), close the stream, and return :attr:`content`."""
+        """Read the whole body (decoded), close the stream, and return :attr:`content`.
+
+        Raises :class:`ResponseTooLarge` when the request's ``max_body_size`` extension (bytes)
+        is set and the body received or decoded passes it (the stream is then closed)."""
         if self._content is None:
             # One pass straight over the stream (not through iter_bytes' generator layers):
             # this is every non-streaming request's path.
