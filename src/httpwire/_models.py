@@ -55,8 +55,11 @@ class ResponseJSONDecodeError(DecodingError, jsonlib.JSONDecodeError):
 def _normalise_method(method: str | bytes) -> str:
     if isinstance(method, bytes):
         method = method.decode("ascii", errors="replace")
+    # The token check comes before upper-casing: str.upper() maps some non-ASCII letters to
+    # ASCII ("\ufb01x" -> "FIX", "stra\xdfe" -> "STRASSE"), which must not turn a bad method
+    # into a valid token.
     upper = method.upper()
-    if upper not in _KNOWN_METHODS and not _TOKEN.fullmatch(upper):
+    if not method.isascii() or (upper not in _KNOWN_METHODS and not _TOKEN.fullmatch(upper)):
         raise LocalProtocolError(
             f"Invalid HTTP method {method!r}: methods are tokens (RFC 9110 §9)"
         )
