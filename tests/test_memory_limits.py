@@ -400,3 +400,20 @@ def test_max_body_size_must_be_a_byte_count() -> None:
     for bad in (-1, 1.5, "10", True):
         with pytest.raises(ValueError, match="max_body_size"):
             httpwire.Client(max_body_size=bad)  # type: ignore[arg-type]
+
+
+def test_http11_lower_level_paths_refuse_content_length_over_2_63() -> None:
+    """next_request() (server) and the client's head read before next_body() take the same
+    check; sending one is a LocalProtocolError."""
+    import httpwire.http11 as h11
+
+    for value in (str(2**63).encode(), b"9" * 20):
+        server = h11.Connection(h11.SERVER)
+        server.receive_data(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: " + value + b"\r\n\r\n")
+        with pytest.raises(h11.RemoteProtocolError, match="Content-Length too large"):
+            server.next_request()
+        server = h11.Connection(h11.SERVER)
+        server.receive_data(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        server.next_request()
+        with pytest.raises(h11.LocalProtocolError, match="Content-Length too large"):
+            server.send_response(200, [("Content-Length", value.decode())])
