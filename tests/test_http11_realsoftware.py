@@ -71,18 +71,24 @@ class Uvicorn:
         self.proc.stdout.close()
 
 
-@pytest.fixture(scope="module", params=["httpwire", "real-h11"])
-def uvicorn_server(request: pytest.FixtureRequest) -> Iterator[Uvicorn]:
-    server = Uvicorn(real_h11=request.param == "real-h11")
-    expected = "h11" if request.param == "real-h11" else "httpwire.http11"
+def _launched(param: str, launcher: str) -> Iterator[Uvicorn]:
+    """The server of ``launcher`` on httpwire.http11 (``param`` "httpwire") or the real h11
+    ("real-h11"), for a fixture; checks its stderr once stopped."""
+    server = Uvicorn(real_h11=param == "real-h11", launcher=launcher)
+    expected = "h11" if param == "real-h11" else "httpwire.http11"
     try:
         assert server.module == expected
         yield server
     finally:
         server.stop()
-    # Nothing went wrong inside uvicorn (an h11 API we lack or get wrong shows up here).
+    # Nothing went wrong inside the server (an h11 API we lack or get wrong shows up here).
     assert "Traceback" not in server.stderr, server.stderr
     assert "Exception in ASGI application" not in server.stderr, server.stderr
+
+
+@pytest.fixture(scope="module", params=["httpwire", "real-h11"])
+def uvicorn_server(request: pytest.FixtureRequest) -> Iterator[Uvicorn]:
+    yield from _launched(request.param, "run_uvicorn.py")
 
 
 def conn_to(server: Uvicorn) -> http.client.HTTPConnection:
@@ -316,14 +322,7 @@ def test_expect_100_continue(uvicorn_server: Uvicorn) -> None:
 
 @pytest.fixture(scope="module", params=["httpwire", "real-h11"])
 def hypercorn_server(request: pytest.FixtureRequest) -> Iterator[Uvicorn]:
-    server = Uvicorn(real_h11=request.param == "real-h11", launcher="run_hypercorn.py")
-    expected = "h11" if request.param == "real-h11" else "httpwire.http11"
-    try:
-        assert server.module == expected
-        yield server
-    finally:
-        server.stop()
-    assert "Traceback" not in server.stderr, server.stderr
+    yield from _launched(request.param, "run_hypercorn.py")
 
 
 def test_hypercorn_switches_to_http2_prior_knowledge(hypercorn_server: Uvicorn) -> None:

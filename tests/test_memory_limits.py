@@ -152,6 +152,22 @@ def _mib(n: int) -> str:
     return f"{n / 2**20:.1f} MiB"
 
 
+def measured_get(
+    runtime: str, url: str, extensions: dict[str, Any] | None = None, **client_kwargs: Any
+) -> tuple[Any, int]:
+    """:func:`measured` of one GET of ``url`` by a new client of the flavour."""
+
+    def sync_get() -> Any:
+        with httpwire.Client(**client_kwargs) as client:
+            return client.get(url, extensions=extensions)
+
+    async def async_get() -> Any:
+        async with ahttpwire.Client(**client_kwargs) as client:
+            return await client.get(url, extensions=extensions)
+
+    return measured(runtime, sync_get, async_get)
+
+
 # -- a declared Content-Length ----------------------------------------------------------------
 
 
@@ -162,15 +178,7 @@ def test_huge_content_length_holds_what_arrived(
 ) -> None:
     url = f"{mem_server.url}/clen/{declared}"
 
-    def sync_get() -> Any:
-        with httpwire.Client() as client:
-            return client.get(url)
-
-    async def async_get() -> Any:
-        async with ahttpwire.Client() as client:
-            return await client.get(url)
-
-    result, peak = measured(runtime, sync_get, async_get)
+    result, peak = measured_get(runtime, url)
     # The body ends early: a truncated body, never MemoryError / OverflowError / SystemError.
     assert isinstance(result, httpwire.RemoteProtocolError), repr(result)
     assert f"received {SENT} bytes" in str(result)
@@ -184,15 +192,7 @@ def test_content_length_over_2_63_is_a_protocol_error(
 ) -> None:
     url = f"{mem_server.url}/clen/{declared}"
 
-    def sync_get() -> Any:
-        with httpwire.Client() as client:
-            return client.get(url)
-
-    async def async_get() -> Any:
-        async with ahttpwire.Client() as client:
-            return await client.get(url)
-
-    result, _ = measured(runtime, sync_get, async_get)
+    result, _ = measured_get(runtime, url)
     assert isinstance(result, httpwire.RemoteProtocolError), repr(result)
     assert "Content-Length too large" in str(result)
 
@@ -355,15 +355,7 @@ def test_max_body_size_stops_a_bomb(
         client_kwargs = {"max_body_size": 1 << 30}
     extensions = {"max_body_size": limit} if where == "extension" else None
 
-    def sync_get() -> Any:
-        with httpwire.Client(**client_kwargs) as client:
-            return client.get(url, extensions=extensions)
-
-    async def async_get() -> Any:
-        async with ahttpwire.Client(**client_kwargs) as client:
-            return await client.get(url, extensions=extensions)
-
-    result, peak = measured(runtime, sync_get, async_get)
+    result, peak = measured_get(runtime, url, extensions, **client_kwargs)
     assert isinstance(result, httpwire.ResponseTooLarge), repr(result)
     assert result.limit == limit and result.size > limit
     assert f"max_body_size={limit}" in str(result)

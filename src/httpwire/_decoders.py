@@ -72,7 +72,8 @@ class ContentDecoder:
 
     def decode_pieces(self, data: bytes, max_length: int = MAX_PIECE) -> Iterator[bytes]:
         """The output for the next chunk, in non-empty pieces of at most ``max_length`` bytes
-        (brotli: at most about that). Raises ``DecodingError`` on corrupt data."""
+        (> 0; gzip and deflate also take 0: no limit). Raises ``DecodingError`` on corrupt
+        data."""
         raise NotImplementedError  # pragma: no cover
 
     def flush_pieces(self, max_length: int = MAX_PIECE) -> Iterator[bytes]:
@@ -102,7 +103,8 @@ class IdentityDecoder(ContentDecoder):
 
 def _inflate_pieces(decompressor: typing.Any, data: bytes, max_length: int) -> Iterator[bytes]:
     """zlib output for ``data`` in pieces of at most ``max_length`` bytes (``max_length`` and
-    ``unconsumed_tail``); stops at the end of the stream (``eof``), leaving ``unused_data``."""
+    ``unconsumed_tail``; 0: no limit, one piece); stops at the end of the stream (``eof``),
+    leaving ``unused_data``."""
     while True:
         out = decompressor.decompress(data, max_length)
         if out:
@@ -110,7 +112,7 @@ def _inflate_pieces(decompressor: typing.Any, data: bytes, max_length: int) -> I
         if decompressor.eof:
             return
         data = decompressor.unconsumed_tail
-        if not data and len(out) < max_length:
+        if not data and (max_length == 0 or len(out) < max_length):
             return  # all input consumed and no output left pending: more input is needed
 
 
@@ -121,18 +123,8 @@ class GZipDecoder(ContentDecoder):
         self._decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
 
     def decode(self, data: bytes) -> bytes:
-        output = []
-        try:
-            while data:
-                output.append(self._decompressor.decompress(data))
-                if not self._decompressor.eof:
-                    break
-                # A member ended; what follows is the next member (RFC 1952 §2.2).
-                data = self._decompressor.unused_data
-                self._decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        except zlib.error as exc:
-            raise DecodingError(f"Invalid gzip-encoded body: {exc}") from exc
-        return b"".join(output)
+        # One piece per member (no limit): a body held whole is not copied piece by piece.
+        return b"".join(self.decode_pieces(data, 0))
 
     def decode_pieces(self, data: bytes, max_length: int = MAX_PIECE) -> Iterator[bytes]:
         try:
@@ -140,6 +132,7 @@ class GZipDecoder(ContentDecoder):
                 yield from _inflate_pieces(self._decompressor, data, max_length)
                 if not self._decompressor.eof:
                     break
+                # A member ended; what follows is the next member (RFC 1952 §2.2).
                 data = self._decompressor.unused_data
                 self._decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
         except zlib.error as exc:
@@ -179,11 +172,7 @@ class DeflateDecoder(ContentDecoder):
         return data
 
     def decode(self, data: bytes) -> bytes:
-        try:
-            data = self._start(data)
-            return self._decompressor.decompress(data) if data else b""
-        except zlib.error as exc:
-            raise DecodingError(f"Invalid deflate-encoded body: {exc}") from exc
+        return b"".join(self.decode_pieces(data, 0))
 
     def decode_pieces(self, data: bytes, max_length: int = MAX_PIECE) -> Iterator[bytes]:
         try:

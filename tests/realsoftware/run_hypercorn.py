@@ -32,11 +32,9 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=120.0)
     args = parser.parse_args()
 
-    if not args.real_h11:
-        import h11shim
+    import h11shim
 
-        h11shim.install()
-        h11shim.check()
+    h11shim.setup(args.real_h11)
 
     import h11
     from app import app
