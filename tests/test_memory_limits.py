@@ -229,18 +229,26 @@ def test_http11_engine_refuses_content_length_over_2_63(role: str) -> None:
 class _ClenConn(_Conn):
     def dispatch(self, sid: int) -> None:
         path: str = self.requests[sid]["path"]
-        if path.startswith("/clen/"):
+        kind, _, declared = path[1:].partition("/")
+        if kind in ("clen", "clen-reset"):
             self.h2.send_headers(
-                sid, [(b":status", b"200"), (b"content-length", path[6:].encode())]
+                sid, [(b":status", b"200"), (b"content-length", declared.encode())]
             )
-            self.h2.send_data(sid, b"x" * 1000)
+            if kind == "clen":
+                self.h2.send_data(sid, b"x" * 1000)
+                return
+            for _ in range(2):
+                self.h2.send_data(sid, b"x" * 10_000)
+                self.send()
+            self.h2.reset_stream(sid, 2)
             return
         super().dispatch(sid)
 
 
 class ClenH2Server(H2FaultServer):
     """:class:`H2FaultServer` plus ``/clen/N``: a head with ``content-length: N`` and 1,000
-    bytes of body, then nothing (the stream stays open)."""
+    bytes of body, then nothing (the stream stays open); ``/clen-reset/N``: the head, two DATA
+    frames of 10,000 bytes, then ``RST_STREAM(INTERNAL_ERROR)``."""
 
     def _serve(self, sock: socket.socket) -> None:
         try:
@@ -280,6 +288,28 @@ def test_http2_content_length_over_2_63_is_a_protocol_error(
     result, _ = measured(runtime, sync_get, async_get)
     assert isinstance(result, httpwire.RemoteProtocolError), repr(result)
     assert "Content-Length too large" in str(result)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+@pytest.mark.parametrize("declared", [1 << 30, 1 << 62])
+def test_http2_huge_content_length_holds_what_arrived(
+    clen_h2: ClenH2Server, runtime: str, declared: int
+) -> None:
+    url = f"{clen_h2.url}/clen-reset/{declared}"
+
+    def sync_get() -> Any:
+        pool = httpwire.ConnectionPool(http1=False, http2=True)
+        with httpwire.Client(transport=pool) as client:
+            return client.get(url, timeout=5)
+
+    async def async_get() -> Any:
+        pool = ahttpwire.ConnectionPool(http1=False, http2=True)
+        async with ahttpwire.Client(transport=pool) as client:
+            return await client.get(url, timeout=5)
+
+    result, peak = measured(runtime, sync_get, async_get)
+    assert isinstance(result, httpwire.RemoteProtocolError), repr(result)  # the reset stream
+    assert peak < FLAT, f"peak {_mib(peak)} for 20,000 bytes received of {declared} declared"
 
 
 # -- decompression bombs ----------------------------------------------------------------------
