@@ -439,3 +439,14 @@ def test_http11_lower_level_paths_refuse_content_length_over_2_63() -> None:
         server.next_request()
         with pytest.raises(h11.LocalProtocolError, match="Content-Length too large"):
             server.send_response(200, [("Content-Length", value.decode())])
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_max_body_size_none_per_request_lifts_the_clients_limit(
+    mem_server: MemoryFaultServer, runtime: str
+) -> None:
+    url = f"{mem_server.url}/ok"
+    limited, _ = measured_get(runtime, url, max_body_size=1)
+    assert isinstance(limited, httpwire.ResponseTooLarge), repr(limited)
+    lifted, _ = measured_get(runtime, url, {"max_body_size": None}, max_body_size=1)
+    assert lifted.content == b"ok"
