@@ -450,3 +450,16 @@ def test_max_body_size_none_per_request_lifts_the_clients_limit(
     assert isinstance(limited, httpwire.ResponseTooLarge), repr(limited)
     lifted, _ = measured_get(runtime, url, {"max_body_size": None}, max_body_size=1)
     assert lifted.content == b"ok"
+
+
+def test_brotli_before_1_2_still_decodes_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without output_buffer_limit (brotli < 1.2) each chunk is decoded whole and then cut:
+    the same bytes and piece sizes, memory not bounded (the extra asks for brotli >= 1.2)."""
+    from httpwire import _decoders
+
+    monkeypatch.setattr(_decoders, "_BROTLI_HAS_LIMIT", False)
+    body = brotli.compress(bytes(300_000) + b"end")
+    decoder = _decoders.get_decoder("br")
+    pieces = list(decoder.decode_pieces(body, 65536))
+    assert b"".join(pieces) == bytes(300_000) + b"end"
+    assert max(map(len, pieces)) == 65536

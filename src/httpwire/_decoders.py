@@ -192,8 +192,14 @@ class DeflateDecoder(ContentDecoder):
             raise DecodingError(f"Invalid deflate-encoded body: {exc}") from exc
 
 
+#: brotli >= 1.2 bounds the output of each call (``output_buffer_limit``); older versions
+#: decode each input chunk whole (the ``brotli`` extra asks for 1.2).
+_BROTLI_HAS_LIMIT = brotli is not None and hasattr(brotli.Decompressor, "can_accept_more_data")
+
+
 class BrotliDecoder(ContentDecoder):
-    """``br`` (RFC 7932); needs the ``brotli`` package (>= 1.1, for ``output_buffer_limit``)."""
+    """``br`` (RFC 7932); needs the ``brotli`` package (>= 1.2 for bounded pieces:
+    ``output_buffer_limit``)."""
 
     def __init__(self) -> None:
         if brotli is None:  # pragma: no cover - depends on the environment
@@ -214,6 +220,11 @@ class BrotliDecoder(ContentDecoder):
         if not data:
             return
         decompressor = self._decompressor
+        if not _BROTLI_HAS_LIMIT:  # brotli < 1.2: the output of a call is not bounded
+            out = self.decode(data)
+            for start in range(0, len(out), max_length):
+                yield out[start : start + max_length]
+            return
         try:
             # The output buffer stops growing once it reaches the limit (it may pass it by one
             # growth step: such pieces are cut); the rest comes from further calls with no
