@@ -38,6 +38,7 @@ from httpwire import (
     RequestNotRead,
     Response,
     ResponseNotRead,
+    ResponseTooLarge,
     StreamClosed,
     StreamConsumed,
     StreamError,
@@ -129,6 +130,7 @@ __all__ = [
     "StreamConsumed",
     "StreamClosed",
     "ResponseNotRead",
+    "ResponseTooLarge",
     "RequestNotRead",
     "codes",
 ]

@@ -31,6 +31,7 @@ from ._exceptions import (
     RemoteProtocolError,
     RequestNotRead,
     ResponseNotRead,
+    ResponseTooLarge,
     StreamClosed,
     StreamConsumed,
     StreamError,
@@ -121,6 +122,7 @@ __all__ = [
     "StreamConsumed",
     "StreamClosed",
     "ResponseNotRead",
+    "ResponseTooLarge",
     "RequestNotRead",
     "codes",
 ]

@@ -40,7 +40,7 @@ from .._exceptions import (
     UnsupportedProtocol,
 )
 from .._headers import Headers
-from .._models import Request, Response
+from .._models import Request, Response, _max_body_size
 from .._ssl import create_ssl_context
 from .._stream_context import AsyncStreamContext
 from .._streams import AsyncByteStream, BytesStream
@@ -127,6 +127,10 @@ class AsyncClient:
     - ``event_hooks``: ``{"request": [f(request), ...], "response": [g(response), ...]}``;
       the hooks are coroutine functions in the async flavour, plain ones in the sync flavour.
     - ``default_encoding``: charset for ``response.text`` when the response names none.
+    - ``max_body_size`` (default None: no limit): the most bytes ``read()`` / ``.content`` holds
+      of a response body, received and decoded; more raises :class:`ResponseTooLarge`. Set per
+      request as the extension ``{"max_body_size": n}``. Streaming (``aiter_bytes()``) is not
+      limited: it holds one piece at a time.
 
     Use it as ``async with AsyncClient() as client:``, or call :meth:`aclose` when done.
     Raises ``TypeError`` / ``ValueError`` for malformed settings, naming the argument.
@@ -152,6 +156,7 @@ class AsyncClient:
         transport: Any = None,
         event_hooks: Mapping[str, Iterable[Callable[..., Any]]] | None = None,
         default_encoding: str = "utf-8",
+        max_body_size: int | None = None,
     ) -> None:
         self._base_url = self._enforce_trailing_slash(URL(base_url)) if base_url else None
         default_headers = Headers(
@@ -183,6 +188,7 @@ class AsyncClient:
         self._request_hooks = list(hooks.get("request", ()))
         self._response_hooks = list(hooks.get("response", ()))
         self.default_encoding = default_encoding
+        self.max_body_size = _max_body_size(max_body_size)
         # Proxies from the environment: a pool per proxy URL, made on first use (see _route).
         self._env_proxies: EnvProxies | None = None
         self._proxy_pools: dict[str, Any] = {}
@@ -380,6 +386,8 @@ class AsyncClient:
             extensions["timeout"] = normalize_timeout(timeout)
         elif "timeout" not in extensions:
             extensions["timeout"] = self._timeout.copy()
+        if self.max_body_size is not None and "max_body_size" not in extensions:
+            extensions["max_body_size"] = self.max_body_size
         return Request(
             method,
             full_url,
@@ -589,8 +597,14 @@ class AsyncClient:
                                 f"{response.status_code} to {response.headers['location']!r})"
                             )
                         next_request = self._build_redirect_request(request, response)
-                    # Read the body so the connection goes back to the pool for reuse.
-                    await response.aread()
+                        # Drain the redirect body so the connection goes back to the pool,
+                        # undecoded and dropped: a body that decompresses hugely is never
+                        # decoded or held (so a redirect response in history has no .content).
+                        async for _ in response.aiter_raw():
+                            pass
+                    if not response.is_stream_consumed:
+                        # A challenge answered by the auth flow: read it for the history.
+                        await response.aread()
                     response.elapsed = timedelta(seconds=_perf_counter() - started)
                 except BaseException:
                     await response.aclose()

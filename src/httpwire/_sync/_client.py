@@ -41,7 +41,7 @@ from .._exceptions import (
     UnsupportedProtocol,
 )
 from .._headers import Headers
-from .._models import Request, Response
+from .._models import Request, Response, _max_body_size
 from .._ssl import create_ssl_context
 from .._stream_context import StreamContext
 from .._streams import ByteStream, BytesStream
@@ -128,6 +128,10 @@ class Client:
     - ``event_hooks``: ``{"request": [f(request), ...], "response": [g(response), ...]}``;
       the hooks are coroutine functions in the async flavour, plain ones in the sync flavour.
     - ``default_encoding``: charset for ``response.text`` when the response names none.
+    - ``max_body_size`` (default None: no limit): the most bytes ``read()`` / ``.content`` holds
+      of a response body, received and decoded; more raises :class:`ResponseTooLarge`. Set per
+      request as the extension ``{"max_body_size": n}``. Streaming (``iter_bytes()``) is not
+      limited: it holds one piece at a time.
 
     Use it as ``with Client() as client:``, or call :meth:`close` when done.
     Raises ``TypeError`` / ``ValueError`` for malformed settings, naming the argument.
@@ -153,6 +157,7 @@ class Client:
         transport: Any = None,
         event_hooks: Mapping[str, Iterable[Callable[..., Any]]] | None = None,
         default_encoding: str = "utf-8",
+        max_body_size: int | None = None,
     ) -> None:
         self._base_url = self._enforce_trailing_slash(URL(base_url)) if base_url else None
         default_headers = Headers(
@@ -184,6 +189,7 @@ class Client:
         self._request_hooks = list(hooks.get("request", ()))
         self._response_hooks = list(hooks.get("response", ()))
         self.default_encoding = default_encoding
+        self.max_body_size = _max_body_size(max_body_size)
         # Proxies from the environment: a pool per proxy URL, made on first use (see _route).
         self._env_proxies: EnvProxies | None = None
         self._proxy_pools: dict[str, Any] = {}
@@ -381,6 +387,8 @@ class Client:
             extensions["timeout"] = normalize_timeout(timeout)
         elif "timeout" not in extensions:
             extensions["timeout"] = self._timeout.copy()
+        if self.max_body_size is not None and "max_body_size" not in extensions:
+            extensions["max_body_size"] = self.max_body_size
         return Request(
             method,
             full_url,
@@ -590,8 +598,14 @@ class Client:
                                 f"{response.status_code} to {response.headers['location']!r})"
                             )
                         next_request = self._build_redirect_request(request, response)
-                    # Read the body so the connection goes back to the pool for reuse.
-                    response.read()
+                        # Drain the redirect body so the connection goes back to the pool,
+                        # undecoded and dropped: a body that decompresses hugely is never
+                        # decoded or held (so a redirect response in history has no .content).
+                        for _ in response.iter_raw():
+                            pass
+                    if not response.is_stream_consumed:
+                        # A challenge answered by the auth flow: read it for the history.
+                        response.read()
                     response.elapsed = timedelta(seconds=_perf_counter() - started)
                 except BaseException:
                     response.close()
