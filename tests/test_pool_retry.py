@@ -27,7 +27,7 @@ import httpwire
 Runner = Callable[[Callable[[], Coroutine[Any, Any, Any]]], Any]
 
 #: GETs of the soak tests, and the bound (seconds) on each run: reaching it is a failure.
-SOAK_REQUESTS = 2000
+SOAK_REQUESTS = 4000
 SOAK_CONCURRENCY = 16
 SOAK_LIMIT = 30.0
 
