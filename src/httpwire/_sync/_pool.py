@@ -126,7 +126,9 @@ class ConnectionPool(RequestInterface):
 
     - ``ssl_context``: for https origins (default: the shared verified context, see ``_ssl``).
     - ``max_connections`` (default 100): connections open or opening at once, all origins.
-      Requests beyond it wait (bounded by the ``pool`` timeout) for one to be released.
+      When all are taken, idle connections a request cannot use (other origins) are closed for
+      it, oldest first; requests beyond it wait (bounded by the ``pool`` timeout) for one to be
+      released.
     - ``max_keepalive_connections`` (default None: up to ``max_connections``): idle connections
       kept; beyond it the oldest idle one is closed. Unlike httpx's 20, the default keeps every
       connection a burst opened, so the next burst reuses them instead of reconnecting; idle ones
