@@ -29,6 +29,7 @@ Runner = Callable[[Callable[[], Coroutine[Any, Any, Any]]], Any]
 #: GETs of the soak tests, and the bound (seconds) on each run: reaching it is a failure.
 SOAK_REQUESTS = 4000
 SOAK_CONCURRENCY = 16
+SOAK_MAX_CONNECTIONS = 8  # fewer than the workers: retries also wait for a slot
 SOAK_LIMIT = 30.0
 
 
@@ -85,18 +86,42 @@ def test_async_a_retry_goes_to_a_new_connection_not_another_idle_one(
     assert fault_server.accepted == 3
 
 
+#: Pools whose two slots for the origin are both taken by idle connections.
+FULL = [{"max_connections": 2}, {"max_connections_per_host": 2}]
+
+
+@pytest.mark.parametrize("limits", FULL, ids=["max_connections", "per_host"])
 def test_sync_a_full_pool_retries_on_a_new_connection_in_place_of_an_idle_one(
-    fault_server: FaultServer,
+    limits: dict[str, int], fault_server: FaultServer
 ) -> None:
-    # max_connections=2, both slots idle and both dead: the retry must close an idle connection
-    # of its own origin to open a new one (not wait for the pool timeout, not reuse it).
+    # Both slots idle and both dead: the retry must close an idle connection of its own origin
+    # to open a new one (not wait for the pool timeout, not reuse it).
     url = fault_server.url + "/first-only"
-    with httpwire.ConnectionPool(max_connections=2) as pool:
+    with httpwire.ConnectionPool(**limits) as pool:
         with pool.stream("GET", url) as first, pool.stream("GET", url) as second:
             assert first.read() == second.read() == b"ok"
         response = pool.request("GET", url, extensions={"timeout": {"pool": 5}})
         assert response.content == b"ok"
         assert len(pool.connections) <= 2
+    assert fault_server.accepted == 3
+
+
+@pytest.mark.parametrize("limits", FULL, ids=["max_connections", "per_host"])
+def test_async_a_full_pool_retries_on_a_new_connection_in_place_of_an_idle_one(
+    limits: dict[str, int], run: Runner, fault_server: FaultServer
+) -> None:
+    url = fault_server.url + "/first-only"
+
+    async def main() -> None:
+        async with ahttpwire.ConnectionPool(**limits) as pool:
+            async with pool.stream("GET", url) as first, pool.stream("GET", url) as second:
+                assert await first.aread() == await second.aread() == b"ok"
+            with ahttpwire.timeout(10):
+                response = await pool.request("GET", url, extensions={"timeout": {"pool": 5}})
+            assert response.content == b"ok"
+            assert len(pool.connections) <= 2
+
+    run(main)
     assert fault_server.accepted == 3
 
 
@@ -108,7 +133,7 @@ def test_sync_soak_a_server_dropping_keepalive_connections_at_random(
 ) -> None:
     url = fault_server.url + "/flaky"
     deadline = time.monotonic() + SOAK_LIMIT
-    with httpwire.ConnectionPool(max_connections=SOAK_CONCURRENCY) as pool:
+    with httpwire.ConnectionPool(max_connections=SOAK_MAX_CONNECTIONS) as pool:
 
         def worker(n: int) -> list[str]:
             errors = []
@@ -150,7 +175,7 @@ def test_async_soak_a_server_dropping_keepalive_connections_at_random(
     async def main() -> None:
         per = SOAK_REQUESTS // SOAK_CONCURRENCY
         with ahttpwire.timeout(SOAK_LIMIT):
-            async with ahttpwire.ConnectionPool(max_connections=SOAK_CONCURRENCY) as pool:
+            async with ahttpwire.ConnectionPool(max_connections=SOAK_MAX_CONNECTIONS) as pool:
                 try:
                     asyncio.get_running_loop()
                 except RuntimeError:
