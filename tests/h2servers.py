@@ -254,6 +254,8 @@ class H2FaultServer:
     - ``/trailers``    a body then trailers ``x-checksum: abc`` and ``x-count: 2``.
     - ``/reset``       ``RST_STREAM(INTERNAL_ERROR)`` instead of a response.
     - ``/refuse``      ``RST_STREAM(REFUSED_STREAM)`` instead of a response.
+    - ``/refuse-reused``  answers stream 1 (the connection's first request); every later stream
+                       of the connection gets ``RST_STREAM(REFUSED_STREAM)``.
     - ``/drop``        the response head and 10 body bytes, then the TCP connection is closed.
     - ``/settings/N``  sends ``SETTINGS_MAX_CONCURRENT_STREAMS = N``, then responds.
     - ``/ping``        sends a PING first (the client must acknowledge it), then responds.
@@ -489,7 +491,7 @@ class _Conn:
         elif path == "/reset":
             self.h2.reset_stream(sid, 2)
             del self.requests[sid]
-        elif path == "/refuse":
+        elif path == "/refuse" or (path == "/refuse-reused" and sid != 1):
             self.h2.reset_stream(sid, 7)
             del self.requests[sid]
         elif path == "/drop":
