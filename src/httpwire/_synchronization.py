@@ -328,6 +328,9 @@ class Shield:
 
     __slots__ = ()
 
+    #: Whether the block really keeps cancellation out (a write in it then needs a time bound).
+    shields = False
+
     def __call__(self) -> contextlib.AbstractContextManager[Any]:
         return _NO_SHIELD
 
@@ -350,6 +353,12 @@ class AsyncShield:
             self._trio: Any = trio
         else:
             self._trio = None
+
+    @property
+    def shields(self) -> bool:
+        """Whether the block really keeps cancellation out (a write in it then needs a time
+        bound): on trio."""
+        return self._trio is not None
 
     def __call__(self) -> contextlib.AbstractContextManager[Any]:
         if self._trio is None:
