@@ -21,7 +21,13 @@ connection:
 - **GOAWAY** (section 6.8): streams above ``last_stream_id`` fail with :class:`StreamRefused`
   (never processed by the server, safe to retry on a new connection); no stream starts after it;
   the connection closes when its last stream ends. ``RST_STREAM`` with ``REFUSED_STREAM`` gives
-  the same error.
+  the same error. A connection that was idle is read before it is reused: a GOAWAY or a close
+  found there refuses the stream before anything is written.
+- **Limits against hostile servers**: a stream's read timeout bounds each wait for a frame of
+  that stream (control frames are no progress); acknowledgements are written within the reading
+  stream's write limit; more than ``_FLOOD_LIMIT`` control frames in ``_FLOOD_WINDOW`` seconds
+  end the connection with GOAWAY(ENHANCE_YOUR_CALM); a first frame other than SETTINGS is a
+  protocol error (RFC 9113 section 3.4).
 
 ``h2`` is imported on first use only: it is the optional ``http2`` extra.
 """
@@ -461,9 +467,12 @@ class HTTP2Connection(RequestInterface):
         closing it ends the stream (closing early sends ``RST_STREAM(CANCEL)``). Waits for a free
         stream when ``SETTINGS_MAX_CONCURRENT_STREAMS`` are in use (bounded by the ``pool``
         timeout: ``PoolTimeout``). Raises :class:`StreamRefused` when the server will not process
-        the request (GOAWAY, REFUSED_STREAM, connection going away) or when a reused connection
-        broke before any of the response of an idempotent request with an in-memory body arrived
-        (safe to send again); ``RemoteProtocolError`` when the server resets the stream or breaks
+        the request (GOAWAY, REFUSED_STREAM, connection going away, or found closed before
+        anything of the request was written: RFC 9113 section 8.7, any method) or when a reused
+        connection (one that carried a request before) broke before any of the response of an
+        idempotent request with an in-memory body arrived (safe to send again, RFC 9110 section
+        9.2.2); ``RemoteProtocolError`` for a flood of control frames (ENHANCE_YOUR_CALM) or a
+        server preface that is not SETTINGS; ``RemoteProtocolError`` when the server resets the stream or breaks
         the protocol; and the network errors of the stream below (``ReadTimeout``, ``WriteError``).
         ``reserved=True``: a stream was reserved with :meth:`reserve` for this request.
         """
@@ -492,7 +501,7 @@ class HTTP2Connection(RequestInterface):
         phase = "http2.send_request_headers"
         try:
             if self._preface_sent and self._active == 1:
-                self._read_pending(read_timeout)
+                self._read_pending(read_timeout, write_timeout)
             if trace is not None and not self._preface_sent:
                 phase = "http2.send_connection_init"
                 trace.emit(phase + ".started", {"request": request})
@@ -630,7 +639,7 @@ class HTTP2Connection(RequestInterface):
             *fields,
         ]
 
-    def _read_pending(self, read_timeout: float | None) -> None:
+    def _read_pending(self, read_timeout: float | None, write_timeout: float | None) -> None:
         """Before a stream starts on a connection that was idle: read and process what the
         server sent meanwhile (a GOAWAY makes the connection refuse the stream), when nobody else
         is reading. A connection the server closed raises :class:`StreamRefused`: nothing of the
@@ -640,7 +649,7 @@ class HTTP2Connection(RequestInterface):
                 return
             self._reading = True
         try:
-            self._receive(read_timeout, None)
+            self._receive(read_timeout, write_timeout)
         except ReadTimeout:
             pass  # a partial TLS record: the stream starts; its own reads carry on
         except Exception as exc:
