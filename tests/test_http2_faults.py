@@ -18,6 +18,7 @@ for a bounded time (``hold`` seconds) and is stopped by the test.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import select
 import socket
@@ -758,3 +759,25 @@ def test_a_goaway_received_while_idle_is_processed_before_reuse(
     server.wait_closed()
     # The POST never reached the server (it read everything until the client closed).
     assert sum(1 for f in server.conns[0].frames() if f[0] == 0x1) == 1
+
+
+def test_a_shielded_write_ends_soon_after_a_trio_cancellation(
+    raw_server: Callable[..., RawH2Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """trio shields connection writes from cancellation (a cut write would break every stream);
+    with no write limit, a server that floods PINGs and stops reading held a cancelled task in
+    the shielded acknowledgement write for ever. Now it ends 1 s after the cancel deadline."""
+    monkeypatch.setattr(async_http2, "_FLOOD_LIMIT", 10**9, raising=False)
+    server = raw_server(_flood(_PING, read=False), hold=8.0, rcvbuf=4096)
+    small_send_buffer = [(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)]
+
+    async def main() -> float:
+        start = time.monotonic()
+        async with ahttpwire.ConnectionPool(
+            http1=False, http2=True, socket_options=small_send_buffer
+        ) as pool:
+            with trio.move_on_after(1.0), contextlib.suppress(httpwire.TransportError):
+                await pool.request("GET", server.url + "/", extensions=_timeouts(None, None))
+            return time.monotonic() - start
+
+    assert trio.run(main) < 3.0

@@ -127,6 +127,7 @@ _FLOOD_LIMIT = 1000
 # On trio a write is shielded from the task's cancellation (a cancelled write would leave part
 # of a frame on the wire); one without a write limit still ends after this many seconds.
 _SHIELDED_WRITE_LIMIT = 30.0
+_SHIELD_GRACE = 1.0
 # RFC 9113 section 3.4: the server's preface is a SETTINGS frame (type 0x4) on stream 0.
 _FRAME_HEADER = 9
 _SETTINGS_FRAME = 0x4
@@ -762,10 +763,19 @@ class HTTP2Connection(RequestInterface):
             if not data:
                 return
             try:
-                if self._shield.shields and remaining(write_timeout) is None:
-                    # Shielded from the task's cancellation (trio) but never for ever: with no
-                    # write limit, a server that stops reading is given this long.
-                    write_timeout = _SHIELDED_WRITE_LIMIT
+                if self._shield.shields:
+                    # Shielded from the task's cancellation (trio), but never for ever: a write
+                    # ends _SHIELD_GRACE s after the task's cancel deadline at the latest, and
+                    # one with no limit at all after _SHIELDED_WRITE_LIMIT s.
+                    to_cancel = self._shield.time_to_cancel()
+                    cap = (
+                        _SHIELDED_WRITE_LIMIT
+                        if to_cancel is None
+                        else max(0.0, to_cancel) + _SHIELD_GRACE
+                    )
+                    limit = remaining(write_timeout)
+                    if limit is None or limit > cap:
+                        write_timeout = cap
                 # These bytes hold other streams' frames too: the calling task's cancellation
                 # waits until they are written, within the write limit.
                 with self._shield():
