@@ -818,6 +818,9 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
                 if limit_at is not None:
                     left = limit_at - time.monotonic()
                     if left <= 0.0:
+                        if not self._reading:
+                            # We may have been woken as the next reader: pass the role on.
+                            self._nominate_reader()
                         raise ReadTimeout(
                             f"no frame arrived for stream {stream.stream_id} within "
                             f"{read_timeout} s"
