@@ -53,6 +53,7 @@ class HypercornServer:
         keyfile: str | None = None,
         client_ssl_context: ssl.SSLContext | None = None,
         max_concurrent_streams: int = 100,
+        keep_alive_timeout: float = 30.0,
     ) -> None:
         from hypercorn.config import Config
 
@@ -78,7 +79,7 @@ class HypercornServer:
         config.loglevel = "WARNING"
         config.graceful_timeout = 1.0
         config.h2_max_concurrent_streams = max_concurrent_streams
-        config.keep_alive_timeout = 30.0
+        config.keep_alive_timeout = keep_alive_timeout
         self._config = config
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
@@ -149,7 +150,7 @@ http {{
     scgi_temp_path {root}/tmp/scgi;
     default_type application/octet-stream;
     keepalive_requests 100000;
-    keepalive_timeout 60s;
+    keepalive_timeout {keepalive_timeout};
     http2_max_concurrent_streams {streams};
     server {{
         listen {host}:{port} ssl http2;
@@ -165,7 +166,12 @@ class NginxH2Server:
     """nginx serving :data:`servers.NGINX_FILES` over TLS with HTTP/2 (ALPN ``h2``)."""
 
     def __init__(
-        self, root: Path, certfile: str, keyfile: str, max_concurrent_streams: int = 128
+        self,
+        root: Path,
+        certfile: str,
+        keyfile: str,
+        max_concurrent_streams: int = 128,
+        keepalive_timeout: str = "60s",
     ) -> None:
         if not os.path.exists(NGINX):
             raise RuntimeError(f"{NGINX} is missing: install it with `apt-get install nginx-light`")
@@ -176,6 +182,8 @@ class NginxH2Server:
         self.certfile = certfile
         self.keyfile = keyfile
         self.streams = max_concurrent_streams
+        # nginx >= 1.19.7 closes idle HTTP/2 connections after keepalive_timeout (GOAWAY first).
+        self.keepalive_timeout = keepalive_timeout
         self.proc: subprocess.Popen[bytes] | None = None
         for name, body in NGINX_FILES.items():
             path = root / "www" / name
@@ -198,6 +206,7 @@ class NginxH2Server:
                     cert=self.certfile,
                     key=self.keyfile,
                     streams=self.streams,
+                    keepalive_timeout=self.keepalive_timeout,
                 )
             )
             with open(self.root / "stderr.log", "wb") as log:

@@ -580,7 +580,10 @@ class AsyncConnectionPool(AsyncRequestInterface):
             if h2conn.is_stale() or (h2conn.is_idle and h2conn.has_expired(now)):
                 # Closed or going away (it leaves by itself), or idle for too long (closed here).
                 del conns[i]
-                if not h2conn.is_stale():
+                if h2conn.is_idle:
+                    # Expired, or the server sent something while it was idle (its GOAWAY or
+                    # its close): closed here. A closed one or one going away with streams in
+                    # flight leaves by itself.
                     expired.append(conn)
                 continue
             if h2conn.reserve():
