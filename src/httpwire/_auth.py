@@ -194,7 +194,7 @@ class NetRCAuth(Auth):
         self._netrc_info = netrc.netrc(os.fspath(file) if file is not None else None)
 
     def auth_flow(self, request: Request) -> Generator[Request, Response, None]:
-        auth_info = self._netrc_info.authenticators(request.url.host)
+        auth_info = self._netrc_info.authenticators(request.url.raw_host.decode("ascii"))
         if auth_info is not None and auth_info[2]:
             request.headers["Authorization"] = basic_auth_header(auth_info[0], auth_info[2]).decode(
                 "latin-1"
@@ -235,9 +235,9 @@ class EnvNetrc:
     def auth_for(self, url: URL) -> BasicAuth | None:
         """Basic auth from the entry for ``url``'s host, or None."""
         info = self._info if self._loaded else self._load()
-        if info is None or not url.host:
+        if info is None or not url.raw_host:
             return None
-        entry = info.authenticators(url.host)
+        entry = info.authenticators(url.raw_host.decode("ascii"))
         if entry is None or not entry[2]:
             return None
         return BasicAuth(entry[0], entry[2])

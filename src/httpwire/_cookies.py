@@ -263,7 +263,7 @@ class Cookies(MutableMapping[str, str]):
 
     def extract(self, set_cookie_values: list[str], url: URL) -> None:
         """Store the cookies of ``Set-Cookie`` header values received for ``url``."""
-        host = url.host.lower()
+        host = url.raw_host.decode("ascii").lower()
         path = url.path or "/"
         now = time.time()
         for header in set_cookie_values:
@@ -277,7 +277,7 @@ class Cookies(MutableMapping[str, str]):
 
     def header_for(self, url: URL) -> str | None:
         """The ``Cookie`` header value for a request to ``url`` (RFC 6265 5.4), or None."""
-        host = url.host.lower()
+        host = url.raw_host.decode("ascii").lower()
         path = url.path or "/"
         secure = url.scheme == "https"
         now = time.time()

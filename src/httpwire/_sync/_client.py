@@ -62,8 +62,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _BODY_HEADERS = ("content-length", "transfer-encoding", "content-type", "content-encoding")
 
 
-def _origin(url: URL) -> tuple[str, str, int | None]:
-    return (url.scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(url.scheme))
+def _origin(url: URL) -> tuple[str, bytes, int | None]:
+    return (url.scheme, url.raw_host.lower(), url.port or _DEFAULT_PORTS.get(url.scheme))
 
 
 def _keeps_authorization(old: URL, new: URL) -> bool:
@@ -74,7 +74,7 @@ def _keeps_authorization(old: URL, new: URL) -> bool:
     return (
         old.scheme == "http"
         and new.scheme == "https"
-        and old.host.lower() == new.host.lower()
+        and old.raw_host.lower() == new.raw_host.lower()
         and old.port in (None, 80)
         and new.port in (None, 443)
     )
