@@ -104,6 +104,9 @@ class AsyncClient:
     - ``base_url``: prefix for relative request URLs (see :meth:`build_request`).
     - ``headers``, ``params``, ``cookies``: sent with every request; per-request values are
       merged over them (a request header of the same name replaces the client's).
+      ``cookies`` may be a dict, a :class:`Cookies` (shared, not copied) or an
+      ``http.cookiejar.CookieJar`` (a ``MozillaCookieJar`` you load and save): the client
+      reads and updates that jar.
     - ``auth``: ``(username, password)`` for Basic, an :class:`Auth` (``BasicAuth``,
       ``DigestAuth``, ``NetRCAuth``, your own flow) or a callable (see ``httpwire._auth``).
     - ``verify``, ``cert``, ``http2``, ``proxy``, ``limits``: configure the default transport, an
