@@ -126,6 +126,21 @@ def test_digest_lighttpd_sha256_async(lighttpd: LighttpdDigestServer, runtime: s
     _check_digest_exchange(run(runtime, lambda: _async_exchange(lighttpd.url)), "SHA-256")
 
 
+def test_digest_apache_checks_the_nonce_count(apache: ApacheDigestServer) -> None:
+    # Apache (AuthDigestNcCheck On) refuses a nonce count that does not go up: proof that it
+    # checks ours. A replayed count is refused with a fresh challenge, which the flow answers.
+    auth = DigestAuth(USER, PASSWORD)
+    with httpwire.Client(auth=auth) as client:
+        url = apache.url + "/private/secret.txt"
+        assert [client.get(url).status_code for _ in range(2)] == [200, 200]
+        auth._nonce_count = 2  # replay nc=00000002
+        replayed = client.get(url)
+    assert replayed.status_code == 200
+    assert [r.status_code for r in replayed.history] == [401]
+    assert _params(replayed.request.headers["authorization"])["nc"] == "00000001"
+    assert "nonce-count check failed" in apache.log()
+
+
 def test_digest_apache_resends_the_body(apache: ApacheDigestServer) -> None:
     # A POST answered after the challenge carries its body again (Apache serves the static
     # file to an authorised POST).
