@@ -462,3 +462,13 @@ def test_query_params_equality_ignores_order() -> None:
 def test_query_params_rejects_odd_values() -> None:
     with pytest.raises(TypeError):
         QueryParams({"a": object()})
+
+
+def test_copy_with_refuses_control_characters_and_keeps_a_lone_percent() -> None:
+    with pytest.raises(InvalidURL, match="control character '\\\\n' at position 1 in URL path"):
+        URL("https://www.example.com", path="/\n")
+    with pytest.raises(InvalidURL, match="control character"):
+        URL("https://www.example.com").copy_with(query="a=\r\nb")
+    url = URL("https://example.org").copy_with(username="tom@example.org", password="abc123@ %")
+    assert str(url) == "https://tom%40example.org:abc123%40%20%@example.org"
+    assert url.username == "tom@example.org" and url.password == "abc123@ %"

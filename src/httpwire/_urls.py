@@ -95,8 +95,9 @@ def _component_checker(chars: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
 _PATH_RE = _component_checker(_PATH_KEEP)
 _QUERY_RE = _component_checker(_QUERY_KEEP)
 _FRAGMENT_RE = _component_checker(_FRAGMENT_KEEP)
-_USERINFO_RE = _component_checker(_USERINFO_CHARS)
-_USER_RE = _component_checker(_USER_CHARS)
+# A lone '%' in a user name or password is kept as given too (WHATWG, httpx).
+_USERINFO_RE = _component_checker(_USERINFO_CHARS + "%")
+_USER_RE = _component_checker(_USER_CHARS + "%")
 
 
 def _escape_match(match: re.Match[str]) -> str:
@@ -538,6 +539,14 @@ class URL:
         parts: dict[str, typing.Any] = {
             k: (v.decode("ascii") if isinstance(v, bytes) else v) for k, v in kwargs.items()
         }
+        for name, value in parts.items():
+            # As in a parsed URL, control characters are refused, never percent-encoded.
+            control = _CONTROL.search(value) if isinstance(value, str) else None
+            if control is not None:
+                raise InvalidURL(
+                    f"Invalid control character {control.group(0)!r} at position "
+                    f"{control.start()} in URL {name} component {value!r}"
+                )
         scheme = parts.get("scheme", self.scheme)
         userinfo = self.userinfo.decode("ascii")
         if "userinfo" in parts:
