@@ -33,6 +33,7 @@ from .._config import (
 from .._cookies import Cookies
 from .._decoders import ACCEPT_ENCODING
 from .._exceptions import (
+    HTTPError,
     InvalidURL,
     RemoteProtocolError,
     StreamConsumed,
@@ -84,6 +85,13 @@ def _merge_base(base: URL, url: URL) -> URL:
     ``base_url="http://h/api/v1"`` + ``"items"`` or ``"/items"`` -> ``http://h/api/v1/items``."""
     path = base.raw_path.split(b"?", 1)[0] + url.raw_path.lstrip(b"/")
     return base.copy_with(raw_path=path)
+
+
+def _set_request(exc: BaseException, request: Request) -> None:
+    """Give an error raised for ``request`` its ``.request`` (httpx's ``exc.request``) when the
+    layer that raised it did not know the request."""
+    if isinstance(exc, HTTPError) and exc._request is None:
+        exc._request = request
 
 
 def _check_absolute(url: URL) -> None:
@@ -501,7 +509,11 @@ class AsyncClient:
 
             if env is not None:
                 transport = self._route(request.url)
-            response: Response = await transport.send(request)
+            try:
+                response: Response = await transport.send(request)
+            except BaseException as exc:
+                _set_request(exc, request)
+                raise
             try:
                 response.request = request
                 if self.default_encoding != "utf-8":
@@ -533,7 +545,8 @@ class AsyncClient:
                 # Read the redirect body so the connection goes back to the pool for reuse.
                 await response.aread()
                 response.elapsed = timedelta(seconds=_perf_counter() - started)
-            except BaseException:
+            except BaseException as exc:
+                _set_request(exc, request)
                 await response.aclose()
                 raise
             await response.aclose()
@@ -546,7 +559,8 @@ class AsyncClient:
             return response
         try:
             await response.aread()
-        except BaseException:
+        except BaseException as exc:
+            _set_request(exc, request)
             await response.aclose()
             raise
         response.elapsed = timedelta(seconds=_perf_counter() - started)
@@ -802,8 +816,12 @@ class AsyncElapsedStream(AsyncByteStream):
         self._started = started
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
+        try:
+            async for chunk in self._stream:
+                yield chunk
+        except BaseException as exc:
+            _set_request(exc, self._response.request)
+            raise
 
     async def aclose(self) -> None:
         self._response.elapsed = timedelta(seconds=_perf_counter() - self._started)

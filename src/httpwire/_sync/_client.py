@@ -34,6 +34,7 @@ from .._config import (
 from .._cookies import Cookies
 from .._decoders import ACCEPT_ENCODING
 from .._exceptions import (
+    HTTPError,
     InvalidURL,
     RemoteProtocolError,
     StreamConsumed,
@@ -85,6 +86,13 @@ def _merge_base(base: URL, url: URL) -> URL:
     ``base_url="http://h/api/v1"`` + ``"items"`` or ``"/items"`` -> ``http://h/api/v1/items``."""
     path = base.raw_path.split(b"?", 1)[0] + url.raw_path.lstrip(b"/")
     return base.copy_with(raw_path=path)
+
+
+def _set_request(exc: BaseException, request: Request) -> None:
+    """Give an error raised for ``request`` its ``.request`` (httpx's ``exc.request``) when the
+    layer that raised it did not know the request."""
+    if isinstance(exc, HTTPError) and exc._request is None:
+        exc._request = request
 
 
 def _check_absolute(url: URL) -> None:
@@ -502,7 +510,11 @@ class Client:
 
             if env is not None:
                 transport = self._route(request.url)
-            response: Response = transport.send(request)
+            try:
+                response: Response = transport.send(request)
+            except BaseException as exc:
+                _set_request(exc, request)
+                raise
             try:
                 response.request = request
                 if self.default_encoding != "utf-8":
@@ -534,7 +546,8 @@ class Client:
                 # Read the redirect body so the connection goes back to the pool for reuse.
                 response.read()
                 response.elapsed = timedelta(seconds=_perf_counter() - started)
-            except BaseException:
+            except BaseException as exc:
+                _set_request(exc, request)
                 response.close()
                 raise
             response.close()
@@ -547,7 +560,8 @@ class Client:
             return response
         try:
             response.read()
-        except BaseException:
+        except BaseException as exc:
+            _set_request(exc, request)
             response.close()
             raise
         response.elapsed = timedelta(seconds=_perf_counter() - started)
@@ -803,8 +817,12 @@ class ElapsedStream(ByteStream):
         self._started = started
 
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._stream:
-            yield chunk
+        try:
+            for chunk in self._stream:
+                yield chunk
+        except BaseException as exc:
+            _set_request(exc, self._response.request)
+            raise
 
     def close(self) -> None:
         self._response.elapsed = timedelta(seconds=_perf_counter() - self._started)
