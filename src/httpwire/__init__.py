@@ -50,7 +50,7 @@ from ._streams import AsyncByteStream, ByteStream
 from ._sync._client import Client
 from ._sync._connection import Connection, open_connection
 from ._sync._pool import ConnectionPool
-from ._timeouts import TimeoutConfig, timeout
+from ._timeouts import Timeout, TimeoutConfig, timeout
 from ._urls import URL, QueryParams
 from ._version import __version__
 
@@ -89,6 +89,7 @@ __all__ = [
     "NetworkStreamInterface",
     "create_ssl_context",
     "timeout",
+    "Timeout",
     "TimeoutConfig",
     "http11",
     # errors

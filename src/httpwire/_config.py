@@ -12,7 +12,7 @@ from typing import Any
 
 from ._auth import basic_auth_header
 from ._headers import Headers
-from ._timeouts import TimeoutConfig
+from ._timeouts import Timeout
 from ._urls import URL
 
 if typing.TYPE_CHECKING:  # pragma: no cover
@@ -50,7 +50,7 @@ USE_CLIENT_DEFAULT: Any = _UseClientDefault()
 """Passed for ``auth``, ``follow_redirects`` and ``timeout`` to mean "the client's setting"
 (distinct from ``None``, which for ``timeout`` means no limit and for ``auth`` means none)."""
 
-DEFAULT_TIMEOUT = TimeoutConfig(connect=10.0, read=60.0, write=60.0, pool=60.0)
+DEFAULT_TIMEOUT = Timeout(connect=10.0, read=60.0, write=60.0, pool=60.0)
 DEFAULT_MAX_REDIRECTS = 20
 
 

@@ -44,7 +44,7 @@ from .._headers import Headers
 from .._models import Request, Response
 from .._ssl import create_ssl_context
 from .._streams import AsyncByteStream, BytesStream
-from .._timeouts import normalize_timeout
+from .._timeouts import Timeout, normalize_timeout
 from .._urls import URL, QueryParams
 from .._version import __version__
 from ._pool import AsyncConnectionPool
@@ -123,8 +123,11 @@ class AsyncClient:
       unless ``NO_PROXY`` says so (httpx's choice). Raises ``ValueError`` naming the variable
       when one holds a proxy URL of another scheme than http / https.
     - ``follow_redirects`` (default False) and ``max_redirects`` (default 20).
-    - ``timeout``: seconds, a dict / :class:`TimeoutConfig` of ``connect``/``read``/``write``/
-      ``pool`` seconds, or None for no limits. Default: 10 / 60 / 60 / 60.
+    - ``timeout``: a :class:`Timeout` (``Timeout(5.0)``, ``Timeout(10.0, connect=5.0)``...),
+      seconds for all four limits, a ``(connect, read, write, pool)`` tuple, a dict of
+      ``connect``/``read``/``write``/``pool`` seconds, or None for no limits. Default:
+      10 / 60 / 60 / 60. ``client.timeout`` reads back a :class:`Timeout`; it applies to every
+      request built here and to any request given to :meth:`send` that names none.
     - ``transport``: anything with a ``send(request) -> Response`` method and ``aclose()``
       (coroutine methods in the async flavour, plain ones in the sync flavour).
     - ``event_hooks``: ``{"request": [f(request), ...], "response": [g(response), ...]}``;
@@ -263,9 +266,9 @@ class AsyncClient:
         self._auth = build_auth(value)
 
     @property
-    def timeout(self) -> dict[str, float | None]:
-        """The ``timeout`` request extension used when a request names none (seconds)."""
-        return dict(self._timeout)
+    def timeout(self) -> Timeout:
+        """The limits used when a request names none (set it to any form ``timeout=`` takes)."""
+        return Timeout(**self._timeout)
 
     @timeout.setter
     def timeout(self, value: Any) -> None:
@@ -483,6 +486,9 @@ class AsyncClient:
         """
         if self._closed:
             raise RuntimeError("cannot send a request: the client has been closed")
+        if "timeout" not in request.extensions:
+            # A request built elsewhere (Request(...)) gets the client's limits, not none at all.
+            request.extensions["timeout"] = self._timeout.copy()
         follow = (
             self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
         )
