@@ -6,6 +6,7 @@ c.get(url)``); the models, exceptions, ``timeout()`` and ``http11`` are shared w
 
 from httpwire import (
     URL,
+    ASGITransport,
     AsyncByteStream,
     BasicAuth,
     ByteStream,
@@ -21,6 +22,7 @@ from httpwire import (
     InvalidURL,
     Limits,
     LocalProtocolError,
+    MockTransport,
     NetworkError,
     PoolTimeout,
     ProtocolError,
@@ -56,6 +58,8 @@ from httpwire._async._client import AsyncClient as Client
 from httpwire._async._connection import AsyncConnection as Connection
 from httpwire._async._connection import open_connection
 from httpwire._async._pool import AsyncConnectionPool as ConnectionPool
+from httpwire._async._transports import AsyncBaseTransport as BaseTransport
+from httpwire._async._transports import AsyncHTTPTransport as HTTPTransport
 from httpwire._backends.asyncio import AsyncioStream as NetworkStream
 from httpwire._backends.auto import AsyncNetworkBackend as NetworkBackend
 from httpwire._backends.base import AsyncNetworkBackendInterface as NetworkBackendInterface
@@ -86,6 +90,10 @@ __all__ = [
     "Response",
     "ByteStream",
     "AsyncByteStream",
+    "BaseTransport",
+    "HTTPTransport",
+    "MockTransport",
+    "ASGITransport",
     "Connection",
     "ConnectionPool",
     "open_connection",

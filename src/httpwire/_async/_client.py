@@ -26,9 +26,9 @@ from .._config import (
     DEFAULT_TIMEOUT,
     USE_CLIENT_DEFAULT,
     EnvProxies,
+    MountPattern,
     as_proxy,
     env_proxies,
-    limits_tuple,
 )
 from .._cookies import Cookies
 from .._decoders import ACCEPT_ENCODING
@@ -47,7 +47,7 @@ from .._streams import AsyncByteStream, BytesStream
 from .._timeouts import Timeout, normalize_timeout
 from .._urls import URL, QueryParams
 from .._version import __version__
-from ._pool import AsyncConnectionPool
+from ._transports import AsyncHTTPTransport, transport_sender
 
 __all__ = ["AsyncClient"]
 
@@ -113,8 +113,10 @@ class AsyncClient:
     - ``headers``, ``params``, ``cookies``: sent with every request; per-request values are
       merged over them (a request header of the same name replaces the client's).
     - ``auth``: ``(username, password)`` for Basic, or a callable (see ``httpwire._auth``).
-    - ``verify``, ``cert``, ``http2``, ``proxy``, ``limits``: configure the default transport, an
-      :class:`AsyncConnectionPool` created here, once; ignored when ``transport`` is given.
+    - ``verify``, ``cert``, ``http1``, ``http2``, ``proxy``, ``limits``, ``uds``,
+      ``local_address``, ``retries``: configure the default transport, an
+      :class:`AsyncHTTPTransport` (a connection pool) created here, once; ignored when
+      ``transport`` is given.
       ``proxy`` is a URL (``"http://user:pass@proxy:3128"``, ``"socks5://proxy:1080"``) or a
       :class:`Proxy`, used for every request (see docs/proxies.md).
     - ``trust_env`` (default True): without ``proxy`` and ``transport``, take proxies from the
@@ -128,8 +130,16 @@ class AsyncClient:
       ``connect``/``read``/``write``/``pool`` seconds, or None for no limits. Default:
       10 / 60 / 60 / 60. ``client.timeout`` reads back a :class:`Timeout`; it applies to every
       request built here and to any request given to :meth:`send` that names none.
-    - ``transport``: anything with a ``send(request) -> Response`` method and ``aclose()``
-      (coroutine methods in the async flavour, plain ones in the sync flavour).
+    - ``transport``: an :class:`AsyncBaseTransport`, or anything with a
+      ``handle_async_request(request)`` or ``send(request)`` method returning a ``Response``,
+      and ``aclose()`` (coroutine methods in the async flavour, plain ones in the sync flavour:
+      ``handle_request``, ``close``).
+    - ``mounts``: ``{pattern: transport}`` routes the request URLs a pattern covers through
+      that transport instead (httpx's patterns and precedence, see :class:`MountPattern`:
+      ``"http://"``, ``"all://*.example.org"``, ``"https://example.org:8443"`` ...; the most
+      specific matching pattern wins; a ``None`` value means the default transport). A mount
+      takes precedence over a proxy from the environment. Mounted transports are closed with
+      the client.
     - ``event_hooks``: ``{"request": [f(request), ...], "response": [g(response), ...]}``;
       the hooks are coroutine functions in the async flavour, plain ones in the sync flavour.
     - ``default_encoding``: charset for ``response.text`` when the response names none.
@@ -148,23 +158,32 @@ class AsyncClient:
         auth: Any = None,
         verify: Any = True,
         cert: str | tuple[str, str] | None = None,
+        http1: bool = True,
         http2: bool = False,
         proxy: Any = None,
+        mounts: Mapping[str, Any] | None = None,
         trust_env: bool = True,
         follow_redirects: bool = False,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         timeout: Any = DEFAULT_TIMEOUT,
         limits: Any = DEFAULT_LIMITS,
         transport: Any = None,
+        uds: str | None = None,
+        local_address: str | None = None,
+        retries: int = 0,
         event_hooks: Mapping[str, Iterable[Callable[..., Any]]] | None = None,
         default_encoding: str = "utf-8",
     ) -> None:
         self._base_url = self._enforce_trailing_slash(URL(base_url)) if base_url else None
+        self._trust_env = bool(trust_env)
         default_headers = Headers(
             {
-                "User-Agent": f"python-httpwire/{__version__}",
+                # httpx's defaults, in httpx's order; "Connection: keep-alive" is redundant in
+                # HTTP/1.1 but kept for parity (HTTP/2 drops it, RFC 9113 section 8.2.2).
                 "Accept": "*/*",
                 "Accept-Encoding": ACCEPT_ENCODING,
+                "Connection": "keep-alive",
+                "User-Agent": f"python-httpwire/{__version__}",
             }
         )
         if headers is not None:
@@ -179,30 +198,25 @@ class AsyncClient:
         self.max_redirects = max_redirects
         self._timeout = normalize_timeout(timeout)
         hooks = dict(event_hooks or {})
-        unknown = set(hooks) - {"request", "response"}
-        if unknown:
-            raise ValueError(
-                f"unknown event hook kind(s) {sorted(unknown)}; use 'request' and 'response'"
-            )
-        self._request_hooks = list(hooks.get("request", ()))
-        self._response_hooks = list(hooks.get("response", ()))
+        self.event_hooks = hooks
         self.default_encoding = default_encoding
         # Proxies from the environment: a pool per proxy URL, made on first use (see _route).
         self._env_proxies: EnvProxies | None = None
         self._proxy_pools: dict[str, Any] = {}
         self._make_proxy_pool: Callable[[str], Any] | None = None
         if transport is None:
-            max_conn, max_keepalive, expiry = limits_tuple(limits)
             ssl_context = create_ssl_context(verify, cert=cert, http2=http2)
 
-            def make_pool(proxy: Any) -> AsyncConnectionPool:
-                return AsyncConnectionPool(
-                    ssl_context=ssl_context,
-                    max_connections=max_conn,
-                    max_keepalive_connections=max_keepalive,
-                    keepalive_expiry=expiry,
+            def make_pool(proxy: Any) -> AsyncHTTPTransport:
+                return AsyncHTTPTransport(
+                    verify=ssl_context,
+                    limits=limits,
+                    http1=http1,
                     http2=http2,
                     proxy=proxy,
+                    uds=uds,
+                    local_address=local_address,
+                    retries=retries,
                 )
 
             transport = make_pool(as_proxy(proxy))
@@ -210,6 +224,20 @@ class AsyncClient:
                 self._env_proxies = env_proxies()
                 self._make_proxy_pool = make_pool
         self._transport = transport
+        self._send = transport_sender(transport)
+        # (pattern, transport, its send function), most specific pattern first (a stable sort).
+        self._mounts: list[tuple[MountPattern, Any, Any]] = sorted(
+            (
+                (
+                    MountPattern(key),
+                    mounted,
+                    self._send if mounted is None else transport_sender(mounted),
+                )
+                for key, mounted in (mounts or {}).items()
+            ),
+            key=lambda entry: entry[0].priority,
+        )
+        self._routed = bool(self._mounts) or self._env_proxies is not None
         self._closed = False
         # Parsed absolute URLs by their string, so that a loop of ``client.get(same_url)`` does
         # not parse the URL again each time. URL objects are immutable, so sharing is safe.
@@ -226,8 +254,18 @@ class AsyncClient:
 
     @property
     def base_url(self) -> URL | None:
-        """The base URL (its path always ends with ``/``), or None."""
+        """The base URL (its path always ends with ``/``), or None. Settable (a str or URL)."""
         return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: URL | str | None) -> None:
+        self._base_url = self._enforce_trailing_slash(URL(value)) if value else None
+        self._url_cache.clear()
+
+    @property
+    def trust_env(self) -> bool:
+        """Whether proxy settings were taken from the environment (``trust_env=``)."""
+        return self._trust_env
 
     @property
     def headers(self) -> Headers:
@@ -276,8 +314,19 @@ class AsyncClient:
 
     @property
     def event_hooks(self) -> dict[str, list[Callable[..., Any]]]:
-        """The hook lists (live: append to them to add hooks)."""
+        """The hook lists (live: append to them to add hooks). Settable: ``{"request": [...],
+        "response": [...]}`` (a missing kind: no hooks); ``ValueError`` for another kind."""
         return {"request": self._request_hooks, "response": self._response_hooks}
+
+    @event_hooks.setter
+    def event_hooks(self, value: Mapping[str, Iterable[Callable[..., Any]]]) -> None:
+        unknown = set(value) - {"request", "response"}
+        if unknown:
+            raise ValueError(
+                f"unknown event hook kind(s) {sorted(unknown)}; use 'request' and 'response'"
+            )
+        self._request_hooks = list(value.get("request", ()))
+        self._response_hooks = list(value.get("response", ()))
 
     @property
     def transport(self) -> Any:
@@ -291,21 +340,28 @@ class AsyncClient:
         self._env_proxies = env
         self._proxy_pools = pools
         self._make_proxy_pool = None
+        self._routed = bool(self._mounts) or env is not None
 
     def _route(self, url: URL) -> Any:
-        """The transport for ``url`` when proxies come from the environment."""
+        """The send function for ``url`` when there are mounts or proxies from the environment:
+        the most specific matching mount, else the environment's proxy for it, else the
+        default transport."""
+        for pattern, _, sender in self._mounts:
+            if pattern.matches(url):
+                return sender
         env = self._env_proxies
-        assert env is not None
+        if env is None:
+            return self._send
         proxy = env.proxy_for(url)
         if proxy is None:
-            return self._transport
+            return self._send
         pool = self._proxy_pools.get(proxy)
         if pool is None:
             assert self._make_proxy_pool is not None
             # setdefault: of two threads making the first pool at once, one pool wins; the
             # other was never used (no connections to close).
             pool = self._proxy_pools.setdefault(proxy, self._make_proxy_pool(proxy))
-        return pool
+        return pool.send
 
     @property
     def is_closed(self) -> bool:
@@ -501,8 +557,8 @@ class AsyncClient:
         # The redirect loop lives here rather than in a helper: one call (and, in the async
         # flavour, one coroutine) fewer on the path every request takes.
         history: list[Response] = []
-        transport = self._transport
-        env = self._env_proxies
+        send = self._send
+        routed = self._routed
         cookies = self._cookies
         started = _perf_counter()
         while True:
@@ -513,10 +569,10 @@ class AsyncClient:
             for hook in self._request_hooks:
                 await hook(request)
 
-            if env is not None:
-                transport = self._route(request.url)
+            if routed:
+                send = self._route(request.url)
             try:
-                response: Response = await transport.send(request)
+                response: Response = await send(request)
             except BaseException as exc:
                 _set_request(exc, request)
                 raise
@@ -779,22 +835,34 @@ class AsyncClient:
 
     # -- lifetime ------------------------------------------------------------------------------
 
+    def _owned_transports(self) -> list[Any]:
+        """The transports the client closes: its own, the mounted ones, and the pools it made
+        for environment proxies; each once, in that order."""
+        owned = [self._transport]
+        owned.extend(mounted for _, mounted, _ in self._mounts if mounted is not None)
+        if self._make_proxy_pool is not None:  # pools made here for environment proxies
+            owned.extend(self._proxy_pools.values())
+        return list(dict.fromkeys(owned))
+
     async def aclose(self) -> None:
-        """Close the transport (its pooled connections). Closing twice is allowed."""
+        """Close the transports (their pooled connections). Closing twice is allowed."""
         if self._closed:
             return
         self._closed = True
-        owned = [self._transport]
-        if self._make_proxy_pool is not None:  # pools made here for environment proxies
-            owned.extend(self._proxy_pools.values())
-        for transport in owned:
+        for transport in self._owned_transports():
             close = getattr(transport, "aclose", None)
             if close is not None:
                 await close()
 
     async def __aenter__(self) -> typing.Self:
+        """Enter the client and, as httpx does, its transport and mounted transports (those
+        with ``__aenter__``)."""
         if self._closed:
             raise RuntimeError("cannot reopen a closed client")
+        for transport in self._owned_transports():
+            enter = getattr(transport, "__aenter__", None)
+            if enter is not None:
+                await enter()
         return self
 
     async def __aexit__(
@@ -803,7 +871,18 @@ class AsyncClient:
         exc: BaseException | None = None,
         tb: types.TracebackType | None = None,
     ) -> None:
-        await self.aclose()
+        """Close the client: exit each transport entered (``__aexit__``), close the others."""
+        if self._closed:
+            return
+        self._closed = True
+        for transport in self._owned_transports():
+            exit_ = getattr(transport, "__aexit__", None)
+            if exit_ is not None:
+                await exit_(exc_type, exc, tb)
+            else:
+                close = getattr(transport, "aclose", None)
+                if close is not None:
+                    await close()
 
     def __repr__(self) -> str:
         state = "CLOSED" if self._closed else "OPEN"
