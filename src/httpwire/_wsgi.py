@@ -67,13 +67,23 @@ class _WSGIResponseStream(ByteStream):
             close()
 
 
+def _path_info(path: str, script_name: str) -> str:
+    """PEP 3333: the request path is SCRIPT_NAME + PATH_INFO, so a path under ``script_name``
+    loses that prefix (httpx passes the whole path; an app mounted at ``script_name`` then
+    cannot route it). WSGI strings are latin-1 decodings of the path's bytes."""
+    if script_name and (path == script_name or path.startswith(script_name.rstrip("/") + "/")):
+        path = path[len(script_name.rstrip("/")) :]
+    return path.encode("utf-8").decode("latin-1")
+
+
 class WSGITransport(BaseTransport):
     """Send requests to the WSGI application ``app`` in-process (``httpwire.Client`` only).
 
     - ``raise_app_exceptions`` (default True): when the app reports an error through
       ``start_response(status, headers, exc_info)``, raise it; with False, return the response
       the app gave with it. An exception the app raises itself always propagates.
-    - ``script_name``: ``SCRIPT_NAME`` (where the app is mounted).
+    - ``script_name``: ``SCRIPT_NAME`` (where the app is mounted); a request path under it
+      gives the rest as ``PATH_INFO`` (PEP 3333), others are passed whole.
     - ``remote_addr``: ``REMOTE_ADDR`` (default ``"127.0.0.1"``).
     - ``wsgi_errors``: the ``wsgi.errors`` text stream (default ``sys.stderr``).
 
@@ -116,7 +126,7 @@ class WSGITransport(BaseTransport):
             "wsgi.run_once": False,
             "REQUEST_METHOD": request.method,
             "SCRIPT_NAME": self.script_name,
-            "PATH_INFO": url.path.encode("utf-8").decode("latin-1"),
+            "PATH_INFO": _path_info(url.path, self.script_name),
             "QUERY_STRING": url.query.decode("ascii"),
             "SERVER_NAME": url.host,
             "SERVER_PORT": str(url.port or _DEFAULT_PORTS.get(url.scheme, 80)),
