@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -382,3 +383,19 @@ def test_client_options_properties() -> None:
         assert client.base_url == httpwire.URL("https://www.example.org/path/")
         client.event_hooks = {"request": [print]}
         assert client.event_hooks == {"request": [print], "response": []}
+
+
+def test_sslkeylogfile_is_honoured_under_trust_env(
+    https_server: UvicornServer, ca_cert_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keylog = tmp_path / "keys.log"
+    monkeypatch.setenv("SSLKEYLOGFILE", str(keylog))
+    with httpwire.Client(verify=ca_cert_path, trust_env=False) as client:
+        assert client.get(https_server.url + "/").status_code == 200
+    assert not keylog.exists()
+    with httpwire.Client(verify=ca_cert_path) as client:
+        assert client.get(https_server.url + "/").status_code == 200
+    assert "CLIENT_" in keylog.read_text()  # NSS key log lines (CLIENT_RANDOM / ..._SECRET)
+    context = httpwire.create_ssl_context()
+    assert context.keylog_filename == str(keylog)
+    assert context is not httpwire.create_ssl_context()  # not the shared default

@@ -205,7 +205,7 @@ class AsyncClient:
         self._proxy_pools: dict[str, Any] = {}
         self._make_proxy_pool: Callable[[str], Any] | None = None
         if transport is None:
-            ssl_context = create_ssl_context(verify, cert=cert, http2=http2)
+            ssl_context = create_ssl_context(verify, cert=cert, http2=http2, trust_env=trust_env)
 
             def make_pool(proxy: Any) -> AsyncHTTPTransport:
                 return AsyncHTTPTransport(

@@ -86,8 +86,9 @@ class AsyncHTTPTransport(AsyncConnectionPool, AsyncBaseTransport):
     ``http2``, ``limits`` (a :class:`Limits` or dict), ``proxy`` (a URL or :class:`Proxy`),
     ``uds`` (a Unix socket path to connect to instead of TCP), ``local_address`` (the source IP
     to bind), ``retries`` (connect attempts after a failed one), ``socket_options``: as
-    ``httpx.HTTPTransport``, passed to the pool. ``trust_env`` is accepted for httpx's
-    signature; environment proxies are the client's business (see ``Client(trust_env=)``).
+    ``httpx.HTTPTransport``, passed to the pool. ``trust_env``: honour ``SSLKEYLOGFILE`` (see
+    :func:`create_ssl_context`); environment proxies are the client's business
+    (``Client(trust_env=)``).
     Use it per pattern in ``Client(mounts=...)``, e.g. a proxy for some hosts only.
     Raises as :func:`create_ssl_context` and :class:`AsyncConnectionPool`.
     """
@@ -108,7 +109,7 @@ class AsyncHTTPTransport(AsyncConnectionPool, AsyncBaseTransport):
     ) -> None:
         max_conn, max_keepalive, expiry = limits_tuple(limits)
         super().__init__(
-            ssl_context=create_ssl_context(verify, cert=cert, http2=http2),
+            ssl_context=create_ssl_context(verify, cert=cert, http2=http2, trust_env=trust_env),
             max_connections=max_conn,
             max_keepalive_connections=max_keepalive,
             keepalive_expiry=expiry,

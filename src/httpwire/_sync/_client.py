@@ -206,7 +206,7 @@ class Client:
         self._proxy_pools: dict[str, Any] = {}
         self._make_proxy_pool: Callable[[str], Any] | None = None
         if transport is None:
-            ssl_context = create_ssl_context(verify, cert=cert, http2=http2)
+            ssl_context = create_ssl_context(verify, cert=cert, http2=http2, trust_env=trust_env)
 
             def make_pool(proxy: Any) -> HTTPTransport:
                 return HTTPTransport(
