@@ -636,9 +636,8 @@ class AsyncClient:
         except InvalidURL as exc:
             raise RemoteProtocolError(f"invalid redirect Location {location!r}: {exc}") from exc
         if url.scheme not in _DEFAULT_PORTS:
-            raise UnsupportedProtocol(
-                f"redirect to unsupported scheme {url.scheme!r}: {location!r}"
-            )
+            # httpx's words (code compares them); the Location is in response.headers
+            raise UnsupportedProtocol(f"Scheme {url.scheme!r} not supported.")
         if not url.fragment and request.url.fragment:
             # RFC 9110 section 10.2.2: a Location without a fragment inherits the original one.
             url = url.copy_with(fragment=request.url.fragment)
