@@ -60,9 +60,10 @@ class AsyncBaseTransport:
 
 
 def transport_sender(transport: Any) -> Any:
-    """The coroutine function the client calls to send through ``transport``: its own
-    ``handle_async_request`` when it implements one (httpx-style transports, duck-typed ones
-    included), else its ``send``. Raises ``TypeError`` for an object with neither."""
+    """The function the client calls (a coroutine function in the async flavour) to send
+    through ``transport``: its own ``handle_async_request`` when it implements one (httpx-style
+    transports, duck-typed ones included), else its ``send``. Raises ``TypeError`` for an
+    object with neither."""
     handle = getattr(transport, "handle_async_request", None)
     send = getattr(transport, "send", None)
     if handle is None or (

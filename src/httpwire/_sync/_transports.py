@@ -61,9 +61,10 @@ class BaseTransport:
 
 
 def transport_sender(transport: Any) -> Any:
-    """The coroutine function the client calls to send through ``transport``: its own
-    ``handle_request`` when it implements one (httpx-style transports, duck-typed ones
-    included), else its ``send``. Raises ``TypeError`` for an object with neither."""
+    """The function the client calls (a coroutine function in the async flavour) to send
+    through ``transport``: its own ``handle_request`` when it implements one (httpx-style
+    transports, duck-typed ones included), else its ``send``. Raises ``TypeError`` for an
+    object with neither."""
     handle = getattr(transport, "handle_request", None)
     send = getattr(transport, "send", None)
     if handle is None or (
