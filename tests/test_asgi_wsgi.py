@@ -307,3 +307,47 @@ def test_wsgi_response_iterable_is_closed() -> None:
         with client.stream("GET", "http://testserver/") as response:
             next(response.iter_raw())
     assert closed == [True, True]
+
+
+def test_asgi_deadlines_apply_and_cancel_the_app(run: Run) -> None:
+    """A hung app raises ReadTimeout (the read limit, and a timeout() block around a streamed
+    body) instead of hanging the caller, and its task is cancelled."""
+    cancelled: list[str] = []
+
+    async def hangs_before_responding(scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await anyio.sleep(30)
+        except BaseException:
+            cancelled.append("head")
+            raise
+
+    async def hangs_mid_body(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"part", "more_body": True})
+        try:
+            await anyio.sleep(30)
+        except BaseException:
+            cancelled.append("body")
+            raise
+
+    async def main() -> None:
+        transport = ahttpwire.ASGITransport(hangs_before_responding)
+        async with ahttpwire.Client(
+            transport=transport, timeout=httpwire.Timeout(5, read=0.2)
+        ) as client:
+            with anyio.fail_after(4), pytest.raises(httpwire.ReadTimeout) as info:
+                await client.get("http://testserver/")
+            assert info.value.request.url == "http://testserver/"
+        transport = ahttpwire.ASGITransport(hangs_mid_body)
+        async with ahttpwire.Client(transport=transport) as client:
+            async with client.stream("GET", "http://testserver/") as response:
+                with anyio.fail_after(4), pytest.raises(httpwire.ReadTimeout):
+                    async with ahttpwire.timeout(0.2):
+                        async for _ in response.aiter_raw():
+                            pass
+        with anyio.fail_after(4):
+            while len(cancelled) < 2:
+                await anyio.sleep(0.01)
+
+    run(main)
+    assert sorted(cancelled) == ["body", "head"]

@@ -24,8 +24,10 @@ from typing import Any
 
 from ._async._transports import AsyncBaseTransport
 from ._backends.auto import current_async_library
+from ._exceptions import ReadTimeout
 from ._models import Request, Response
 from ._streams import AsyncByteStream, ByteStream
+from ._timeouts import remaining
 
 __all__ = ["ASGITransport"]
 
@@ -36,6 +38,12 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+_TIMED_OUT = "the ASGI app sent nothing within the read timeout"
+
+
+def _read_limit(request: Request) -> float | None:
+    limits = request.extensions.get("timeout")
+    return limits.get("read") if isinstance(limits, dict) else None
 
 
 class _AsyncioBridge:
@@ -55,8 +63,13 @@ class _AsyncioBridge:
     async def put(self, item: tuple[str, Any]) -> None:
         await self._queue.put(item)
 
-    async def get(self) -> tuple[str, Any]:
-        return await self._queue.get()
+    async def get(self, timeout: float | None) -> tuple[str, Any]:
+        if timeout is None:
+            return await self._queue.get()
+        try:
+            return await asyncio.wait_for(self._queue.get(), timeout)
+        except TimeoutError:
+            raise ReadTimeout(_TIMED_OUT) from None
 
     def cancel(self) -> None:
         if self._task is not None:
@@ -84,9 +97,14 @@ class _TrioBridge:
     async def put(self, item: tuple[str, Any]) -> None:
         await self._send.send(item)
 
-    async def get(self) -> tuple[str, Any]:
-        item: tuple[str, Any] = await self._receive.receive()
-        return item
+    async def get(self, timeout: float | None) -> tuple[str, Any]:
+        if timeout is None:
+            item: tuple[str, Any] = await self._receive.receive()
+            return item
+        with self._trio.move_on_after(timeout):
+            item = await self._receive.receive()
+            return item
+        raise ReadTimeout(_TIMED_OUT)
 
     def cancel(self) -> None:
         self._scope.cancel()
@@ -101,6 +119,10 @@ class ASGITransport(AsyncBaseTransport):
       far as the app sent it.
     - ``root_path``: the ASGI ``root_path`` (where the app is mounted).
     - ``client``: the ASGI ``client`` ``(host, port)`` (default ``("127.0.0.1", 123)``, httpx's).
+
+    Deadlines apply as over the network: the ``read`` limit of the request's ``timeout``
+    extension bounds each wait for the app's next message, and ``timeout()`` blocks bound the
+    whole exchange; either raises ``ReadTimeout`` and cancels the app's task.
 
     The scope is HTTP/1.1 with the request's method, headers (names lower-cased), scheme,
     ``path`` (percent-decoded), ``raw_path`` (as sent, without the query), ``query_string`` and
@@ -143,13 +165,14 @@ class ASGITransport(AsyncBaseTransport):
         )
         exchange = _Exchange(self.app, scope, request, bridge)
         bridge.start(exchange.run_app)
+        read_limit = _read_limit(request)
         try:
-            kind, value = await bridge.get()
+            kind, value = await bridge.get(remaining(read_limit))
         except BaseException:
             bridge.cancel()
             raise
         if kind == "start":
-            stream = _ASGIResponseStream(bridge, self.raise_app_exceptions)
+            stream = _ASGIResponseStream(bridge, self.raise_app_exceptions, read_limit)
             status, headers = value
             return Response(status, headers=headers, stream=stream)
         # The app ended (returned or raised) before it started a response.
@@ -242,14 +265,24 @@ async def _body_chunks(request: Request) -> AsyncIterator[bytes]:
 class _ASGIResponseStream(AsyncByteStream):
     """The response body, message by message as the app sends it."""
 
-    def __init__(self, bridge: _AsyncioBridge | _TrioBridge, raise_app_exceptions: bool) -> None:
+    def __init__(
+        self,
+        bridge: _AsyncioBridge | _TrioBridge,
+        raise_app_exceptions: bool,
+        read_limit: float | None,
+    ) -> None:
         self._bridge = bridge
         self._raise = raise_app_exceptions
+        self._read_limit = read_limit
         self._finished = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         while not self._finished:
-            kind, value = await self._bridge.get()
+            try:
+                kind, value = await self._bridge.get(remaining(self._read_limit))
+            except BaseException:
+                await self.aclose()
+                raise
             if kind == "body":
                 yield value
             else:
