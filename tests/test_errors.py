@@ -209,3 +209,25 @@ def test_raise_for_status_names_the_redirect_location() -> None:
     )
     with pytest.raises(httpwire.HTTPStatusError, match="Redirect location: '/next'"):
         response.raise_for_status()
+
+
+def test_streamed_decoding_error_carries_request_sync() -> None:
+    with httpwire.Client(transport=SyncTransport()) as client:
+        with client.stream("GET", "http://h/bad-gzip") as response:
+            with pytest.raises(httpwire.DecodingError) as info:
+                for _ in response.iter_bytes():
+                    pass
+    assert info.value.request is response.request
+
+
+def test_streamed_decoding_error_carries_request_async(
+    run: Callable[[Callable[[], Awaitable[Any]]], Any],
+) -> None:
+    async def main() -> None:
+        async with ahttpwire.Client(transport=AsyncTransport()) as client:
+            async with client.stream("GET", "http://h/bad-gzip") as response:
+                with pytest.raises(httpwire.DecodingError) as info:
+                    await response.aread()
+        assert info.value.request is response.request
+
+    run(main)

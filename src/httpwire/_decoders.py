@@ -28,6 +28,7 @@ __all__ = [
     "BrotliDecoder",
     "ZStandardDecoder",
     "MultiDecoder",
+    "RequestContextDecoder",
     "get_decoder",
     "supported_encodings",
     "SUPPORTED_ENCODINGS",
@@ -224,6 +225,33 @@ SUPPORTED_ENCODINGS: tuple[str, ...] = tuple(supported_encodings())
 
 #: The default ``Accept-Encoding`` value: the installed decoders, e.g. ``"gzip, deflate, br, zstd"``.
 ACCEPT_ENCODING = ", ".join(supported_encodings())
+
+
+class RequestContextDecoder(ContentDecoder):
+    """Wraps a decoder so that the ``DecodingError`` it raises carries ``request`` (httpx's
+    ``exc.request``), however the body is read (``read()``, ``iter_bytes()``, streamed)."""
+
+    __slots__ = ("_decoder", "_request")
+
+    def __init__(self, decoder: ContentDecoder, request: typing.Any) -> None:
+        self._decoder = decoder
+        self._request = request
+
+    def decode(self, data: bytes) -> bytes:
+        try:
+            return self._decoder.decode(data)
+        except DecodingError as exc:
+            if exc._request is None:
+                exc._request = self._request
+            raise
+
+    def flush(self) -> bytes:
+        try:
+            return self._decoder.flush()
+        except DecodingError as exc:
+            if exc._request is None:
+                exc._request = self._request
+            raise
 
 
 def get_decoder(content_encoding: str | None) -> ContentDecoder:

@@ -17,7 +17,7 @@ import typing
 from collections.abc import AsyncIterator, Callable, Iterator
 
 from ._content import encode_request, encode_response
-from ._decoders import ContentDecoder, IdentityDecoder, get_decoder
+from ._decoders import ContentDecoder, IdentityDecoder, RequestContextDecoder, get_decoder
 from ._exceptions import (
     DecodingError,
     HTTPStatusError,
@@ -578,7 +578,10 @@ class Response:
         codings = [value for _, name, value in self.headers._list if name == b"content-encoding"]
         if not codings:
             return _IDENTITY  # stateless, so one instance serves every response
-        return get_decoder(b", ".join(codings).decode("latin-1"))
+        decoder = get_decoder(b", ".join(codings).decode("latin-1"))
+        if self._request is None or isinstance(decoder, IdentityDecoder):
+            return decoder
+        return RequestContextDecoder(decoder, self._request)  # errors carry .request
 
     def _announced_size(self) -> int:
         """The body's Content-Length in bytes, or -1 when absent or unreadable."""
