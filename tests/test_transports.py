@@ -399,3 +399,30 @@ def test_sslkeylogfile_is_honoured_under_trust_env(
     context = httpwire.create_ssl_context()
     assert context.keylog_filename == str(keylog)
     assert context is not httpwire.create_ssl_context()  # not the shared default
+
+
+def test_a_subclass_of_http_transport_wrapping_handle_request(http_server: UvicornServer) -> None:
+    """httpx's idiom for logging / retrying transports: override handle_request and call
+    super(); the request then goes to the network through the pool."""
+    seen: list[str] = []
+
+    class Logging(httpwire.HTTPTransport):
+        def handle_request(self, request: Request) -> Response:
+            seen.append(request.method)
+            return super().handle_request(request)
+
+    class AsyncLogging(ahttpwire.HTTPTransport):
+        async def handle_async_request(self, request: Request) -> Response:
+            seen.append(request.method)
+            return await super().handle_async_request(request)
+
+    with httpwire.Client(transport=Logging()) as client:
+        assert client.get(http_server.url + "/").status_code == 200
+
+    async def main() -> int:
+        async with ahttpwire.Client(transport=AsyncLogging()) as client:
+            return (await client.head(http_server.url + "/")).status_code
+
+    assert asyncio.run(main()) == 200
+    assert trio.run(main) == 200
+    assert seen == ["GET", "HEAD", "HEAD"]
