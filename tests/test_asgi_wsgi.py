@@ -351,3 +351,16 @@ def test_asgi_deadlines_apply_and_cancel_the_app(run: Run) -> None:
 
     run(main)
     assert sorted(cancelled) == ["body", "head"]
+
+
+def test_wsgi_write_callable_output_comes_first() -> None:
+    """PEP 3333's legacy write(): bytes written before returning the iterable lead the body
+    (httpx drops them)."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        write(b"written, ")
+        return [b"then iterated"]
+
+    with httpwire.Client(transport=httpwire.WSGITransport(app)) as client:
+        assert client.get("http://testserver/").text == "written, then iterated"

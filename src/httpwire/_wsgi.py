@@ -49,17 +49,32 @@ class _RequestBody(io.RawIOBase):
 
 
 class _WSGIResponseStream(ByteStream):
-    def __init__(self, first: bytes, rest: Iterator[bytes], result: Iterable[bytes]) -> None:
+    """The app's iterable as a body; bytes given to the ``write()`` callable of
+    ``start_response`` (PEP 3333's legacy imperative API) come before what follows them."""
+
+    def __init__(
+        self, written: list[bytes], first: bytes, rest: Iterator[bytes], result: Iterable[bytes]
+    ) -> None:
+        self._written = written
         self._first = first
         self._rest = rest
         self._close = getattr(result, "close", None)
 
+    def _drain_written(self) -> Iterator[bytes]:
+        while self._written:
+            chunk = self._written.pop(0)
+            if chunk:
+                yield bytes(chunk)
+
     def __iter__(self) -> Iterator[bytes]:
+        yield from self._drain_written()
         if self._first:
             yield self._first
         for chunk in self._rest:
+            yield from self._drain_written()
             if chunk:
                 yield bytes(chunk)
+        yield from self._drain_written()
 
     def close(self) -> None:
         close, self._close = self._close, None
@@ -141,6 +156,7 @@ class WSGITransport(BaseTransport):
             environ[key] = f"{environ[key]}, {value}" if key in environ else value
 
         seen: dict[str, Any] = {}
+        written: list[bytes] = []
 
         def start_response(
             status: str, response_headers: list[tuple[str, str]], exc_info: Any = None
@@ -148,7 +164,7 @@ class WSGITransport(BaseTransport):
             seen["status"] = status
             seen["headers"] = response_headers
             seen["exc_info"] = exc_info
-            return lambda _: None
+            return written.append
 
         result = self.app(environ, start_response)
         # A generator app calls start_response when first iterated: take its first non-empty
@@ -157,7 +173,7 @@ class WSGITransport(BaseTransport):
         first = b""
         try:
             for chunk in chunks:
-                if chunk:
+                if chunk or written:
                     first = bytes(chunk)
                     break
         except BaseException:
@@ -165,7 +181,7 @@ class WSGITransport(BaseTransport):
             if close is not None:
                 close()
             raise
-        body = _WSGIResponseStream(first, chunks, result)
+        body = _WSGIResponseStream(written, first, chunks, result)
         if "status" not in seen:
             body.close()
             raise RuntimeError("the WSGI app did not call start_response()")
