@@ -364,3 +364,40 @@ def test_wsgi_write_callable_output_comes_first() -> None:
 
     with httpwire.Client(transport=httpwire.WSGITransport(app)) as client:
         assert client.get("http://testserver/").text == "written, then iterated"
+
+
+def test_asgi_receive_from_two_tasks_at_once(run: Run) -> None:
+    """Two tasks of the app calling receive() together (as Starlette's disconnect listener and
+    an endpoint may) share the request body without tripping over each other."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        got: list[bytes] = []
+
+        async with anyio.create_task_group() as tg:
+
+            async def reader() -> None:
+                while True:
+                    message = await receive()
+                    got.append(message.get("body", b""))
+                    if not message.get("more_body", False):
+                        tg.cancel_scope.cancel()  # the body is complete: stop the other reader
+                        return
+
+            tg.start_soon(reader)
+            tg.start_soon(reader)
+        body = b"".join(got)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    async def upload() -> AsyncIterator[bytes]:
+        for i in range(20):
+            await anyio.sleep(0)
+            yield b"%02d," % i
+
+    async def main() -> bytes:
+        async with ahttpwire.Client(transport=ahttpwire.ASGITransport(app)) as client:
+            with anyio.fail_after(5):
+                return (await client.post("http://testserver/", content=upload())).content
+
+    body = run(main)
+    assert sorted(body.split(b",")[:-1]) == [b"%02d" % i for i in range(20)]

@@ -52,6 +52,7 @@ class _AsyncioBridge:
     def __init__(self) -> None:
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=1)
         self.response_complete = asyncio.Event()
+        self.receive_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
     def start(self, fn: Callable[[], Awaitable[None]]) -> None:
@@ -85,6 +86,7 @@ class _TrioBridge:
         self._trio = trio
         self._send, self._receive = trio.open_memory_channel[tuple[str, Any]](1)
         self.response_complete = trio.Event()
+        self.receive_lock = trio.Lock()
         self._scope = trio.CancelScope()
 
     def start(self, fn: Callable[[], Awaitable[None]]) -> None:
@@ -213,6 +215,12 @@ class _Exchange:
         await bridge.put(("end", None))
 
     async def receive(self) -> Message:
+        # Apps may call receive() from two tasks at once (Starlette listens for a disconnect
+        # while an endpoint reads the body): one at a time takes from the request body.
+        async with self.bridge.receive_lock:
+            return await self._receive()
+
+    async def _receive(self) -> Message:
         if self.request_complete:
             # The whole request body was received: the next event is the client going away,
             # which is once the response is complete (ASGI: "http.disconnect").
