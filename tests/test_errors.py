@@ -231,3 +231,20 @@ def test_streamed_decoding_error_carries_request_async(
         assert info.value.request is response.request
 
     run(main)
+
+
+def test_http_transport_used_directly_sets_the_request(refused_url: str) -> None:
+    request = Request("GET", refused_url)
+    with httpwire.HTTPTransport() as transport:
+        with pytest.raises(httpwire.ConnectError) as info:
+            transport.handle_request(request)
+    assert info.value.request is request
+
+    async def main() -> None:
+        async with ahttpwire.HTTPTransport() as transport:
+            with pytest.raises(httpwire.ConnectError) as info:
+                await transport.handle_async_request(request)
+        assert info.value.request is request
+
+    asyncio.run(main())
+    trio.run(main)

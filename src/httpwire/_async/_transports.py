@@ -16,6 +16,7 @@ import typing
 from typing import Any
 
 from .._config import DEFAULT_LIMITS, as_proxy, limits_tuple
+from .._exceptions import HTTPError
 from .._models import Request, Response
 from .._ssl import create_ssl_context
 from ._pool import AsyncConnectionPool
@@ -33,12 +34,18 @@ class AsyncBaseTransport:
     """
 
     async def handle_async_request(self, request: Request) -> Response:
-        """Send ``request``, return its :class:`Response` (body not read yet)."""
+        """Send ``request``, return its :class:`Response` (body not read yet). An ``HTTPError``
+        raised by ``send`` leaves with ``.request`` set (as httpx's transports do)."""
         if type(self).send is AsyncBaseTransport.send:
             raise NotImplementedError(
                 f"{type(self).__name__} implements neither handle_async_request() nor send()"
             )
-        return await self.send(request)
+        try:
+            return await self.send(request)
+        except HTTPError as exc:
+            if exc._request is None:
+                exc._request = request
+            raise
 
     async def send(self, request: Request) -> Response:
         """httpwire's name for :meth:`handle_async_request`."""
