@@ -153,6 +153,12 @@ def test_other_types_are_refused() -> None:
         Headers({"X": 1})  # type: ignore[dict-item]
     with pytest.raises(TypeError, match="str or bytes"):
         Headers({1: "x"})  # type: ignore[dict-item]
+    # httpx's message first (code written for httpx matches it), then the header's name
+    with pytest.raises(
+        TypeError,
+        match=r"^Header value must be str or bytes, not <class 'NoneType'> \(header 'foo'\)$",
+    ):
+        Headers({"foo": None})  # type: ignore[dict-item]
 
 
 def test_allowed_odd_but_valid_values() -> None:

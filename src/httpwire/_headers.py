@@ -77,7 +77,8 @@ def _value(value: str | bytes, name: bytes) -> bytes:
         raw = bytes(value)
     else:
         raise TypeError(
-            f"header values must be str or bytes, not {type(value).__name__} "
+            # httpx's words first (code matches them), then which header it was
+            f"Header value must be str or bytes, not {type(value)} "
             f"(header {name.decode('ascii')!r})"
         )
     # Integer membership is a memchr; CR (13), LF (10) and NUL (0) end a field or a message.
