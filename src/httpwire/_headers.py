@@ -305,12 +305,13 @@ class Headers(MutableMapping[str, str]):
     def __repr__(self) -> str:
         name = type(self).__name__
         encoding = self.encoding
+        # Lower-case names, as httpx's repr (code and tests written for httpx compare it).
         pairs = [
             (
-                raw.decode("ascii"),
+                lower.decode("ascii"),
                 "[secure]" if lower in _SECURE else value.decode(encoding),
             )
-            for raw, lower, value in self._list
+            for _, lower, value in self._list
         ]
         suffix = (
             "" if self._encoding is None and encoding == "ascii" else f", encoding={encoding!r}"
