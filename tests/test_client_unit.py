@@ -319,7 +319,7 @@ def test_timeout_extension() -> None:
     assert got[4] == {"connect": 1.0}
     # Each request gets its own dict: mutating one does not leak into the client.
     got[0]["read"] = 0.0
-    assert client.timeout["read"] == 60.0
+    assert client.timeout.read == 60.0
 
 
 def test_client_timeout_setting() -> None:

@@ -93,7 +93,8 @@ def test_repr_hides_credentials() -> None:
     text = repr(h)
     assert "secret" not in text and "'p'" not in text
     assert text == (
-        "Headers({'Host': 'x', 'Authorization': '[secure]', 'Proxy-Authorization': '[secure]'})"
+        # lower-case names, as httpx's repr
+        "Headers({'host': 'x', 'authorization': '[secure]', 'proxy-authorization': '[secure]'})"
     )
     assert repr(Headers([("a", "1"), ("a", "2")])) == "Headers([('a', '1'), ('a', '2')])"
 
@@ -153,6 +154,12 @@ def test_other_types_are_refused() -> None:
         Headers({"X": 1})  # type: ignore[dict-item]
     with pytest.raises(TypeError, match="str or bytes"):
         Headers({1: "x"})  # type: ignore[dict-item]
+    # httpx's message first (code written for httpx matches it), then the header's name
+    with pytest.raises(
+        TypeError,
+        match=r"^Header value must be str or bytes, not <class 'NoneType'> \(header 'foo'\)$",
+    ):
+        Headers({"foo": None})  # type: ignore[dict-item]
 
 
 def test_allowed_odd_but_valid_values() -> None:

@@ -230,7 +230,8 @@ def test_raise_for_status() -> None:
     ok = Response(200, request=request)
     assert ok.raise_for_status() is ok
     redirect = Response(302, request=request, headers={"Location": "/"})
-    assert redirect.raise_for_status() is redirect
+    with pytest.raises(HTTPStatusError, match="Redirect response '302 Found'"):
+        redirect.raise_for_status()  # as httpx: every status other than 2xx raises
     not_found = Response(404, request=request)
     with pytest.raises(HTTPStatusError) as info:
         not_found.raise_for_status()

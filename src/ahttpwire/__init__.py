@@ -6,6 +6,7 @@ c.get(url)``); the models, exceptions, ``timeout()`` and ``http11`` are shared w
 
 from httpwire import (
     URL,
+    ASGITransport,
     AsyncByteStream,
     Auth,
     BasicAuth,
@@ -24,6 +25,7 @@ from httpwire import (
     InvalidURL,
     Limits,
     LocalProtocolError,
+    MockTransport,
     NetRCAuth,
     NetworkError,
     PoolTimeout,
@@ -35,6 +37,7 @@ from httpwire import (
     ReadTimeout,
     RemoteProtocolError,
     Request,
+    RequestError,
     RequestNotRead,
     Response,
     ResponseNotRead,
@@ -42,6 +45,7 @@ from httpwire import (
     StreamClosed,
     StreamConsumed,
     StreamError,
+    Timeout,
     TimeoutConfig,
     TimeoutException,
     TooManyRedirects,
@@ -59,6 +63,8 @@ from httpwire._async._client import AsyncClient as Client
 from httpwire._async._connection import AsyncConnection as Connection
 from httpwire._async._connection import open_connection
 from httpwire._async._pool import AsyncConnectionPool as ConnectionPool
+from httpwire._async._transports import AsyncBaseTransport as BaseTransport
+from httpwire._async._transports import AsyncHTTPTransport as HTTPTransport
 from httpwire._backends.asyncio import AsyncioStream as NetworkStream
 from httpwire._backends.auto import AsyncNetworkBackend as NetworkBackend
 from httpwire._backends.base import AsyncNetworkBackendInterface as NetworkBackendInterface
@@ -93,6 +99,10 @@ __all__ = [
     "Response",
     "ByteStream",
     "AsyncByteStream",
+    "BaseTransport",
+    "HTTPTransport",
+    "MockTransport",
+    "ASGITransport",
     "Connection",
     "ConnectionPool",
     "open_connection",
@@ -102,9 +112,11 @@ __all__ = [
     "NetworkStreamInterface",
     "create_ssl_context",
     "timeout",
+    "Timeout",
     "TimeoutConfig",
     "http11",
     "HTTPError",
+    "RequestError",
     "TransportError",
     "TimeoutException",
     "ConnectTimeout",

@@ -7,6 +7,8 @@ bottom up: ``httpwire.http11`` (sans-I/O HTTP/1.1), network backends, ``timeout(
 
 from . import http11
 from ._api import delete, get, head, options, patch, post, put, request, stream
+from ._asgi import ASGITransport
+from ._async._transports import AsyncBaseTransport
 from ._auth import Auth, BasicAuth, DigestAuth, FunctionAuth, NetRCAuth
 from ._backends.base import NetworkBackendInterface, NetworkStreamInterface
 from ._backends.sync import NetworkBackend, NetworkStream
@@ -29,6 +31,7 @@ from ._exceptions import (
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
+    RequestError,
     RequestNotRead,
     ResponseNotRead,
     ResponseTooLarge,
@@ -43,6 +46,7 @@ from ._exceptions import (
     WriteTimeout,
 )
 from ._headers import Headers
+from ._mock import MockTransport
 from ._models import Request, Response
 from ._ssl import create_ssl_context
 from ._status_codes import codes
@@ -50,9 +54,11 @@ from ._streams import AsyncByteStream, ByteStream
 from ._sync._client import Client
 from ._sync._connection import Connection, open_connection
 from ._sync._pool import ConnectionPool
-from ._timeouts import TimeoutConfig, timeout
+from ._sync._transports import BaseTransport, HTTPTransport
+from ._timeouts import Timeout, TimeoutConfig, timeout
 from ._urls import URL, QueryParams
 from ._version import __version__
+from ._wsgi import WSGITransport
 
 __all__ = [
     "__version__",
@@ -83,7 +89,13 @@ __all__ = [
     "Response",
     "ByteStream",
     "AsyncByteStream",
-    # transport
+    # transports
+    "BaseTransport",
+    "AsyncBaseTransport",
+    "HTTPTransport",
+    "MockTransport",
+    "ASGITransport",
+    "WSGITransport",
     "Connection",
     "ConnectionPool",
     "open_connection",
@@ -93,10 +105,12 @@ __all__ = [
     "NetworkStreamInterface",
     "create_ssl_context",
     "timeout",
+    "Timeout",
     "TimeoutConfig",
     "http11",
     # errors
     "HTTPError",
+    "RequestError",
     "TransportError",
     "TimeoutException",
     "ConnectTimeout",

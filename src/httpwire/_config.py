@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import typing
 from collections.abc import Mapping
 from typing import Any
 
 from ._auth import basic_auth_header
 from ._headers import Headers
-from ._timeouts import TimeoutConfig
+from ._timeouts import Timeout
 from ._urls import URL
 
 if typing.TYPE_CHECKING:  # pragma: no cover
@@ -21,6 +22,7 @@ if typing.TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "USE_CLIENT_DEFAULT",
     "DEFAULT_TIMEOUT",
+    "MountPattern",
     "DEFAULT_LIMITS",
     "DEFAULT_MAX_REDIRECTS",
     "Limits",
@@ -50,7 +52,7 @@ USE_CLIENT_DEFAULT: Any = _UseClientDefault()
 """Passed for ``auth``, ``follow_redirects`` and ``timeout`` to mean "the client's setting"
 (distinct from ``None``, which for ``timeout`` means no limit and for ``auth`` means none)."""
 
-DEFAULT_TIMEOUT = TimeoutConfig(connect=10.0, read=60.0, write=60.0, pool=60.0)
+DEFAULT_TIMEOUT = Timeout(connect=10.0, read=60.0, write=60.0, pool=60.0)
 DEFAULT_MAX_REDIRECTS = 20
 
 
@@ -379,3 +381,76 @@ def env_proxies(environ: Mapping[str, str] | None = None) -> EnvProxies | None:
             if parsed is not None:
                 bypass.append(parsed)
     return EnvProxies(http, https, all_, bypass)
+
+
+# -- mounts -------------------------------------------------------------------------------------
+
+_DEFAULT_PORT = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+class MountPattern:
+    """One key of ``Client(mounts=...)``: which request URLs a transport serves (httpx's rules).
+
+    ``"all://"`` every URL; ``"https://"`` one scheme; ``"all://example.org"`` one host, any
+    scheme; ``"http://example.org:8080"`` one host and port; ``"all://*.example.org"`` the
+    subdomains of example.org but not example.org itself; ``"all://*example.org"`` example.org
+    and its subdomains. Hosts compare case-insensitively; a port in the pattern matches the
+    URL's port, default ports included (``"http://h:80"`` matches ``http://h/``).
+
+    Patterns sort most specific first, as httpx's: with a port before without, then longer
+    hosts, then longer schemes (``"all"`` counts as no scheme); ties keep their given order.
+    Raises ``ValueError`` for a key that is not in URL form (``"http"`` instead of
+    ``"http://"``) or has a bad port.
+    """
+
+    __slots__ = ("pattern", "scheme", "host", "port", "_host_regex")
+
+    def __init__(self, pattern: str) -> None:
+        scheme, sep, rest = pattern.partition("://")
+        if not sep or not scheme:
+            raise ValueError(
+                f"mount keys are URL forms such as 'http://' or 'all://example.org', "
+                f"not {pattern!r}: use {pattern.rstrip(':/') + '://'!r}"
+            )
+        authority = rest.split("/", 1)[0]
+        port: int | None = None
+        if authority.startswith("["):  # an IPv6 literal, maybe with a port
+            host, _, tail = authority[1:].partition("]")
+            port_text = tail[1:] if tail.startswith(":") else ""
+        else:
+            host, _, port_text = authority.partition(":")
+        if port_text:
+            if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+                raise ValueError(f"mount key {pattern!r}: bad port {port_text!r}")
+            port = int(port_text)
+        self.pattern = pattern
+        self.scheme = "" if scheme.lower() == "all" else scheme.lower()
+        host = host.lower()
+        self.host = "" if host == "*" else host
+        self.port = port
+        if not self.host:
+            self._host_regex: re.Pattern[str] | None = None
+        elif self.host.startswith("*."):
+            self._host_regex = re.compile(f"^.+\\.{re.escape(self.host[2:])}$")
+        elif self.host.startswith("*"):
+            self._host_regex = re.compile(f"^(.+\\.)?{re.escape(self.host[1:])}$")
+        else:
+            self._host_regex = re.compile(f"^{re.escape(self.host)}$")
+
+    def matches(self, url: URL) -> bool:
+        """True when ``url`` is one this pattern covers."""
+        if self.scheme and self.scheme != url.scheme:
+            return False
+        if self._host_regex is not None and not self._host_regex.match(url.host.lower()):
+            return False
+        if self.port is not None and self.port != (url.port or _DEFAULT_PORT.get(url.scheme)):
+            return False
+        return True
+
+    @property
+    def priority(self) -> tuple[int, int, int]:
+        """Sort key: most specific first (port, then host length, then scheme length)."""
+        return (0 if self.port is not None else 1, -len(self.host), -len(self.scheme))
+
+    def __repr__(self) -> str:
+        return f"MountPattern({self.pattern!r})"

@@ -29,6 +29,7 @@ __all__ = [
     "BrotliDecoder",
     "ZStandardDecoder",
     "MultiDecoder",
+    "RequestContextDecoder",
     "get_decoder",
     "supported_encodings",
     "SUPPORTED_ENCODINGS",
@@ -385,6 +386,49 @@ SUPPORTED_ENCODINGS: tuple[str, ...] = tuple(supported_encodings())
 
 #: The default ``Accept-Encoding`` value: the installed decoders, e.g. ``"gzip, deflate, br, zstd"``.
 ACCEPT_ENCODING = ", ".join(supported_encodings())
+
+
+class RequestContextDecoder(ContentDecoder):
+    """Wraps a decoder so that the ``DecodingError`` it raises carries ``request`` (httpx's
+    ``exc.request``), however the body is read (``read()``, ``iter_bytes()``, streamed)."""
+
+    __slots__ = ("_decoder", "_request")
+
+    def __init__(self, decoder: ContentDecoder, request: typing.Any) -> None:
+        self._decoder = decoder
+        self._request = request
+
+    def _with_request(self, exc: DecodingError) -> None:
+        if exc._request is None:
+            exc._request = self._request
+
+    def decode(self, data: bytes) -> bytes:
+        try:
+            return self._decoder.decode(data)
+        except DecodingError as exc:
+            self._with_request(exc)
+            raise
+
+    def flush(self) -> bytes:
+        try:
+            return self._decoder.flush()
+        except DecodingError as exc:
+            self._with_request(exc)
+            raise
+
+    def decode_pieces(self, data: bytes, max_length: int = MAX_PIECE) -> Iterator[bytes]:
+        try:
+            yield from self._decoder.decode_pieces(data, max_length)
+        except DecodingError as exc:
+            self._with_request(exc)
+            raise
+
+    def flush_pieces(self, max_length: int = MAX_PIECE) -> Iterator[bytes]:
+        try:
+            yield from self._decoder.flush_pieces(max_length)
+        except DecodingError as exc:
+            self._with_request(exc)
+            raise
 
 
 def get_decoder(content_encoding: str | None) -> ContentDecoder:

@@ -2,33 +2,44 @@
 
 Every exception the library raises on purpose derives from :class:`HTTPError`::
 
-    HTTPError
-    ├── TransportError                 (anything that went wrong moving bytes)
-    │   ├── TimeoutException           (also a builtin ``TimeoutError``)
-    │   │   ├── ConnectTimeout
-    │   │   ├── ReadTimeout
-    │   │   ├── WriteTimeout
-    │   │   └── PoolTimeout
-    │   ├── NetworkError
-    │   │   ├── ConnectError
-    │   │   ├── ReadError
-    │   │   ├── WriteError
-    │   │   └── CloseError
-    │   ├── ProtocolError
-    │   │   ├── LocalProtocolError     (we were about to break HTTP)
-    │   │   └── RemoteProtocolError    (the peer broke HTTP)
-    │   ├── ProxyError
-    │   └── UnsupportedProtocol
-    ├── HTTPStatusError                (raise_for_status on a 4xx/5xx)
-    ├── TooManyRedirects
+    HTTPError                          (``.request``: the request it was raised for)
+    ├── RequestError                   (sending a request failed; httpx's name)
+    │   ├── TransportError             (anything that went wrong moving bytes)
+    │   │   ├── TimeoutException       (also a builtin ``TimeoutError``)
+    │   │   │   ├── ConnectTimeout
+    │   │   │   ├── ReadTimeout
+    │   │   │   ├── WriteTimeout
+    │   │   │   └── PoolTimeout
+    │   │   ├── NetworkError
+    │   │   │   ├── ConnectError
+    │   │   │   ├── ReadError
+    │   │   │   ├── WriteError
+    │   │   │   └── CloseError
+    │   │   ├── ProtocolError
+    │   │   │   ├── LocalProtocolError (we were about to break HTTP)
+    │   │   │   └── RemoteProtocolError (the peer broke HTTP)
+    │   │   ├── ProxyError
+    │   │   └── UnsupportedProtocol
+    │   ├── DecodingError
+    │   ├── ResponseTooLarge           (a body over the max_body_size the caller set)
+    │   └── TooManyRedirects
+    ├── HTTPStatusError                (raise_for_status on a status other than 2xx)
     ├── InvalidURL
-    ├── DecodingError
-    ├── ResponseTooLarge               (a body over the max_body_size the caller set)
+    ├── CookieConflict                 (Cookies.get: several cookies match)
     └── StreamError                    (misuse of a body stream)
         ├── StreamConsumed
         ├── StreamClosed
         ├── ResponseNotRead
         └── RequestNotRead
+
+The tree is httpx's where users catch it (``RequestError``, ``TransportError``,
+``TimeoutException``, ``HTTPStatusError`` ...), with two deliberate differences: every class
+derives from :class:`HTTPError` (httpx's ``InvalidURL``, ``CookieConflict`` and ``StreamError``
+do not), and ``TimeoutException`` is also a builtin ``TimeoutError``.
+
+Every error raised while a client sends a request carries it as ``exc.request`` (the client
+sets it on the way out when the layer below did not know it); constructors accept
+``request=`` as httpx's do. ``exc.request`` raises ``RuntimeError`` when no request was set.
 
 The same classes are raised by both flavours, and ``httpwire.http11`` raises the same
 ``LocalProtocolError`` / ``RemoteProtocolError`` (with h11's ``error_status_hint``).
@@ -43,6 +54,7 @@ if typing.TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "HTTPError",
+    "RequestError",
     "TransportError",
     "TimeoutException",
     "ConnectTimeout",
@@ -74,10 +86,38 @@ __all__ = [
 
 
 class HTTPError(Exception):
-    """Base class of every exception httpwire raises on purpose."""
+    """Base class of every exception httpwire raises on purpose.
+
+    ``HTTPError(message, request=None)``; the positional arguments go to ``Exception``.
+    ``.request`` is the :class:`Request` the error was raised for; reading it raises
+    ``RuntimeError`` when none was set (as in httpx).
+    """
+
+    _request: Request | None = None
+
+    def __init__(self, *args: typing.Any, request: Request | None = None) -> None:
+        super().__init__(*args)
+        if request is not None:
+            self._request = request
+
+    @property
+    def request(self) -> Request:
+        """The request this error was raised for. Raises ``RuntimeError`` if none was set."""
+        request = self._request
+        if request is None:
+            raise RuntimeError("The .request property has not been set.")
+        return request
+
+    @request.setter
+    def request(self, request: Request) -> None:
+        self._request = request
 
 
-class TransportError(HTTPError):
+class RequestError(HTTPError):
+    """Sending a request or receiving its response failed (httpx's name for this branch)."""
+
+
+class TransportError(RequestError):
     """Sending the request or receiving the response failed below the HTTP semantics."""
 
 
@@ -127,8 +167,10 @@ class ProtocolError(TransportError):
     ``error_status_hint`` follows h11: the status a server could answer with (400 by default).
     """
 
-    def __init__(self, msg: str = "", error_status_hint: int = 400) -> None:
-        super().__init__(msg)
+    def __init__(
+        self, msg: str = "", error_status_hint: int = 400, *, request: Request | None = None
+    ) -> None:
+        super().__init__(msg, request=request)
         self.error_status_hint = error_status_hint
 
 
@@ -149,15 +191,14 @@ class UnsupportedProtocol(TransportError):
 
 
 class HTTPStatusError(HTTPError):
-    """Raised by :meth:`Response.raise_for_status` for 4xx and 5xx responses."""
+    """Raised by :meth:`Response.raise_for_status` for any status other than 2xx."""
 
     def __init__(self, message: str, *, request: Request, response: Response) -> None:
-        super().__init__(message)
-        self.request = request
+        super().__init__(message, request=request)
         self.response = response
 
 
-class TooManyRedirects(HTTPError):
+class TooManyRedirects(RequestError):
     """More redirects than ``max_redirects`` were followed."""
 
 
@@ -165,7 +206,7 @@ class InvalidURL(HTTPError, ValueError):
     """A URL could not be parsed or is not usable; the message names the part at fault."""
 
 
-class DecodingError(HTTPError):
+class DecodingError(RequestError):
     """A response body could not be decoded (gzip, deflate, brotli, zstd, charset, JSON)."""
 
 
@@ -173,14 +214,16 @@ class CookieConflict(HTTPError):
     """``Cookies.get(name)`` matched several cookies: give ``domain=`` / ``path=`` to choose."""
 
 
-class ResponseTooLarge(HTTPError):
+class ResponseTooLarge(RequestError):
     """``read()`` / ``.content`` met a body over the ``max_body_size`` the caller set
     (``Client(max_body_size=...)`` or the request extension ``"max_body_size"``). ``limit`` is
     that limit and ``size`` the bytes held when reading stopped (more than ``limit``), both in
     bytes; the response is closed and its connection dropped."""
 
-    def __init__(self, message: str, *, limit: int, size: int) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, limit: int, size: int, request: Request | None = None
+    ) -> None:
+        super().__init__(message, request=request)
         self.limit = limit
         self.size = size
 

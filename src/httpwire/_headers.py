@@ -77,7 +77,8 @@ def _value(value: str | bytes, name: bytes) -> bytes:
         raw = bytes(value)
     else:
         raise TypeError(
-            f"header values must be str or bytes, not {type(value).__name__} "
+            # httpx's words first (code matches them), then which header it was
+            f"Header value must be str or bytes, not {type(value)} "
             f"(header {name.decode('ascii')!r})"
         )
     # Integer membership is a memchr; CR (13), LF (10) and NUL (0) end a field or a message.
@@ -304,12 +305,13 @@ class Headers(MutableMapping[str, str]):
     def __repr__(self) -> str:
         name = type(self).__name__
         encoding = self.encoding
+        # Lower-case names, as httpx's repr (code and tests written for httpx compare it).
         pairs = [
             (
-                raw.decode("ascii"),
+                lower.decode("ascii"),
                 "[secure]" if lower in _SECURE else value.decode(encoding),
             )
-            for raw, lower, value in self._list
+            for _, lower, value in self._list
         ]
         suffix = (
             "" if self._encoding is None and encoding == "ascii" else f", encoding={encoding!r}"

@@ -18,7 +18,13 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 from ._content import boundary_from_content_type, encode_request, encode_response
 from ._cookies import Cookies
-from ._decoders import MAX_PIECE, ContentDecoder, IdentityDecoder, get_decoder
+from ._decoders import (
+    MAX_PIECE,
+    ContentDecoder,
+    IdentityDecoder,
+    RequestContextDecoder,
+    get_decoder,
+)
 from ._exceptions import (
     DecodingError,
     HTTPStatusError,
@@ -46,6 +52,14 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _NO_BODY: dict[str, str] = {}
 _IDENTITY = IdentityDecoder()
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+_STATUS_KINDS = {
+    1: "Informational response",
+    3: "Redirect response",
+    4: "Client error",
+    5: "Server error",
+}
 
 
 class ResponseJSONDecodeError(DecodingError, jsonlib.JSONDecodeError):
@@ -673,19 +687,24 @@ class Response:
         return self.is_redirect and "location" in self.headers
 
     def raise_for_status(self) -> Response:
-        """Raise :class:`HTTPStatusError` for a 4xx or 5xx status; otherwise return ``self``.
+        """Return ``self`` for a 2xx status; raise :class:`HTTPStatusError` for any other.
 
-        (httpx also raises for 1xx and 3xx; we follow requests, where only errors raise.)
-        Raises ``RuntimeError`` if the response has no request.
+        As httpx: a 1xx or 3xx response is not a success either (a 3xx reaches the caller only
+        when redirects are not followed, or cannot be). Raises ``RuntimeError`` if the response
+        has no request.
         """
-        if not self.is_error:
-            return self
-        kind = "Client error" if self.is_client_error else "Server error"
         request = self.request
+        status = self.status_code
+        if 200 <= status < 300:
+            return self
+        kind = _STATUS_KINDS.get(status // 100, "Invalid status code")
+        location = ""
+        if self.has_redirect_location:
+            location = f"Redirect location: '{self.headers['location']}'\n"
         message = (
-            f"{kind} '{self.status_code} {self.reason_phrase}' for url '{request.url}'\n"
+            f"{kind} '{status} {self.reason_phrase}' for url '{request.url}'\n{location}"
             f"For more information check: "
-            f"https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/{self.status_code}"
+            f"https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/{status}"
         )
         raise HTTPStatusError(message, request=request, response=self)
 
@@ -750,7 +769,10 @@ class Response:
         codings = [value for _, name, value in self.headers._list if name == b"content-encoding"]
         if not codings:
             return _IDENTITY  # stateless, so one instance serves every response
-        return get_decoder(b", ".join(codings).decode("latin-1"))
+        decoder = get_decoder(b", ".join(codings).decode("latin-1"))
+        if self._request is None or isinstance(decoder, IdentityDecoder):
+            return decoder
+        return RequestContextDecoder(decoder, self._request)  # errors carry .request
 
     def _announced_size(self) -> int:
         """The body's Content-Length in bytes, or -1 when absent or unreadable."""

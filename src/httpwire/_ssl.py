@@ -62,6 +62,7 @@ def create_ssl_context(
     *,
     cert: str | tuple[str, str] | None = None,
     http2: bool = False,
+    trust_env: bool = True,
 ) -> ssl.SSLContext:
     """The context for a ``verify=`` setting.
 
@@ -71,17 +72,21 @@ def create_ssl_context(
     - an :class:`ssl.SSLContext`: used as it is.
 
     ``cert`` is a client certificate: a PEM file holding cert and key, or ``(certfile, keyfile)``.
+    With ``trust_env`` (default True) and ``SSLKEYLOGFILE`` set in the environment, TLS secrets
+    are logged to that file (NSS key log format, for Wireshark), as httpx and curl do; the
+    context is then a new one, not the shared default (a given ``SSLContext`` gets no key log).
     Raises ``FileNotFoundError`` when a path does not exist and ``TypeError`` for other values.
     """
+    keylog = os.environ.get("SSLKEYLOGFILE") if trust_env else None
     if isinstance(verify, ssl.SSLContext):
-        ctx = verify
+        return verify if cert is None else _with_cert(verify, cert)
     elif verify is True or verify is False:
-        if cert is None:
+        if cert is None and not keylog:
             return default_ssl_context(http2=http2, verify=verify)
-        ctx = _finish(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), http2)
-        if verify:
-            ctx.load_default_certs()
+        if verify:  # as the shared default, but a context of its own
+            ctx = _finish(_new_verified_context(), http2)
         else:
+            ctx = _finish(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), http2)
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
     elif isinstance(verify, str | os.PathLike):
@@ -97,9 +102,14 @@ def create_ssl_context(
         raise TypeError(
             f"verify must be a bool, a CA bundle path or an ssl.SSLContext, not {type(verify).__name__}"
         )
-    if cert is not None:
-        if isinstance(cert, tuple):
-            ctx.load_cert_chain(cert[0], cert[1])
-        else:
-            ctx.load_cert_chain(cert)
+    if keylog:
+        ctx.keylog_filename = keylog
+    return ctx if cert is None else _with_cert(ctx, cert)
+
+
+def _with_cert(ctx: ssl.SSLContext, cert: str | tuple[str, str]) -> ssl.SSLContext:
+    if isinstance(cert, tuple):
+        ctx.load_cert_chain(cert[0], cert[1])
+    else:
+        ctx.load_cert_chain(cert)
     return ctx

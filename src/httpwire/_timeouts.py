@@ -21,7 +21,14 @@ import time
 import types
 from typing import Any
 
-__all__ = ["timeout", "remaining", "current_deadline", "TimeoutConfig", "normalize_timeout"]
+__all__ = [
+    "timeout",
+    "remaining",
+    "current_deadline",
+    "Timeout",
+    "TimeoutConfig",
+    "normalize_timeout",
+]
 
 _monotonic = time.monotonic
 
@@ -135,35 +142,106 @@ def remaining(limit: float | None) -> float | None:
     return limit
 
 
-class TimeoutConfig:
-    """Per-operation limits in seconds (None for no limit): ``connect``, ``read``, ``write``, ``pool``.
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+_UNSET: Any = _Unset()
+
+
+class Timeout:
+    """Per-operation limits in seconds (None for no limit): ``connect``, ``read``, ``write``,
+    ``pool``. httpx's ``Timeout``, same constructor:
+
+    - ``Timeout(5.0)``: all four 5 s; ``Timeout(None)``: no limits.
+    - ``Timeout(10.0, connect=5.0)``: 5 s to connect, 10 s for the others.
+    - ``Timeout(connect=5.0, read=60.0, write=60.0, pool=10.0)``: all four by keyword (with no
+      default, all four must be given: ``ValueError`` otherwise).
+    - ``Timeout((connect, read[, write[, pool]]))`` from a tuple (missing ones: None), or
+      ``Timeout(other_timeout)`` (a copy).
 
     ``read`` bounds each wait for response bytes (an idle gap), not the whole body, so a slow but
     live stream is never cut off; bound a whole exchange with a ``timeout()`` block instead.
+    Raises ``ValueError`` for a negative or NaN limit.
     """
 
     __slots__ = ("connect", "read", "write", "pool")
 
+    connect: float | None
+    read: float | None
+    write: float | None
+    pool: float | None
+
     def __init__(
         self,
-        connect: float | None = None,
-        read: float | None = None,
-        write: float | None = None,
-        pool: float | None = None,
+        timeout: Any = _UNSET,
+        *,
+        connect: Any = _UNSET,
+        read: Any = _UNSET,
+        write: Any = _UNSET,
+        pool: Any = _UNSET,
     ) -> None:
-        self.connect = connect
-        self.read = read
-        self.write = write
-        self.pool = pool
+        given = (connect, read, write, pool)
+        if isinstance(timeout, Timeout):
+            if any(v is not _UNSET for v in given):
+                raise TypeError("Timeout(other) takes no keyword limits: use other's copy")
+            values: tuple[Any, ...] = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        elif isinstance(timeout, tuple):
+            if not 2 <= len(timeout) <= 4:
+                raise ValueError(f"a timeout tuple has 2 to 4 items, not {len(timeout)}")
+            values = tuple(timeout) + (None,) * (4 - len(timeout))
+        elif all(v is not _UNSET for v in given):
+            values = given
+        else:
+            timeout = self._default(timeout)
+            values = tuple(timeout if v is _UNSET else v for v in given)
+        for key, value in zip(_KEYS, values, strict=True):
+            setattr(self, key, _seconds(key, value))
+
+    @staticmethod
+    def _default(timeout: Any) -> Any:
+        if timeout is _UNSET:
+            raise ValueError(
+                "Timeout needs a default (Timeout(5.0, connect=2.0)), "
+                "or all four of connect, read, write and pool"
+            )
+        return timeout
 
     def as_dict(self) -> dict[str, float | None]:
+        """The ``timeout`` request extension: ``{"connect": ..., "read": ..., "write": ...,
+        "pool": ...}`` (seconds or None)."""
         return {"connect": self.connect, "read": self.read, "write": self.write, "pool": self.pool}
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, TimeoutConfig) and self.as_dict() == other.as_dict()
+        return isinstance(other, Timeout) and self.as_dict() == other.as_dict()
 
     def __repr__(self) -> str:
-        return "TimeoutConfig(" + ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items()) + ")"
+        if len({self.connect, self.read, self.write, self.pool}) == 1:
+            return f"Timeout(timeout={self.connect})"
+        return "Timeout(" + ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items()) + ")"
+
+
+class TimeoutConfig(Timeout):
+    """The earlier name of :class:`Timeout`, kept working: as ``Timeout``, except that limits
+    not given are None (``TimeoutConfig(read=30)``: only a read limit). ``TimeoutConfig(10.0)``
+    sets all four limits, as ``Timeout(10.0)`` does (it used to set only ``connect``)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def _default(timeout: Any) -> Any:
+        return None if timeout is _UNSET else timeout
+
+
+def _seconds(key: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"timeout {key!r} must be seconds or None, not {type(value).__name__}")
+    if not value >= 0:
+        raise ValueError(f"timeout {key!r} must be >= 0 seconds, not {value!r}")
+    return float(value)
 
 
 _KEYS = ("connect", "read", "write", "pool")
@@ -172,29 +250,26 @@ _KEYS = ("connect", "read", "write", "pool")
 def normalize_timeout(value: Any) -> dict[str, float | None]:
     """Turn a user's timeout setting into the ``timeout`` request extension dict.
 
-    Accepts None (no limits), a number of seconds (all four limits), a :class:`TimeoutConfig`, or a
-    dict with any of the keys ``connect``, ``read``, ``write``, ``pool`` (missing keys: None).
-    Raises ``TypeError`` for anything else and ``ValueError`` for an unknown key or a negative value.
+    Accepts None (no limits), a number of seconds (all four limits), a :class:`Timeout` (or
+    ``TimeoutConfig``), a tuple ``(connect, read[, write[, pool]])``, or a dict with any of the
+    keys ``connect``, ``read``, ``write``, ``pool`` (missing keys: None). Raises ``TypeError``
+    for anything else and ``ValueError`` for an unknown key or a negative value.
     """
     if value is None:
         return dict.fromkeys(_KEYS, None)
-    if isinstance(value, TimeoutConfig):
+    if isinstance(value, Timeout):
         return value.as_dict()
     if isinstance(value, int | float) and not isinstance(value, bool):
         if not value >= 0:
             raise ValueError(f"timeout must be >= 0 seconds, not {value!r}")
         return dict.fromkeys(_KEYS, float(value))
+    if isinstance(value, tuple):
+        return Timeout(value).as_dict()
     if isinstance(value, dict):
         unknown = set(value) - set(_KEYS)
         if unknown:
             raise ValueError(f"unknown timeout key(s) {sorted(unknown)}; use {list(_KEYS)}")
-        out: dict[str, float | None] = {}
-        for key in _KEYS:
-            v = value.get(key)
-            if v is not None and not v >= 0:
-                raise ValueError(f"timeout {key!r} must be >= 0 seconds, not {v!r}")
-            out[key] = None if v is None else float(v)
-        return out
+        return TimeoutConfig(**value).as_dict()
     raise TypeError(
-        f"timeout must be None, seconds, a dict or TimeoutConfig, not {type(value).__name__}"
+        f"timeout must be None, seconds, a Timeout, a tuple or a dict, not {type(value).__name__}"
     )

@@ -26,13 +26,14 @@ from .._config import (
     DEFAULT_TIMEOUT,
     USE_CLIENT_DEFAULT,
     EnvProxies,
+    MountPattern,
     as_proxy,
     env_proxies,
-    limits_tuple,
 )
 from .._cookies import Cookies, CookieTypes
 from .._decoders import ACCEPT_ENCODING
 from .._exceptions import (
+    HTTPError,
     InvalidURL,
     RemoteProtocolError,
     StreamConsumed,
@@ -44,10 +45,10 @@ from .._models import Request, Response, _max_body_size
 from .._ssl import create_ssl_context
 from .._stream_context import AsyncStreamContext
 from .._streams import AsyncByteStream, BytesStream
-from .._timeouts import normalize_timeout
+from .._timeouts import Timeout, normalize_timeout
 from .._urls import URL, QueryParams
 from .._version import __version__
-from ._pool import AsyncConnectionPool
+from ._transports import AsyncHTTPTransport, transport_sender
 
 __all__ = ["AsyncClient"]
 
@@ -87,6 +88,13 @@ def _merge_base(base: URL, url: URL) -> URL:
     return base.copy_with(raw_path=path)
 
 
+def _set_request(exc: BaseException, request: Request) -> None:
+    """Give an error raised for ``request`` its ``.request`` (httpx's ``exc.request``) when the
+    layer that raised it did not know the request."""
+    if isinstance(exc, HTTPError) and exc._request is None:
+        exc._request = request
+
+
 def _check_absolute(url: URL) -> None:
     if not url.scheme:
         raise UnsupportedProtocol(
@@ -110,8 +118,10 @@ class AsyncClient:
       reads and updates that jar.
     - ``auth``: ``(username, password)`` for Basic, an :class:`Auth` (``BasicAuth``,
       ``DigestAuth``, ``NetRCAuth``, your own flow) or a callable (see ``httpwire._auth``).
-    - ``verify``, ``cert``, ``http2``, ``proxy``, ``limits``: configure the default transport, an
-      :class:`AsyncConnectionPool` created here, once; ignored when ``transport`` is given.
+    - ``verify``, ``cert``, ``http1``, ``http2``, ``proxy``, ``limits``, ``uds``,
+      ``local_address``, ``retries``: configure the default transport, an
+      :class:`AsyncHTTPTransport` (a connection pool) created here, once; ignored when
+      ``transport`` is given.
       ``proxy`` is a URL (``"http://user:pass@proxy:3128"``, ``"socks5://proxy:1080"``) or a
       :class:`Proxy`, used for every request (see docs/proxies.md).
     - ``trust_env`` (default True): without ``proxy`` and ``transport``, take proxies from the
@@ -123,10 +133,21 @@ class AsyncClient:
       URL gets Basic authentication from the ``.netrc`` entry of its host, if any (``$NETRC``,
       else ``~/.netrc``, else ``~/_netrc``; read once, on first use).
     - ``follow_redirects`` (default False) and ``max_redirects`` (default 20).
-    - ``timeout``: seconds, a dict / :class:`TimeoutConfig` of ``connect``/``read``/``write``/
-      ``pool`` seconds, or None for no limits. Default: 10 / 60 / 60 / 60.
-    - ``transport``: anything with a ``send(request) -> Response`` method and ``aclose()``
-      (coroutine methods in the async flavour, plain ones in the sync flavour).
+    - ``timeout``: a :class:`Timeout` (``Timeout(5.0)``, ``Timeout(10.0, connect=5.0)``...),
+      seconds for all four limits, a ``(connect, read, write, pool)`` tuple, a dict of
+      ``connect``/``read``/``write``/``pool`` seconds, or None for no limits. Default:
+      10 / 60 / 60 / 60. ``client.timeout`` reads back a :class:`Timeout`; it applies to every
+      request built here and to any request given to :meth:`send` that names none.
+    - ``transport``: an :class:`AsyncBaseTransport`, or anything with a
+      ``handle_async_request(request)`` or ``send(request)`` method returning a ``Response``,
+      and ``aclose()`` (coroutine methods in the async flavour, plain ones in the sync flavour:
+      ``handle_request``, ``close``).
+    - ``mounts``: ``{pattern: transport}`` routes the request URLs a pattern covers through
+      that transport instead (httpx's patterns and precedence, see :class:`MountPattern`:
+      ``"http://"``, ``"all://*.example.org"``, ``"https://example.org:8443"`` ...; the most
+      specific matching pattern wins; a ``None`` value means the default transport). A mount
+      takes precedence over a proxy from the environment. Mounted transports are closed with
+      the client.
     - ``event_hooks``: ``{"request": [f(request), ...], "response": [g(response), ...]}``;
       the hooks are coroutine functions in the async flavour, plain ones in the sync flavour.
     - ``default_encoding``: charset for ``response.text`` when the response names none.
@@ -149,24 +170,33 @@ class AsyncClient:
         auth: Any = None,
         verify: Any = True,
         cert: str | tuple[str, str] | None = None,
+        http1: bool = True,
         http2: bool = False,
         proxy: Any = None,
+        mounts: Mapping[str, Any] | None = None,
         trust_env: bool = True,
         follow_redirects: bool = False,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         timeout: Any = DEFAULT_TIMEOUT,
         limits: Any = DEFAULT_LIMITS,
         transport: Any = None,
+        uds: str | None = None,
+        local_address: str | None = None,
+        retries: int = 0,
         event_hooks: Mapping[str, Iterable[Callable[..., Any]]] | None = None,
         default_encoding: str = "utf-8",
         max_body_size: int | None = None,
     ) -> None:
         self._base_url = self._enforce_trailing_slash(URL(base_url)) if base_url else None
+        self._trust_env = bool(trust_env)
         default_headers = Headers(
             {
-                "User-Agent": f"python-httpwire/{__version__}",
+                # httpx's defaults, in httpx's order; "Connection: keep-alive" is redundant in
+                # HTTP/1.1 but kept for parity (HTTP/2 drops it, RFC 9113 section 8.2.2).
                 "Accept": "*/*",
                 "Accept-Encoding": ACCEPT_ENCODING,
+                "Connection": "keep-alive",
+                "User-Agent": f"python-httpwire/{__version__}",
             }
         )
         if headers is not None:
@@ -183,13 +213,7 @@ class AsyncClient:
         self.max_redirects = max_redirects
         self._timeout = normalize_timeout(timeout)
         hooks = dict(event_hooks or {})
-        unknown = set(hooks) - {"request", "response"}
-        if unknown:
-            raise ValueError(
-                f"unknown event hook kind(s) {sorted(unknown)}; use 'request' and 'response'"
-            )
-        self._request_hooks = list(hooks.get("request", ()))
-        self._response_hooks = list(hooks.get("response", ()))
+        self.event_hooks = hooks
         self.default_encoding = default_encoding
         self.max_body_size = _max_body_size(max_body_size)
         # Proxies from the environment: a pool per proxy URL, made on first use (see _route).
@@ -197,17 +221,18 @@ class AsyncClient:
         self._proxy_pools: dict[str, Any] = {}
         self._make_proxy_pool: Callable[[str], Any] | None = None
         if transport is None:
-            max_conn, max_keepalive, expiry = limits_tuple(limits)
-            ssl_context = create_ssl_context(verify, cert=cert, http2=http2)
+            ssl_context = create_ssl_context(verify, cert=cert, http2=http2, trust_env=trust_env)
 
-            def make_pool(proxy: Any) -> AsyncConnectionPool:
-                return AsyncConnectionPool(
-                    ssl_context=ssl_context,
-                    max_connections=max_conn,
-                    max_keepalive_connections=max_keepalive,
-                    keepalive_expiry=expiry,
+            def make_pool(proxy: Any) -> AsyncHTTPTransport:
+                return AsyncHTTPTransport(
+                    verify=ssl_context,
+                    limits=limits,
+                    http1=http1,
                     http2=http2,
                     proxy=proxy,
+                    uds=uds,
+                    local_address=local_address,
+                    retries=retries,
                 )
 
             transport = make_pool(as_proxy(proxy))
@@ -215,6 +240,20 @@ class AsyncClient:
                 self._env_proxies = env_proxies()
                 self._make_proxy_pool = make_pool
         self._transport = transport
+        self._send = transport_sender(transport)
+        # (pattern, transport, its send function), most specific pattern first (a stable sort).
+        self._mounts: list[tuple[MountPattern, Any, Any]] = sorted(
+            (
+                (
+                    MountPattern(key),
+                    mounted,
+                    self._send if mounted is None else transport_sender(mounted),
+                )
+                for key, mounted in (mounts or {}).items()
+            ),
+            key=lambda entry: entry[0].priority,
+        )
+        self._routed = bool(self._mounts) or self._env_proxies is not None
         self._closed = False
         # Parsed absolute URLs by their string, so that a loop of ``client.get(same_url)`` does
         # not parse the URL again each time. URL objects are immutable, so sharing is safe.
@@ -231,8 +270,18 @@ class AsyncClient:
 
     @property
     def base_url(self) -> URL | None:
-        """The base URL (its path always ends with ``/``), or None."""
+        """The base URL (its path always ends with ``/``), or None. Settable (a str or URL)."""
         return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: URL | str | None) -> None:
+        self._base_url = self._enforce_trailing_slash(URL(value)) if value else None
+        self._url_cache.clear()
+
+    @property
+    def trust_env(self) -> bool:
+        """Whether proxy settings were taken from the environment (``trust_env=``)."""
+        return self._trust_env
 
     @property
     def headers(self) -> Headers:
@@ -271,9 +320,9 @@ class AsyncClient:
         self._auth = build_auth(value)
 
     @property
-    def timeout(self) -> dict[str, float | None]:
-        """The ``timeout`` request extension used when a request names none (seconds)."""
-        return dict(self._timeout)
+    def timeout(self) -> Timeout:
+        """The limits used when a request names none (set it to any form ``timeout=`` takes)."""
+        return Timeout(**self._timeout)
 
     @timeout.setter
     def timeout(self, value: Any) -> None:
@@ -281,8 +330,19 @@ class AsyncClient:
 
     @property
     def event_hooks(self) -> dict[str, list[Callable[..., Any]]]:
-        """The hook lists (live: append to them to add hooks)."""
+        """The hook lists (live: append to them to add hooks). Settable: ``{"request": [...],
+        "response": [...]}`` (a missing kind: no hooks); ``ValueError`` for another kind."""
         return {"request": self._request_hooks, "response": self._response_hooks}
+
+    @event_hooks.setter
+    def event_hooks(self, value: Mapping[str, Iterable[Callable[..., Any]]]) -> None:
+        unknown = set(value) - {"request", "response"}
+        if unknown:
+            raise ValueError(
+                f"unknown event hook kind(s) {sorted(unknown)}; use 'request' and 'response'"
+            )
+        self._request_hooks = list(value.get("request", ()))
+        self._response_hooks = list(value.get("response", ()))
 
     @property
     def transport(self) -> Any:
@@ -296,21 +356,28 @@ class AsyncClient:
         self._env_proxies = env
         self._proxy_pools = pools
         self._make_proxy_pool = None
+        self._routed = bool(self._mounts) or env is not None
 
     def _route(self, url: URL) -> Any:
-        """The transport for ``url`` when proxies come from the environment."""
+        """The send function for ``url`` when there are mounts or proxies from the environment:
+        the most specific matching mount, else the environment's proxy for it, else the
+        default transport."""
+        for pattern, _, sender in self._mounts:
+            if pattern.matches(url):
+                return sender
         env = self._env_proxies
-        assert env is not None
+        if env is None:
+            return self._send
         proxy = env.proxy_for(url)
         if proxy is None:
-            return self._transport
+            return self._send
         pool = self._proxy_pools.get(proxy)
         if pool is None:
             assert self._make_proxy_pool is not None
             # setdefault: of two threads making the first pool at once, one pool wins; the
             # other was never used (no connections to close).
             pool = self._proxy_pools.setdefault(proxy, self._make_proxy_pool(proxy))
-        return pool
+        return pool.send
 
     @property
     def is_closed(self) -> bool:
@@ -514,6 +581,9 @@ class AsyncClient:
         """
         if self._closed:
             raise RuntimeError("cannot send a request: the client has been closed")
+        if "timeout" not in request.extensions:
+            # A request built elsewhere (Request(...)) gets the client's limits, not none at all.
+            request.extensions["timeout"] = self._timeout.copy()
         follow = (
             self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
         )
@@ -531,8 +601,8 @@ class AsyncClient:
         # The redirect and auth loops live here rather than in helpers: one call (and, in the
         # async flavour, one coroutine) fewer on the path every request takes.
         history: list[Response] = []
-        transport = self._transport
-        env = self._env_proxies
+        send = self._send
+        routed = self._routed
         cookies = self._cookies
         started = _perf_counter()
         jar_cookie: str | None = None  # the Cookie value the jar set on ``request``
@@ -550,9 +620,13 @@ class AsyncClient:
                 for hook in self._request_hooks:
                     await hook(request)
 
-                if env is not None:
-                    transport = self._route(request.url)
-                response: Response = await transport.send(request)
+                if routed:
+                    send = self._route(request.url)
+                try:
+                    response: Response = await send(request)
+                except BaseException as exc:
+                    _set_request(exc, request)
+                    raise
                 try:
                     response.request = request
                     if self.default_encoding != "utf-8":
@@ -603,13 +677,15 @@ class AsyncClient:
                         # Drain the redirect body so the connection goes back to the pool,
                         # undecoded and dropped: a body that decompresses hugely is never
                         # decoded or held (so a redirect response in history has no .content).
-                        async for _ in response.aiter_raw():
-                            pass
+                        if not response.is_stream_consumed:  # in memory: nothing to drain
+                            async for _ in response.aiter_raw():
+                                pass
                     if not response.is_stream_consumed:
                         # A challenge answered by the auth flow: read it for the history.
                         await response.aread()
                     response.elapsed = timedelta(seconds=_perf_counter() - started)
-                except BaseException:
+                except BaseException as exc:
+                    _set_request(exc, request)
                     await response.aclose()
                     raise
                 await response.aclose()
@@ -625,7 +701,8 @@ class AsyncClient:
             return response
         try:
             await response.aread()
-        except BaseException:
+        except BaseException as exc:
+            _set_request(exc, request)
             await response.aclose()
             raise
         response.elapsed = timedelta(seconds=_perf_counter() - started)
@@ -639,9 +716,8 @@ class AsyncClient:
         except InvalidURL as exc:
             raise RemoteProtocolError(f"invalid redirect Location {location!r}: {exc}") from exc
         if url.scheme not in _DEFAULT_PORTS:
-            raise UnsupportedProtocol(
-                f"redirect to unsupported scheme {url.scheme!r}: {location!r}"
-            )
+            # httpx's words (code compares them); the Location is in response.headers
+            raise UnsupportedProtocol(f"Scheme {url.scheme!r} not supported.")
         if not url.fragment and request.url.fragment:
             # RFC 9110 section 10.2.2: a Location without a fragment inherits the original one.
             url = url.copy_with(fragment=request.url.fragment)
@@ -873,22 +949,34 @@ class AsyncClient:
 
     # -- lifetime ------------------------------------------------------------------------------
 
+    def _owned_transports(self) -> list[Any]:
+        """The transports the client closes: its own, the mounted ones, and the pools it made
+        for environment proxies; each once, in that order."""
+        owned = [self._transport]
+        owned.extend(mounted for _, mounted, _ in self._mounts if mounted is not None)
+        if self._make_proxy_pool is not None:  # pools made here for environment proxies
+            owned.extend(self._proxy_pools.values())
+        return list(dict.fromkeys(owned))
+
     async def aclose(self) -> None:
-        """Close the transport (its pooled connections). Closing twice is allowed."""
+        """Close the transports (their pooled connections). Closing twice is allowed."""
         if self._closed:
             return
         self._closed = True
-        owned = [self._transport]
-        if self._make_proxy_pool is not None:  # pools made here for environment proxies
-            owned.extend(self._proxy_pools.values())
-        for transport in owned:
+        for transport in self._owned_transports():
             close = getattr(transport, "aclose", None)
             if close is not None:
                 await close()
 
     async def __aenter__(self) -> typing.Self:
+        """Enter the client and, as httpx does, its transport and mounted transports (those
+        with ``__aenter__``)."""
         if self._closed:
             raise RuntimeError("cannot reopen a closed client")
+        for transport in self._owned_transports():
+            enter = getattr(transport, "__aenter__", None)
+            if enter is not None:
+                await enter()
         return self
 
     async def __aexit__(
@@ -897,7 +985,18 @@ class AsyncClient:
         exc: BaseException | None = None,
         tb: types.TracebackType | None = None,
     ) -> None:
-        await self.aclose()
+        """Close the client: exit each transport entered (``__aexit__``), close the others."""
+        if self._closed:
+            return
+        self._closed = True
+        for transport in self._owned_transports():
+            exit_ = getattr(transport, "__aexit__", None)
+            if exit_ is not None:
+                await exit_(exc_type, exc, tb)
+            else:
+                close = getattr(transport, "aclose", None)
+                if close is not None:
+                    await close()
 
     def __repr__(self) -> str:
         state = "CLOSED" if self._closed else "OPEN"
@@ -916,8 +1015,12 @@ class AsyncElapsedStream(AsyncByteStream):
         self._started = started
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
+        try:
+            async for chunk in self._stream:
+                yield chunk
+        except BaseException as exc:
+            _set_request(exc, self._response.request)
+            raise
 
     async def aclose(self) -> None:
         self._response.elapsed = timedelta(seconds=_perf_counter() - self._started)
