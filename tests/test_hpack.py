@@ -241,6 +241,8 @@ def test_hpack_bomb_is_stopped_at_the_limit() -> None:
         b"\x04\x84\xff\xff\xff\xff",  # EOS in the string
         b"\x04\x81\x00",  # padding not all ones
         b"\x0f\x2f\x01a",  # name index out of range
+        b"\x04",  # a field cut after its name index
+        b"\x40\x01a",  # a field cut after its name
     ],
 )
 def test_malformed_blocks(wire: bytes) -> None:

@@ -671,6 +671,8 @@ class Decoder:
         self.version += 1
 
     def _string(self, data: bytes, pos: int, n: int) -> tuple[bytes, int]:
+        if pos >= n:
+            raise HPACKDecodingError("truncated field")
         byte = data[pos]
         length = byte & 0x7F
         pos += 1
