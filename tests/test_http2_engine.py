@@ -433,6 +433,9 @@ def test_self_dependent_priority_is_a_stream_error() -> None:
     sid = open_stream(conn)
     block = peer.encoder.encode(OK)
     stream_error(conn, frame(1, 0x24, sid, u32(sid) + b"\x10" + block), sid, E.PROTOCOL_ERROR)
+    sid = open_stream(conn)  # the same, the header block continued
+    raw = frame(1, 0x20, sid, u32(sid) + b"\x10") + frame(9, 4, sid, peer.encoder.encode(OK))
+    stream_error(conn, raw, sid, E.PROTOCOL_ERROR)
     sid = open_stream(conn)
     stream_error(conn, frame(2, 0, sid, b"\x00" * 4), sid, E.FRAME_SIZE_ERROR)
     connection_error(conn, frame(2, 0, 0, u32(1) + b"\x10"), E.PROTOCOL_ERROR)

@@ -86,6 +86,7 @@ FLAG_PADDED = 0x8
 FLAG_PRIORITY = 0x20
 
 MAX_WINDOW = 2**31 - 1
+_SELF_DEPENDENT = 0x100  # not a wire flag: a continued HEADERS frame depended on its stream
 MAX_STREAM_ID = 2**31 - 1
 DEFAULT_WINDOW = 65535
 MIN_MAX_FRAME_SIZE = 16384
@@ -891,19 +892,19 @@ class Connection:
         if start + pad > end:
             raise _ConnectionError("HEADERS padding too long (section 6.2)")
         fragment = data[start : end - pad]
+        self_dependent = bool(
+            flags & FLAG_PRIORITY and _unpack_u32(data, start - 5)[0] & MAX_STREAM_ID == sid
+        )
         if not flags & FLAG_END_HEADERS:
             if len(fragment) > self.max_header_block_size:
                 raise _ConnectionError("header block too large", ErrorCodes.ENHANCE_YOUR_CALM)
             self._cont_stream = sid
-            self._cont_flags = flags
+            self._cont_flags = flags | (_SELF_DEPENDENT if self_dependent else 0)
             self._cont_parts = [fragment]
             self._cont_frames = 0
             self._cont_size = len(fragment)
             return
-        if flags & FLAG_PRIORITY and _unpack_u32(data, start - 5)[0] & MAX_STREAM_ID == sid:
-            self._header_block(sid, flags, fragment, events, self_dependent=True)
-        else:
-            self._header_block(sid, flags, fragment, events)
+        self._header_block(sid, flags, fragment, events, self_dependent)
 
     def _on_continuation(
         self, data: bytes, start: int, end: int, flags: int, events: list[Event]
@@ -926,7 +927,8 @@ class Connection:
             block = b"".join(self._cont_parts)
             self._cont_stream = 0
             self._cont_parts = []
-            self._header_block(sid, self._cont_flags, block, events)
+            flags = self._cont_flags
+            self._header_block(sid, flags, block, events, bool(flags & _SELF_DEPENDENT))
 
     def _decode(self, block: bytes) -> list[Header]:
         try:
