@@ -13,6 +13,8 @@ acknowledged (``acknowledge_received_data``), every body checked at the end.
 Columns (CPU time per response, best round of N; ``time.process_time``):
 
 - ``httpwire.http2``: :class:`httpwire.http2.Connection`;
+- ``no block cache``: the same with ``header_block_cache=0`` (every header block decoded, as
+  if no two responses had the same header bytes);
 - ``h2``: ``h2.connection.H2Connection`` configured as httpwire's HTTP/2 connection configures
   it (``header_encoding=None``, inbound validation and normalisation on, outbound off);
 - ``minimal``: a hand-written loop: frame headers with ``struct``, DATA payloads sliced out,
@@ -100,8 +102,8 @@ def _pieces(data: bytes) -> list[bytes]:
     return [data[i : i + PIECE] for i in range(0, len(data), PIECE)]
 
 
-def ours_client() -> http2.Connection:
-    conn = http2.Connection(validate_outbound_headers=False)
+def ours_client(cache: int = 256) -> http2.Connection:
+    conn = http2.Connection(validate_outbound_headers=False, header_block_cache=cache)
     conn.initiate_connection()
     for _ in range(STREAMS):
         conn.send_headers(conn.get_next_available_stream_id(), REQUEST, end_stream=True)
@@ -194,6 +196,7 @@ def minimal_receive(_conn: object, pieces: list[bytes]) -> int:
 
 CLIENTS: dict[str, tuple[Callable[[], Any], Callable[[Any, list[bytes]], int]]] = {
     "httpwire.http2": (ours_client, ours_receive),
+    "no-cache": (lambda: ours_client(0), ours_receive),
     "h2": (h2_client, h2_receive),
     "minimal": (lambda: None, minimal_receive),
 }
@@ -233,17 +236,22 @@ def main(argv: list[str] | None = None) -> None:
     batch = 5 if args.quick else 10
     print(f"HTTP/2 engine alone: responses of {STREAMS} concurrent GETs, CPU µs per response")
     print(f"(best of {rounds} rounds of {batch} connections; Python {sys.version.split()[0]})\n")
-    print("| scenario | measure | httpwire.http2 | h2 | minimal | h2 / ours | ours / minimal |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| scenario | measure | httpwire.http2 | (no block cache) | h2 | minimal "
+        "| h2 / ours | h2 / ours without cache | ours / minimal |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for scenario in ("indexed", "unique", "literal"):
         res = measure(scenario, rounds, batch)
         for measure_name in ("receive", "round"):
             ours = res["httpwire.http2"][measure_name] * 1e6
+            bare = res["no-cache"][measure_name] * 1e6
             theirs = res["h2"][measure_name] * 1e6
             floor = res["minimal"][measure_name] * 1e6
             print(
-                f"| {scenario} | {measure_name} | {ours:.2f} | {theirs:.2f} | {floor:.2f} "
-                f"| {theirs / ours:.1f}x | {ours / floor:.1f}x |"
+                f"| {scenario} | {measure_name} | {ours:.2f} | {bare:.2f} | {theirs:.2f} "
+                f"| {floor:.2f} | {theirs / ours:.1f}x | {theirs / bare:.1f}x "
+                f"| {ours / floor:.1f}x |"
             )
 
 
