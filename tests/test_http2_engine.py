@@ -716,3 +716,38 @@ def test_received_bytes_split_anywhere() -> None:
         http2.DataReceived(sid, b"abc", 3, True),
         http2.StreamEnded(sid),
     ]
+
+
+def test_uploads_with_a_window_update_per_frame_are_progress() -> None:
+    # A server that answers each of our DATA frames with WINDOW_UPDATEs is not a flood.
+    conn, _ = connect(max_control_frames=10)
+    sid = open_stream(conn, end=False)
+    for _ in range(200):
+        conn.send_data(sid, b"x" * 100)
+        conn.receive_data(frame(8, 0, sid, u32(100)) + frame(8, 0, 0, u32(100)))
+    assert not conn.closed and conn.local_flow_control_window(sid) == 65535
+
+
+def test_connection_error_keeps_the_events_before_it() -> None:
+    conn, peer = connect()
+    sid = open_stream(conn)
+    error = connection_error(conn, peer.headers(sid, OK) + frame(6, 0, 0, b"x"), E.FRAME_SIZE_ERROR)
+    assert error.events == [http2.ResponseReceived(sid, OK, False)]
+
+
+def test_unknown_error_codes_are_passed_on() -> None:
+    # Section 7: unknown error codes trigger nothing special.
+    conn, _ = connect()
+    sid = open_stream(conn)
+    assert conn.receive_data(frame(3, 0, sid, u32(0xABC))) == [http2.StreamReset(sid, 0xABC, True)]
+    events = conn.receive_data(frame(7, 0, 0, u32(0) + u32(0xDEF)))
+    assert events == [http2.ConnectionTerminated(0xDEF, 0, b"")]
+
+
+def test_the_peer_cannot_make_our_encoder_hold_more_than_4096_octets() -> None:
+    conn, _ = connect()
+    conn.receive_data(settings(HEADER_TABLE_SIZE=2**32 - 1))
+    assert conn.remote_settings[SettingCodes.HEADER_TABLE_SIZE] == 2**32 - 1
+    for i in range(100):
+        conn.send_headers(conn.get_next_available_stream_id(), [*GET, (b"x-a", b"%d" % i * 50)])
+    assert conn._encoder.header_table_size == 4096 and conn._encoder._size <= 4096

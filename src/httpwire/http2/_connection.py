@@ -209,9 +209,9 @@ class Connection:
     sequence) and ``max_continuation_frames`` bound a header block before it is decoded (the
     2024 CONTINUATION flood); ``max_control_frames`` bounds the frames that make no progress
     (PING, SETTINGS, PRIORITY, WINDOW_UPDATE, RST_STREAM or HEADERS for streams already gone,
-    empty DATA, interim responses, unknown types): each adds one, each response, trailer
-    section, non-empty DATA frame or DATA frame we send takes one off (responses reset it), and
-    past the limit the connection ends with GOAWAY(ENHANCE_YOUR_CALM) (the 2019 floods and the
+    empty DATA, interim responses, unknown types): each adds one; a trailer section or a
+    non-empty DATA frame received takes one off, a DATA frame we send two (the stream and
+    connection WINDOW_UPDATEs it may earn), a final response resets it to 0; past the limit the connection ends with GOAWAY(ENHANCE_YOUR_CALM) (the 2019 floods and the
     2023 Rapid Reset class).  ``validate_outbound_headers``: check request fields (section
     8.3.1, 8.2); the caller may turn it off if it validated them itself.
     """
@@ -590,7 +590,7 @@ class Connection:
             out.append(_pack_header(n >> 16, n & 0xFFFF, DATA, flags, stream_id))
             if n:
                 out.append(bytes(data))
-            self._cheap = max(0, self._cheap - 1)
+            self._cheap = max(0, self._cheap - 2)  # it may earn 2 WINDOW_UPDATEs
         else:
             view = memoryview(data)
             for start in range(0, n, size):
@@ -600,7 +600,7 @@ class Connection:
                 out.append(_pack_header(len(chunk) >> 16, len(chunk) & 0xFFFF, DATA, flags,
                                         stream_id))  # fmt: skip
                 out.append(bytes(chunk))
-                self._cheap = max(0, self._cheap - 1)
+                self._cheap = max(0, self._cheap - 2)  # it may earn 2 WINDOW_UPDATEs
         if end_stream:
             self._end_local(stream)
 
