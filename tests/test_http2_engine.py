@@ -751,3 +751,21 @@ def test_the_peer_cannot_make_our_encoder_hold_more_than_4096_octets() -> None:
     for i in range(100):
         conn.send_headers(conn.get_next_available_stream_id(), [*GET, (b"x-a", b"%d" % i * 50)])
     assert conn._encoder.header_table_size == 4096 and conn._encoder._size <= 4096
+
+
+def test_a_frame_trickled_in_is_kept_in_pieces_and_bounded() -> None:
+    conn, peer = connect()
+    sid = open_stream(conn)
+    conn.receive_data(peer.headers(sid, OK))
+    raw = data(sid, bytes(range(256)) * 64, end=True)  # 16 KiB + 9
+    for i in range(len(raw) - 1):
+        assert conn.receive_data(raw[i : i + 1]) == []
+        assert conn.buffered == i + 1 <= 9 + 16384
+    events = conn.receive_data(raw[-1:])
+    assert events[0] == http2.DataReceived(sid, bytes(range(256)) * 64, 16384, True)
+    assert conn.buffered == 0
+    # A frame header announcing more than our MAX_FRAME_SIZE ends it at once, however fed.
+    sid = open_stream(conn)
+    head = struct.pack(">BHBBL", 0x01, 0, 0, 0, sid)  # 65,536 octets
+    assert conn.receive_data(head[:5]) == []
+    connection_error(conn, head[5:], E.FRAME_SIZE_ERROR)

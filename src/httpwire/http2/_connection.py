@@ -278,7 +278,11 @@ class Connection:
         self._in_unacked = 0
         self._out_window = DEFAULT_WINDOW  # what we may still send on the connection
 
-        self._buf = b""
+        # An incomplete frame: its pieces, their total size, the size that completes it (no
+        # re-joining per piece: a frame trickled in byte by byte costs O(size), not O(size^2)).
+        self._parts: list[bytes] = []
+        self._parts_len = 0
+        self._need = 0
         self._out: list[bytes] = []
         self._preface_sent = False
         self._settings_received = False
@@ -719,10 +723,15 @@ class Connection:
         """
         if self._terminated:
             return []
-        if self._buf:
-            data = self._buf + data
-        elif type(data) is not bytes:
+        if type(data) is not bytes:
             data = bytes(data)
+        if self._parts:
+            self._parts.append(data)
+            self._parts_len += len(data)
+            if self._parts_len < self._need:
+                return []
+            data = b"".join(self._parts)
+            self._parts = []
         events: list[Event] = []
         pos = 0
         n = len(data)
@@ -817,12 +826,23 @@ class Connection:
         except _ConnectionError as exc:
             self._fail(exc.code, str(exc))
             raise RemoteProtocolError(str(exc), exc.code, events) from None
-        self._buf = data[pos:] if pos < n else b""
+        if pos < n:
+            rest = data[pos:]
+            self._parts = [rest]
+            self._parts_len = n - pos
+            # A complete header says how much completes the frame; else a header completes it.
+            self._need = 9 + (rest[0] << 16 | rest[1] << 8 | rest[2]) if n - pos >= 9 else 9
         return events
+
+    @property
+    def buffered(self) -> int:
+        """Octets received and kept: a frame not complete yet (at most its 9-octet header and
+        our MAX_FRAME_SIZE)."""
+        return self._parts_len if self._parts else 0
 
     def _fail(self, code: int, msg: str) -> None:
         self._terminated = True
-        self._buf = b""
+        self._parts = []
         debug = msg.encode("ascii", "replace")[:256]
         payload = _GOAWAY.pack(0, code) + debug
         self._out.append(_pack_header(0, len(payload), GOAWAY, 0, 0) + payload)
