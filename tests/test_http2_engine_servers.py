@@ -144,3 +144,18 @@ def test_nginx_tls_100_concurrent_gets(
         assert headers[0] == (b":status", b"200")
         assert (b"server", b"nginx") in [(n, v[:5]) for n, v in headers]
         assert body == NGINX_FILES[path[1:]], (i, path)
+
+
+def test_hypercorn_tls_100_concurrent_gets(
+    hypercorn_h2: HypercornServer, h2_ssl_context: ssl.SSLContext
+) -> None:
+    authority = f"127.0.0.1:{hypercorn_h2.port}"
+    sizes = [i * 313 for i in range(100)]
+    requests = [
+        ([(n, b"https" if n == b":scheme" else v) for n, v in _get(authority, f"/bytes/{s}")], None)
+        for s in sizes
+    ]
+    conn = http2.Connection()
+    with _connect(hypercorn_h2, h2_ssl_context) as sock:
+        results = exchange(sock, conn, requests)
+    assert [results[1 + 2 * i][1] for i in range(100)] == [pattern(n) for n in sizes]
