@@ -527,6 +527,7 @@ def test_stream_state_table_and_local_errors() -> None:
         [*GET, (b"te", b"gzip")],
         [*GET, (b"x", b"a\r\nb")],
         [(b":method", b"CONNECT"), *GET[1:]],  # CONNECT with :scheme and :path
+        [*GET, (b"host", b"b")],  # Host differing from :authority
     ],
 )
 def test_outbound_request_fields_are_checked(fields: list) -> None:
@@ -534,6 +535,12 @@ def test_outbound_request_fields_are_checked(fields: list) -> None:
     with pytest.raises(http2.LocalProtocolError):
         conn.send_headers(1, fields, end_stream=True)
     assert not conn.has_data_to_send and conn.open_outbound_streams == 0
+
+
+def test_a_host_field_equal_to_authority_is_allowed() -> None:
+    conn, _ = connect()
+    conn.send_headers(1, [*GET, (b"host", b"a")], end_stream=True)
+    assert conn.stream_state(1) == "HALF_CLOSED_LOCAL"
 
 
 def test_trailers_we_send_must_end_the_stream() -> None:

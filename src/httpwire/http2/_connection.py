@@ -457,6 +457,7 @@ class Connection:
     def _check_request_headers(self, headers: Sequence[Header], trailers: bool) -> None:
         pseudo: dict[bytes, bytes] = {}
         regular = False
+        host: bytes | None = None
         for name, value in headers:
             if type(name) is not bytes or type(value) is not bytes:
                 raise LocalProtocolError("header names and values must be bytes")
@@ -470,11 +471,16 @@ class Connection:
                 pseudo[name] = value
             else:
                 regular = True
+                if name == b"host":
+                    host = value
             problem = field_error(name, value)
             if problem is not None:
                 raise LocalProtocolError(problem + " (RFC 9113 section 8.2)")
         if trailers:
             return
+        authority = pseudo.get(b":authority")
+        if host is not None and authority is not None and host != authority:
+            raise LocalProtocolError("a Host field that differs from :authority (8.3.1)")
         method = pseudo.get(b":method")
         if method is None:
             raise LocalProtocolError(":method is required (section 8.3.1)")
