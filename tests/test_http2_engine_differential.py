@@ -307,3 +307,75 @@ def scenarios(draw: st.DrawFn) -> tuple[Scenario, list[int]]:
 def test_generated_streams_match_h2(case: tuple[Scenario, list[int]]) -> None:
     scenario, points = case
     compare(scenario, splits=points)
+
+
+def _frame(ftype: int, flags: int, sid: int, payload: bytes = b"") -> bytes:
+    n = len(payload)
+    return struct.pack(">BHBBL", n >> 16, n & 0xFFFF, ftype, flags, sid) + payload
+
+
+def _u32(value: int) -> bytes:
+    return struct.pack(">L", value)
+
+
+_OK = b"\x88"  # :status 200
+# (name, server bytes after its SETTINGS, our error code, h2's error code when it differs:
+# the RFC's word on each difference in the comment)
+CONNECTION_ERRORS: list[tuple[str, bytes, int, int | None]] = [
+    ("ping-length", _frame(6, 0, 0, b"x" * 7), 6, None),
+    ("ping-on-stream", _frame(6, 0, 1, b"x" * 8), 1, None),
+    ("settings-length", _frame(4, 0, 0, b"\0" * 5), 6, None),
+    # RFC 9113 section 6.5: an ACK with a payload is a FRAME_SIZE_ERROR (h2: PROTOCOL_ERROR).
+    ("settings-ack-length", _frame(4, 1, 0, b"\0" * 6), 6, 1),
+    ("settings-on-stream", _frame(4, 0, 1), 1, None),
+    ("enable-push-1", _frame(4, 0, 0, struct.pack(">HL", 2, 1)), 1, None),
+    ("enable-push-2", _frame(4, 0, 0, struct.pack(">HL", 2, 2)), 1, None),
+    ("initial-window", _frame(4, 0, 0, struct.pack(">HL", 4, 2**31)), 3, None),
+    ("max-frame-low", _frame(4, 0, 0, struct.pack(">HL", 5, 100)), 1, None),
+    ("max-frame-high", _frame(4, 0, 0, struct.pack(">HL", 5, 2**24)), 1, None),
+    ("window-update-length", _frame(8, 0, 0, b"\0" * 3), 6, None),
+    ("window-update-0", _frame(8, 0, 0, _u32(0)), 1, None),
+    ("window-overflow", _frame(8, 0, 0, _u32(2**31 - 1)), 3, None),
+    ("window-update-idle", _frame(8, 0, 9, _u32(1)), 1, None),
+    ("rst-stream-0", _frame(3, 0, 0, _u32(0)), 1, None),
+    ("rst-stream-length", _frame(3, 0, 1, b"\0" * 3), 6, None),
+    # RFC 9113 section 6.4: RST_STREAM on an idle stream is a connection error (h2: accepted).
+    ("rst-stream-idle", _frame(3, 0, 9, _u32(0)), 1, 0),
+    ("data-stream-0", _frame(0, 0, 0, b"x"), 1, None),
+    ("data-padding", _frame(0, 8, 1, b"\x05x"), 1, None),
+    ("headers-stream-0", _frame(1, 4, 0, _OK), 1, None),
+    ("headers-idle", _frame(1, 4, 9, _OK), 1, None),
+    ("headers-even", _frame(1, 4, 2, _OK), 1, None),
+    ("push-promise", _frame(5, 4, 1, _u32(2) + _OK), 1, None),
+    ("continuation-alone", _frame(9, 4, 1, _OK), 1, None),
+    ("continuation-interrupted", _frame(1, 0, 1, _OK) + _frame(6, 0, 0, b"x" * 8), 1, None),
+    ("goaway-on-stream", _frame(7, 0, 1, _u32(0) * 2), 1, None),
+    ("goaway-length", _frame(7, 0, 0, _u32(0)), 6, None),
+    ("priority-stream-0", _frame(2, 0, 0, _u32(1) + b"\x10"), 1, None),
+    # RFC 9113 section 4.3: an undecodable field block is a COMPRESSION_ERROR (h2: PROTOCOL).
+    ("bad-hpack", _frame(1, 4, 1, b"\xbf"), 9, 1),
+    ("too-big", struct.pack(">BHBBL", 0, 16385, 0, 0, 1) + b"x" * 16385, 6, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "h2_code"),
+    [case[1:] for case in CONNECTION_ERRORS],
+    ids=[case[0] for case in CONNECTION_ERRORS],
+)
+def test_connection_errors_agree_with_h2(raw: bytes, code: int, h2_code: int | None) -> None:
+    import h2.exceptions
+
+    conn, _ = ours(1)
+    conn.receive_data(_frame(4, 0, 0))
+    with pytest.raises(http2.RemoteProtocolError) as info:
+        conn.receive_data(raw)
+    assert info.value.error_code == code
+    oracle = theirs(1)
+    oracle.receive_data(_frame(4, 0, 0))
+    try:
+        oracle.receive_data(raw)
+        theirs_code = 0  # accepted
+    except h2.exceptions.ProtocolError as exc:
+        theirs_code = exc.error_code
+    assert theirs_code == (code if h2_code is None else h2_code)
