@@ -604,6 +604,7 @@ class Decoder:
         "last_dynamic",
         "_required_update",
         "_strings",
+        "_valid",
     )
 
     def __init__(
@@ -624,6 +625,7 @@ class Decoder:
         self.last_dynamic = False
         self._required_update: int | None = None
         self._strings: dict[bytes, bytes] = {}
+        self._valid: set[Header] = set()  # literal fields seen valid (bounded)
 
     @property
     def table_size(self) -> int:
@@ -715,6 +717,7 @@ class Decoder:
         problem: str | None = None
         too_large = False
         validate = self.validate
+        valid = self._valid
         if self._required_update is not None:
             if n == 0 or data[0] & 0xE0 != 0x20:
                 raise HPACKDecodingError("missing dynamic table size update")
@@ -749,11 +752,13 @@ class Decoder:
                     name, pos = self._string(data, pos, n)
                 value, pos = self._string(data, pos, n)
                 field = (name, value)
-                if validate:
+                if validate and field not in valid:
                     err = field_error(name, value)
                     if err is not None:
                         problem = problem or err
                         field = _BadField(field)
+                    else:
+                        self._valid_field(field)
                 self._insert(field)
                 pure = False
             elif byte & 0x20:  # dynamic table size update (section 6.3)
@@ -782,10 +787,12 @@ class Decoder:
                     name, pos = self._string(data, pos, n)
                 value, pos = self._string(data, pos, n)
                 field = (name, value)
-                if validate:
+                if validate and field not in valid:
                     err = field_error(name, value)
                     if err is not None:
                         problem = problem or err
+                    else:
+                        self._valid_field(field)
             total += len(field[0]) + len(field[1]) + 32
             if total > limit:
                 too_large = True
@@ -800,6 +807,12 @@ class Decoder:
         if problem is not None:
             raise InvalidHeaderField(problem)
         return out
+
+    def _valid_field(self, field: Header) -> None:
+        valid = self._valid
+        if len(valid) >= 1024:
+            valid.clear()
+        valid.add(field)
 
     def _name(self, index: int) -> bytes:
         if index <= _STATIC_LEN:
