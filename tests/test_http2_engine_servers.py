@@ -1,6 +1,6 @@
 """httpwire.http2 driven over a plain socket against real HTTP/2 servers: hypercorn (h2c, prior
-knowledge) and nginx (TLS, ALPN ``h2``), 100 concurrent streams on one connection, every body
-checked, flow control exercised both ways (small windows: many WINDOW_UPDATEs from us; uploads
+knowledge, and TLS), nginx (TLS, ALPN ``h2``) and nghttpd (nghttp2's server: h2c and TLS), 100
+concurrent streams on one connection, every body checked, flow control exercised both ways (small windows: many WINDOW_UPDATEs from us; uploads
 bigger than the server's windows: we wait for its WINDOW_UPDATEs)."""
 
 from __future__ import annotations
@@ -8,12 +8,14 @@ from __future__ import annotations
 import socket
 import ssl
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from app import pattern
 from conftest_h2 import *  # noqa: F403
-from h2servers import HypercornServer, NginxH2Server
+from h2servers import HypercornServer, NghttpdServer, NginxH2Server
 from servers import NGINX_FILES
 
 from httpwire import http2
@@ -159,3 +161,34 @@ def test_hypercorn_tls_100_concurrent_gets(
     with _connect(hypercorn_h2, h2_ssl_context) as sock:
         results = exchange(sock, conn, requests)
     assert [results[1 + 2 * i][1] for i in range(100)] == [pattern(n) for n in sizes]
+
+
+@pytest.fixture(params=["h2c", "tls"])
+def nghttpd(
+    request: pytest.FixtureRequest, tmp_path: Path, h2_cert_files: tuple[str, str]
+) -> Iterator[NghttpdServer]:
+    certfile, keyfile = h2_cert_files if request.param == "tls" else (None, None)
+    server = NghttpdServer(tmp_path, certfile, keyfile).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_nghttpd_100_concurrent_gets(
+    nghttpd: NghttpdServer, h2_ssl_context: ssl.SSLContext
+) -> None:
+    authority = f"127.0.0.1:{nghttpd.port}"
+    tls = nghttpd.url.startswith("https")
+    paths = ["/small"] * 97 + ["/1m", "/16m", "/small"]
+    scheme = b"https" if tls else b"http"
+    requests = [([(n, scheme if n == b":scheme" else v) for n, v in _get(authority, p)], None)
+                for p in paths]  # fmt: skip
+    conn = http2.Connection(initial_window_size=65535, connection_window_size=65535)
+    with _connect(nghttpd, h2_ssl_context if tls else None) as sock:
+        results = exchange(sock, conn, requests)
+    assert len(results) == 100
+    for i, path in enumerate(paths):
+        headers, body = results[1 + 2 * i]
+        assert headers[0] == (b":status", b"200")
+        assert body == NGINX_FILES[path[1:]], (i, path)
