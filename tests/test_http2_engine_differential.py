@@ -42,10 +42,13 @@ class Response:
     trailers: list[tuple[str, str]] = field(default_factory=list)
     reset: bool = False  # reset by the server after its response headers
     content_length: bool = False
+    big: int = 0  # a field this long: a header block beyond 16 KiB goes on in CONTINUATION
 
     def ops(self) -> list[tuple[str, Any]]:
         out: list[tuple[str, Any]] = [("interim", None)] * self.interim
         headers = [(":status", str(self.status)), *self.fields]
+        if self.big:
+            headers.append(("x-big", "b" * self.big))
         if self.content_length:
             headers.append(("content-length", str(sum(map(len, self.body)))))
         ends_here = not self.body and not self.trailers and not self.reset
@@ -65,7 +68,7 @@ class Scenario:
     responses: list[Response]
     order: list[int]  # which stream acts next (stream index, one entry per operation)
     extras: dict[int, list[str]] = field(default_factory=dict)  # before operation i
-    goaway: bool = False
+    goaway: bool | int = False  # an int: GOAWAY's last stream id is that stream's (index)
 
 
 def server_bytes(scenario: Scenario, client_preface: bytes) -> bytes:
@@ -90,6 +93,8 @@ def server_bytes(scenario: Scenario, client_preface: bytes) -> bytes:
                 server.increment_flow_control_window(1000 + step)
             elif extra == "settings":
                 server.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 50 + step})
+            elif extra == "window-size":
+                server.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1000 + step})
             elif extra == "priority":  # h2 servers do not send PRIORITY: by hand
                 out.append(server.data_to_send())
                 out.append(struct.pack(">BHBBL", 0, 5, 2, 0, stream_ids[0]) + b"\0\0\0\0\x14")
@@ -114,8 +119,9 @@ def server_bytes(scenario: Scenario, client_preface: bytes) -> bytes:
             server.send_headers(sid, arg, end_stream=True)
         elif op == "reset":
             server.reset_stream(sid, 8)
-    if scenario.goaway:
-        server.close_connection(last_stream_id=stream_ids[-1] if stream_ids else 0)
+    if scenario.goaway is not False:
+        last = len(stream_ids) - 1 if scenario.goaway is True else scenario.goaway
+        server.close_connection(last_stream_id=stream_ids[last % len(stream_ids)])
     out.append(server.data_to_send())
     return b"".join(out)
 
@@ -280,6 +286,7 @@ _responses = st.builds(
     trailers=st.lists(st.tuples(st.sampled_from(["x-t", "x-u"]), _values), max_size=2),
     reset=st.booleans(),
     content_length=st.booleans(),
+    big=st.sampled_from([0, 0, 0, 0, 20000]),
 )
 
 
@@ -292,13 +299,16 @@ def scenarios(draw: st.DrawFn) -> tuple[Scenario, list[int]]:
         st.dictionaries(
             st.integers(0, max(0, len(order) - 1)),
             st.lists(
-                st.sampled_from(["ping", "window", "settings", "priority", "unknown"]), max_size=2
+                st.sampled_from(
+                    ["ping", "window", "settings", "window-size", "priority", "unknown"]
+                ),
+                max_size=2,
             ),
             max_size=3,
         )
     )
-    goaway = draw(st.booleans())
-    points = draw(st.lists(st.integers(0, 5000), max_size=8))
+    goaway = draw(st.one_of(st.booleans(), st.integers(0, 4)))
+    points = draw(st.lists(st.integers(0, 30000), max_size=8))
     return Scenario(responses, list(order), extras, goaway), points
 
 
