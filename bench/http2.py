@@ -15,6 +15,8 @@ Clients (every one keeps exactly one HTTP/2 connection; the body of every respon
   with the same ``h2`` configuration and the same request fields as httpwire's client: 100
   streams are opened with one write, then frames are read until all 100 responses have ended;
   repeat. No tasks, no locks, no models.
+- ``engine-alone``: the same loop with ``httpwire.http2`` (our engine, issue 13) in place of
+  ``h2``: what the connection layer could reach once it is wired in.
 - ``ahttpwire``: ``ahttpwire.Client(http2=True)``, 100 asyncio tasks each looping ``client.get``.
 - ``ahttpwire-trio``: the same under ``trio.run``.
 - ``httpx``: ``httpx.AsyncClient(http2=True)``, 100 asyncio tasks.
@@ -48,7 +50,15 @@ REPO = Path(__file__).resolve().parent.parent
 SMALL = bytes(range(100))
 TASKS = 100
 THREADS = 16
-CLIENTS = ["h2-alone", "ahttpwire", "ahttpwire-trio", "httpx", "httpwire-16t", "httpx-16t"]
+CLIENTS = [
+    "h2-alone",
+    "engine-alone",
+    "ahttpwire",
+    "ahttpwire-trio",
+    "httpx",
+    "httpwire-16t",
+    "httpx-16t",
+]
 
 _CONFIG = """\
 daemon off;
@@ -403,9 +413,82 @@ def child_threads(name: str, url: str, ca: str, seconds: float) -> tuple[int, fl
     return sum(counts), wall, cpu
 
 
+def child_engine_alone(url: str, ca: str, seconds: float) -> tuple[int, float, float]:
+    """As ``h2-alone``, with httpwire.http2 in place of h2 (same settings, fields, loop)."""
+    import socket
+
+    from httpwire import http2
+    from httpwire._urls import URL
+
+    u = URL(url)
+    assert u.port is not None
+    sock = socket.create_connection((u.host, u.port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    tls = _ssl_context(ca).wrap_socket(sock, server_hostname=u.host)
+    assert tls.selected_alpn_protocol() == "h2"
+    conn = http2.Connection(
+        initial_window_size=4 << 20,
+        connection_window_size=16 << 20,
+        max_concurrent_streams=1000,
+        validate_outbound_headers=False,
+    )
+    conn.initiate_connection()
+    tls.sendall(conn.data_to_send())
+    headers = [
+        (b":method", b"GET"),
+        (b":scheme", b"https"),
+        (b":authority", u.netloc),
+        (b":path", b"/small"),
+        (b"user-agent", b"python-httpwire/0.1.0"),
+        (b"accept", b"*/*"),
+        (b"accept-encoding", b"gzip, deflate, br, zstd"),
+    ]
+    data_received = http2.DataReceived
+    stream_ended = http2.StreamEnded
+
+    def batch() -> int:
+        bodies: dict[int, list[bytes]] = {}
+        for _ in range(TASKS):
+            sid = conn.get_next_available_stream_id()
+            conn.send_headers(sid, headers, end_stream=True)
+            bodies[sid] = []
+        tls.sendall(conn.data_to_send())
+        left = TASKS
+        while left:
+            data = tls.recv(65536)
+            if not data:
+                raise ConnectionError("nginx closed the connection")
+            event: Any
+            for event in conn.receive_data(data):
+                kind = type(event)
+                if kind is data_received:
+                    bodies[event.stream_id].append(event.data)
+                    conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                elif kind is stream_ended:
+                    _check(b"".join(bodies.pop(event.stream_id)))
+                    left -= 1
+            if conn.has_data_to_send:
+                tls.sendall(conn.data_to_send())
+        return TASKS
+
+    batch()
+    count = 0
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    deadline = t0 + seconds
+    while time.perf_counter() < deadline:
+        count += batch()
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    tls.close()
+    return count, wall, cpu
+
+
 def run_child(name: str, url: str, ca: str, seconds: float) -> tuple[int, float, float]:
     if name == "h2-alone":
         return child_h2_alone(url, ca, seconds)
+    if name == "engine-alone":
+        return child_engine_alone(url, ca, seconds)
     if name in ("ahttpwire", "ahttpwire-trio", "httpx"):
         return child_async(name, url, ca, seconds)
     if name in ("httpwire-16t", "httpx-16t"):

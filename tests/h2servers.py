@@ -5,6 +5,7 @@
   prior knowledge (RFC 9113 section 3.3).
 - :class:`NginxH2Server`: Debian's nginx with ``listen ... ssl http2`` (nginx 1.22 syntax) serving
   :data:`servers.NGINX_FILES`.
+- :class:`NghttpdServer`: nghttpd (nghttp2's server), cleartext (prior knowledge) or TLS.
 - :class:`H2FaultServer`: a hand-written server on the ``h2`` library (cleartext, prior
   knowledge) for faults real servers do not produce on demand; behaviour by path and by
   constructor options, see its docstring.
@@ -242,6 +243,69 @@ class NginxH2Server:
         if proc is None or proc.poll() is not None:
             return
         proc.send_signal(signal.SIGQUIT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+NGHTTPD = "/usr/sbin/nghttpd"
+
+
+class NghttpdServer:
+    """nghttpd (nghttp2's reference server, Debian's ``nghttp2-server``) serving
+    :data:`servers.NGINX_FILES` from ``root``: cleartext HTTP/2 with prior knowledge, or TLS
+    (ALPN ``h2``) when ``certfile`` is given.  ``url`` is ``http(s)://127.0.0.1:PORT``.
+
+    Raises RuntimeError (never skips) when nghttpd is missing: ``scripts/test`` installs it.
+    """
+
+    def __init__(self, root: Path, certfile: str | None = None, keyfile: str | None = None):
+        if not os.path.exists(NGHTTPD):
+            raise RuntimeError(f"{NGHTTPD} is missing: `apt-get install nghttp2-server`")
+        self.root = root
+        self.host = HOST
+        self.port = 0
+        self.url = ""
+        self.certfile = certfile
+        self.keyfile = keyfile
+        self.proc: subprocess.Popen[bytes] | None = None
+        for name, body in NGINX_FILES.items():
+            path = root / "www" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+
+    def start(self) -> NghttpdServer:
+        for _attempt in range(3):  # nghttpd binds by itself: a free port may be taken meanwhile
+            self.port = free_port()
+            scheme = "https" if self.certfile else "http"
+            self.url = f"{scheme}://{HOST}:{self.port}"
+            args = [NGHTTPD, "-a", HOST, "-d", str(self.root / "www"), str(self.port)]
+            if self.certfile and self.keyfile:
+                args += [self.keyfile, self.certfile]
+            else:
+                args.insert(1, "--no-tls")
+            with open(self.root / "nghttpd.log", "wb") as log:
+                self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            proc = self.proc
+
+            def alive(p: subprocess.Popen[bytes] = proc) -> bool:
+                return p.poll() is None
+
+            try:
+                wait_for_port(self.port, alive=alive)
+                return self
+            except RuntimeError:
+                self.stop()
+        log_text = (self.root / "nghttpd.log").read_text(errors="replace")
+        raise RuntimeError(f"nghttpd did not start; its log says:\n{log_text}")
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
