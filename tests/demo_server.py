@@ -2,12 +2,11 @@
 
 The tests' ASGI app (``tests/app.py``, every endpoint listed in its docstring: ``/json``,
 ``/echo``, ``/big``, ``/slow``, ``/redirect/N``, ``/status/N``, ``/cookies``, ``/basic-auth``,
-``/digest-auth``, ``/stream/N``, ``/gzip`` ...) under hypercorn, twice:
+``/digest-auth``, ``/stream/N``, ``/gzip`` ...), twice:
 
-- ``http://127.0.0.1:8080``: cleartext HTTP/1.1, and HTTP/2 with prior knowledge
-  (RFC 9113 section 3.3);
-- ``https://127.0.0.1:8443``: TLS with a certificate for ``127.0.0.1`` and ``localhost`` from a
-  CA generated at start (``trustme``), ALPN ``h2`` then ``http/1.1``. The CA certificate is
+- ``http://127.0.0.1:8080``: cleartext HTTP/1.1 (uvicorn, as the tests' ``http_server``);
+- ``https://127.0.0.1:8443``: hypercorn, HTTP/2 and HTTP/1.1 over TLS with a certificate for
+  ``127.0.0.1`` and ``localhost`` from a CA generated at start (``trustme``), ALPN ``h2`` then ``http/1.1``. The CA certificate is
   written to ``DIR/ca.pem`` (``--dir``, default ``.demo/`` in the repository): pass it as
   ``--cacert`` / ``verify=``, or ``export SSL_CERT_FILE=DIR/ca.pem``.
 
@@ -30,6 +29,7 @@ if str(HERE) not in sys.path:  # run as a script: make app.py / h2servers.py imp
 
 import trustme  # noqa: E402
 from h2servers import HypercornServer  # noqa: E402
+from servers import UvicornServer  # noqa: E402
 
 
 class DemoServer:
@@ -46,7 +46,7 @@ class DemoServer:
         cert.cert_chain_pems[0].write_to_path(certfile)
         for extra in cert.cert_chain_pems[1:]:
             extra.write_to_path(certfile, append=True)
-        self.plain = HypercornServer(port=port)
+        self.plain = UvicornServer(port=port)
         self.tls = HypercornServer(certfile=certfile, keyfile=keyfile, port=tls_port)
         self.http_url = self.plain.url
         self.https_url = self.tls.url
@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"ready {server.http_url} {server.https_url} {server.ca_path}", flush=True)
     print(
-        f"httpwire demo server (tests/app.py under hypercorn)\n"
-        f"  {server.http_url}   HTTP/1.1, HTTP/2 with prior knowledge\n"
+        f"httpwire demo server (tests/app.py under uvicorn and hypercorn)\n"
+        f"  {server.http_url}   HTTP/1.1\n"
         f"  {server.https_url}  HTTP/1.1 and HTTP/2 over TLS (ALPN); CA: {server.ca_path}\n"
         f"  try: httpwire {server.http_url}/json\n"
         f"       httpwire --cacert {server.ca_path} --http2 {server.https_url}/json\n"
