@@ -430,7 +430,7 @@ def _urlencode_item(item: str) -> bytes:
         return (f"{name}={encoded}" if name else encoded).encode()
     if at != -1:
         name, path = item[:at], item[at + 1 :]
-        encoded = quote(_read_file(path, "--data-urlencode").decode("utf-8", "replace"))
+        encoded = quote(_read_file(path, "--data-urlencode"))  # the bytes as they are
         return (f"{name}={encoded}" if name else encoded).encode()
     return quote(item).encode()
 
@@ -1318,6 +1318,7 @@ class _Run:
                             out,
                             show_bars,
                             resume_from,
+                            attempt < args.retry,
                         )
                 except TransportError as exc:
                     sent = not isinstance(exc, ConnectError | ConnectTimeout)
@@ -1328,7 +1329,7 @@ class _Run:
                     attempt += 1
                     self._wait_retry(attempt, None, f"{type(exc).__name__}")
                     continue
-                if status is not None and attempt < args.retry:
+                if status is not None:
                     attempt += 1
                     self._wait_retry(attempt, self.response, f"HTTP {status}")
                     continue
@@ -1409,6 +1410,7 @@ class _Run:
         out: _Printer,
         show_bars: bool,
         resume_from: int,
+        may_retry: bool,
     ) -> int | None:
         """One attempt; returns a status worth retrying (before any output), else None."""
         args = self.args
@@ -1427,7 +1429,7 @@ class _Run:
             self.response = response
             self.url_effective = str(response.url)
             status: int = response.status_code
-            if status in _RETRY_STATUSES and args.retry:
+            if status in _RETRY_STATUSES and may_retry:
                 response.read()
                 return status
             if args.fail and status >= 400:
