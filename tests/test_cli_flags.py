@@ -152,6 +152,24 @@ def test_head_and_include(demo: DemoServer, tmp_path: Path) -> None:
         assert head.startswith(b"HTTP/1.1 200 OK") and json.loads(body)["message"] == "hello"
 
 
+def test_include_and_head_into_a_file(demo: DemoServer, tmp_path: Path) -> None:
+    for flag in ("-i", "-I"):
+        for program in ("httpwire", "curl"):
+            where = tmp_path / program
+            where.mkdir(exist_ok=True)
+            result = run(program, "-s", flag, "-o", "out", f"{demo.http_url}/json", cwd=where)
+            assert result.returncode == 0 and result.stdout == b""
+        mine, theirs = (
+            [
+                line
+                for line in (tmp_path / p / "out").read_bytes().split(b"\r\n")
+                if not line.lower().startswith(b"date:")
+            ]
+            for p in ("httpwire", "curl")
+        )
+        assert mine == theirs, flag
+
+
 def test_user_basic(demo: DemoServer, tmp_path: Path) -> None:
     url = f"{demo.http_url}/basic-auth/alice/s3cret"
     same_as_curl(tmp_path, "-s", "-u", "alice:s3cret", "-o", "out", url)
@@ -187,6 +205,13 @@ def test_write_out(demo: DemoServer, tmp_path: Path) -> None:
 
 def test_cookie_string_file_and_jar_interchange_with_curl(demo: DemoServer, tmp_path: Path) -> None:
     same_as_curl(tmp_path, "-s", "-b", "a=1; b=2", "-o", "out", f"{demo.http_url}/cookies")
+    (tmp_path / "input-jar.txt").write_text(
+        "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tfromfile\tyes\n"
+    )
+    ours, theirs = same_as_curl(
+        tmp_path, "-s", "-b", "a=1", "-b", "input-jar.txt", f"{demo.http_url}/cookies"
+    )
+    assert json.loads(ours.stdout) == json.loads(theirs.stdout) == {"a": "1", "fromfile": "yes"}
     # Each writes a jar; each reads the other's.
     set_url = f"{demo.http_url}/set-cookie?sid=42&theme=dark"
     for program in ("httpwire", "curl"):

@@ -1293,8 +1293,11 @@ class _Run:
                         path=cookie.get("path", "/"),
                     )
             for value in args.cookie:
-                if "=" in value:
-                    headers.append(("Cookie", value))
+                if "=" in value:  # 'a=1; b=2': into the jar, so a cookie file's merge with it
+                    for pair in value.split(";"):
+                        name, _, cookie_value = pair.strip().partition("=")
+                        if name:
+                            client.cookies.set(name, cookie_value, domain=self.host, path="/")
                 else:
                     _load_cookie_file(value, client.cookies)
 
@@ -1414,7 +1417,7 @@ class _Run:
     ) -> int | None:
         """One attempt; returns a status worth retrying (before any output), else None."""
         args = self.args
-        stdout, stderr = sys.stdout, sys.stderr
+        stdout = sys.stdout
         send_headers = list(headers)
         content = self._upload(body, show_bars)
         if body.stream is not None or (content is not None and not isinstance(content, bytes)):
@@ -1434,20 +1437,20 @@ class _Run:
                 return status
             if args.fail and status >= 400:
                 return None
+            prefix = b""
             if pretty and not args.verbose:
                 out.head(_response_head(response), status=status)
             elif (args.include or args.head) and not args.verbose:
                 head = "\r\n".join(_response_head(response)) + "\r\n\r\n"
-                if to_stdout:
-                    stdout.buffer.write(head.encode("latin-1", "replace"))
-                    stdout.flush()
-                else:
-                    stderr.write(head)
-            if method == "HEAD":
-                return None
-            if not to_stdout:
+                prefix = head.encode("latin-1", "replace")  # into -o FILE too, as curl does
+            if to_stdout and prefix:
+                stdout.buffer.write(prefix)
+                stdout.flush()
+            if not to_stdout and (method != "HEAD" or prefix):
                 assert output_path is not None
-                self._download(response, output_path, show_bars, resume_from)
+                self._download(response, output_path, show_bars, resume_from, prefix)
+            elif method == "HEAD":
+                return None
             elif pretty:
                 response.read()
                 self.size_download = response.num_bytes_downloaded
@@ -1461,7 +1464,9 @@ class _Run:
                 self.size_download = response.num_bytes_downloaded
         return None
 
-    def _download(self, response: Response, path: str, show_bars: bool, resume_from: int) -> None:
+    def _download(
+        self, response: Response, path: str, show_bars: bool, resume_from: int, prefix: bytes
+    ) -> None:
         args = self.args
         status = response.status_code
         mode = "wb"
@@ -1489,6 +1494,8 @@ class _Run:
         length = response.headers.get("content-length")
         total = int(length) if length is not None and length.isdigit() else None
         size = 0
+        if prefix and mode == "wb":
+            f.write(prefix)
         with f, _progress(sys.stderr, show_bars, "downloading", total) as update:
             for chunk in response.iter_bytes():
                 f.write(chunk)
@@ -1496,7 +1503,7 @@ class _Run:
                 update(response.num_bytes_downloaded)
         self.size_download = response.num_bytes_downloaded
         _clear_validator(path)
-        if not args.silent:
+        if not args.silent and response.request.method != "HEAD":
             sys.stderr.write(f"httpwire: saved {size} bytes to {path}\n")
 
     def _tracer(self, meta: _Printer) -> Callable[[str, dict[str, Any]], None]:
