@@ -57,6 +57,11 @@ http {{
         location = /status {{
             stub_status;
         }}
+        # The upload benchmark's sink (bench/upload.py): the body is read and discarded.
+        location = /sink {{
+            client_max_body_size 0;
+            return 204;
+        }}
     }}
 }}
 """

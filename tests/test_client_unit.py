@@ -27,7 +27,9 @@ from httpwire._cookies import Cookies
 from httpwire._exceptions import (
     ConnectError,
     InvalidURL,
+    LocalProtocolError,
     RemoteProtocolError,
+    ResponseNotRead,
     StreamConsumed,
     TooManyRedirects,
     UnsupportedProtocol,
@@ -347,7 +349,9 @@ def test_redirect_history_and_closing() -> None:
     assert [str(r.request.url) for r in response.history] == ["http://h/a", "http://h/b"]
     # Redirect responses were read to the end (connection reusable) and closed.
     assert all(s.read_to_end and s.closed for s in transport.streams)
-    assert response.history[0].content == b"moved a"
+    # ... and dropped undecoded: a redirect body is never held (it could be a bomb).
+    with pytest.raises(ResponseNotRead):
+        response.history[0].content  # noqa: B018
 
 
 def test_post_302_becomes_get_without_body() -> None:
@@ -807,3 +811,28 @@ def test_a_bad_proxy_url_is_refused_when_the_client_is_built_naming_what_is_wron
             flavour.Client(proxy="ftp://127.0.0.1:21")
         with pytest.raises(httpwire.InvalidURL, match="empty host"):
             flavour.Client(proxy="http://")
+
+
+@pytest.mark.parametrize("runtime", ["sync", "asyncio", "trio"])
+def test_method_that_upper_cases_to_a_token_is_refused_before_sending(runtime: str) -> None:
+    """A method like "\ufb01x" (upper-cases to "FIX") is a LocalProtocolError from every
+    client, and nothing reaches the transport (issue 9, item 10)."""
+    if runtime == "sync":
+        transport = MockTransport(routes({}))
+        with Client(transport=transport) as client, pytest.raises(LocalProtocolError):
+            client.request("\ufb01x", "http://h/")
+    else:
+        transport = AsyncMockTransport(routes({}))
+
+        async def main() -> None:
+            async with AsyncClient(transport=transport) as client:
+                with pytest.raises(LocalProtocolError):
+                    await client.request("\ufb01x", "http://h/")
+
+        if runtime == "trio":
+            import trio
+
+            trio.run(main)
+        else:
+            asyncio.run(main())
+    assert transport.requests == []

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from httpwire._content import encode_request, encode_response
+from httpwire._content import MultipartStream, encode_request, encode_response
 from httpwire._exceptions import LocalProtocolError
 from httpwire._streams import AsyncIteratorByteStream, BytesStream, IteratorByteStream
 
@@ -113,9 +113,10 @@ def test_multipart() -> None:
         boundary=b"testboundary",
     )
     assert headers["Content-Type"] == "multipart/form-data; boundary=testboundary"
-    assert isinstance(stream, BytesStream)
-    assert headers["Content-Length"] == str(len(stream.data))
-    parts = _parse_multipart(headers, stream.data)
+    assert isinstance(stream, MultipartStream)  # a file object: read as the body is sent
+    body = b"".join(stream)
+    assert headers["Content-Length"] == str(len(body))
+    parts = _parse_multipart(headers, body)
     summary = [
         (
             p.get_param("name", header="content-disposition"),

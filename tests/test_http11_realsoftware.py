@@ -29,16 +29,19 @@ import httpx
 import pytest
 from app import HELLO, JSON_DOC, pattern
 
+import httpwire
+
 HERE = Path(__file__).resolve().parent / "realsoftware"
 PYTHON = sys.executable
 TIMEOUT = 10.0
 
 
 class Uvicorn:
-    """``run_uvicorn.py`` in a subprocess; ``port`` once it listens."""
+    """``run_uvicorn.py`` (or another launcher of ``tests/realsoftware/`` with the same
+    options and output) in a subprocess; ``port`` once it listens."""
 
-    def __init__(self, real_h11: bool) -> None:
-        args = [PYTHON, str(HERE / "run_uvicorn.py")] + (["--real-h11"] if real_h11 else [])
+    def __init__(self, real_h11: bool, launcher: str = "run_uvicorn.py") -> None:
+        args = [PYTHON, str(HERE / launcher)] + (["--real-h11"] if real_h11 else [])
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env
@@ -68,18 +71,24 @@ class Uvicorn:
         self.proc.stdout.close()
 
 
-@pytest.fixture(scope="module", params=["httpwire", "real-h11"])
-def uvicorn_server(request: pytest.FixtureRequest) -> Iterator[Uvicorn]:
-    server = Uvicorn(real_h11=request.param == "real-h11")
-    expected = "h11" if request.param == "real-h11" else "httpwire.http11"
+def _launched(param: str, launcher: str) -> Iterator[Uvicorn]:
+    """The server of ``launcher`` on httpwire.http11 (``param`` "httpwire") or the real h11
+    ("real-h11"), for a fixture; checks its stderr once stopped."""
+    server = Uvicorn(real_h11=param == "real-h11", launcher=launcher)
+    expected = "h11" if param == "real-h11" else "httpwire.http11"
     try:
         assert server.module == expected
         yield server
     finally:
         server.stop()
-    # Nothing went wrong inside uvicorn (an h11 API we lack or get wrong shows up here).
+    # Nothing went wrong inside the server (an h11 API we lack or get wrong shows up here).
     assert "Traceback" not in server.stderr, server.stderr
     assert "Exception in ASGI application" not in server.stderr, server.stderr
+
+
+@pytest.fixture(scope="module", params=["httpwire", "real-h11"])
+def uvicorn_server(request: pytest.FixtureRequest) -> Iterator[Uvicorn]:
+    yield from _launched(request.param, "run_uvicorn.py")
 
 
 def conn_to(server: Uvicorn) -> http.client.HTTPConnection:
@@ -306,3 +315,28 @@ def test_expect_100_continue(uvicorn_server: Uvicorn) -> None:
         s.sendall(b"body")
         [(status, _, body)] = read_responses(s, ["POST"])
     assert (status, body) == (200, b"body")
+
+
+# -- hypercorn: HTTP/2 with prior knowledge (issue 9, item 8) ------------------------------------
+
+
+@pytest.fixture(scope="module", params=["httpwire", "real-h11"])
+def hypercorn_server(request: pytest.FixtureRequest) -> Iterator[Uvicorn]:
+    yield from _launched(request.param, "run_hypercorn.py")
+
+
+def test_hypercorn_switches_to_http2_prior_knowledge(hypercorn_server: Uvicorn) -> None:
+    """hypercorn reads a cleartext connection's first bytes with h11 and switches to HTTP/2
+    when they parse as the request ``PRI * HTTP/2.0`` (RFC 9113 section 3.3). On
+    httpwire.http11 that request was a 505, so an HTTP/2 client got no HTTP/2 at all."""
+    url = f"http://127.0.0.1:{hypercorn_server.port}"
+    pool = httpwire.ConnectionPool(http1=False, http2=True)
+    with httpwire.Client(transport=pool) as client:
+        responses = [client.get(f"{url}/"), client.get(f"{url}/bytes/100000")]
+    assert [(r.http_version, r.status_code) for r in responses] == [("HTTP/2", 200)] * 2
+    assert responses[0].content == HELLO
+    assert responses[1].content == pattern(100000)
+    # The same server still speaks HTTP/1.1 through the engine.
+    with httpx.Client() as client:
+        response = client.get(f"{url}/")
+    assert (response.http_version, response.content) == ("HTTP/1.1", HELLO)

@@ -144,6 +144,17 @@ def test_request_method_must_be_a_token() -> None:
     assert Request(b"purge", "http://h/").method == "PURGE"
 
 
+@pytest.mark.parametrize("method", ["\ufb01x", "\ufb01X", "stra\xdfe", "\u0131", "get\u017f"])
+def test_request_method_that_upper_cases_to_a_token_is_refused(method: str) -> None:
+    """str.upper() maps some non-ASCII letters to ASCII ("\ufb01x" -> "FIX", "\u017f" -> "S"):
+    the method is checked as given, not as upper-cased (issue 9, item 10)."""
+    assert method.upper().isascii()  # (each one would become a valid token)
+    with pytest.raises(LocalProtocolError, match="Invalid HTTP method"):
+        Request(method, "http://h/")
+    with pytest.raises(LocalProtocolError, match="Invalid HTTP method"):
+        Request(method.encode("utf-8"), "http://h/")
+
+
 def test_request_url_type() -> None:
     with pytest.raises(TypeError):
         Request("GET", 5)  # type: ignore[arg-type]

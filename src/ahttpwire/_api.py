@@ -13,13 +13,13 @@ Redirects are not followed unless ``follow_redirects=True`` (as ``Client`` and h
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from httpwire._async._client import AsyncClient
 from httpwire._config import DEFAULT_TIMEOUT
 from httpwire._models import Response
+from httpwire._stream_context import AsyncClosingStream, AsyncStreamContext
+from httpwire._streams import AsyncByteStream
 
 __all__ = ["request", "stream", "get", "options", "head", "post", "put", "patch", "delete"]
 
@@ -95,8 +95,7 @@ async def request(
         )
 
 
-@asynccontextmanager
-async def stream(
+def stream(
     method: str,
     url: Any,
     *,
@@ -116,27 +115,39 @@ async def stream(
     proxy: Any = None,
     trust_env: bool = True,
     extensions: dict[str, Any] | None = None,
-) -> AsyncIterator[Response]:
-    """``async with ahttpwire.stream("GET", url) as response:`` a response not read yet.
+) -> AsyncStreamContext:
+    """``async with ahttpwire.stream("GET", url) as response:`` (or ``async with await
+    ahttpwire.stream(...)``, the seed's form) a response not read yet.
 
-    Iterate ``response.aiter_bytes()``; the response and its client are closed when the block
-    ends. Arguments as :func:`request`.
+    Iterate ``response.aiter_bytes()``; the response and its one-off client are closed when the
+    block ends (or when an awaited response is closed). Arguments as :func:`request`.
     """
-    async with _client(
-        cookies, auth, follow_redirects, timeout, verify, cert, http2, proxy, trust_env
-    ) as client:
-        async with client.stream(
-            method,
-            url,
-            params=params,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            headers=headers,
-            extensions=extensions,
-        ) as response:
-            yield response
+
+    async def send() -> Response:
+        client = _client(
+            cookies, auth, follow_redirects, timeout, verify, cert, http2, proxy, trust_env
+        )
+        try:
+            request = client.build_request(
+                method,
+                url,
+                params=params,
+                content=content,
+                data=data,
+                files=files,
+                json=json,
+                headers=headers,
+                extensions=extensions,
+            )
+            response = await client.send(request, stream=True)
+        except BaseException:
+            await client.aclose()
+            raise
+        assert isinstance(response.stream, AsyncByteStream)
+        response.stream = AsyncClosingStream(response.stream, client.aclose)
+        return response
+
+    return AsyncStreamContext(send)
 
 
 async def get(

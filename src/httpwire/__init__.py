@@ -7,7 +7,7 @@ bottom up: ``httpwire.http11`` (sans-I/O HTTP/1.1), network backends, ``timeout(
 
 from . import http11
 from ._api import delete, get, head, options, patch, post, put, request, stream
-from ._auth import BasicAuth
+from ._auth import Auth, BasicAuth, DigestAuth, FunctionAuth, NetRCAuth
 from ._backends.base import NetworkBackendInterface, NetworkStreamInterface
 from ._backends.sync import NetworkBackend, NetworkStream
 from ._config import Limits, Proxy
@@ -16,6 +16,7 @@ from ._exceptions import (
     CloseError,
     ConnectError,
     ConnectTimeout,
+    CookieConflict,
     DecodingError,
     HTTPError,
     HTTPStatusError,
@@ -30,6 +31,7 @@ from ._exceptions import (
     RemoteProtocolError,
     RequestNotRead,
     ResponseNotRead,
+    ResponseTooLarge,
     StreamClosed,
     StreamConsumed,
     StreamError,
@@ -58,6 +60,10 @@ __all__ = [
     "Client",
     "Cookies",
     "BasicAuth",
+    "Auth",
+    "DigestAuth",
+    "FunctionAuth",
+    "NetRCAuth",
     "Limits",
     "Proxy",
     "request",
@@ -110,11 +116,13 @@ __all__ = [
     "HTTPStatusError",
     "TooManyRedirects",
     "InvalidURL",
+    "CookieConflict",
     "DecodingError",
     "StreamError",
     "StreamConsumed",
     "StreamClosed",
     "ResponseNotRead",
+    "ResponseTooLarge",
     "RequestNotRead",
     "codes",
 ]

@@ -133,7 +133,13 @@ def _client(
             trust_env=trust_env,
         )
         return client, True
-    client = Client(auth=auth, follow_redirects=follow_redirects, timeout=timeout, transport=pool)
+    client = Client(
+        auth=auth,
+        follow_redirects=follow_redirects,
+        timeout=timeout,
+        transport=pool,
+        trust_env=trust_env,  # .netrc credentials (the pool decides the proxies)
+    )
     if env is not None:
         client._use_env_proxies(env, proxy_pools)
     return client, False

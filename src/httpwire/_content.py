@@ -8,14 +8,16 @@ bodies) and a :class:`~httpwire._streams.BytesStream`, :class:`IteratorByteStrea
 
 from __future__ import annotations
 
+import io
 import json as jsonlib
 import mimetypes
 import os
+import stat
 import typing
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from urllib.parse import urlencode
 
-from ._exceptions import LocalProtocolError
+from ._exceptions import LocalProtocolError, StreamConsumed
 from ._streams import (
     AsyncByteStream,
     AsyncIteratorByteStream,
@@ -24,11 +26,124 @@ from ._streams import (
     IteratorByteStream,
 )
 
-__all__ = ["encode_request", "encode_response", "encode_json", "encode_multipart", "RequestContent"]
+__all__ = [
+    "encode_request",
+    "encode_response",
+    "encode_json",
+    "encode_multipart",
+    "FileByteStream",
+    "MultipartStream",
+    "RequestContent",
+    "CHUNK_SIZE",
+]
 
 RequestContent: typing.TypeAlias = (
-    "str | bytes | bytearray | memoryview | Iterable[bytes] | AsyncIterable[bytes]"
+    "str | bytes | bytearray | memoryview | typing.BinaryIO | Iterable[bytes] "
+    "| AsyncIterable[bytes]"
 )
+
+CHUNK_SIZE = 65536
+"""Bytes read from a file (or any readable stream) per block of a request body."""
+
+
+def _refuse_text(file: typing.Any, what: str) -> None:
+    if isinstance(file, io.TextIOBase):
+        raise TypeError(
+            f"{what} must be opened in binary mode ('rb'), not text mode: a text file's "
+            "characters have no byte length to announce"
+        )
+
+
+def _remaining_length(file: typing.Any, start: int | None) -> int | None:
+    """Bytes from ``start`` (the current position when None) to the end of ``file``: from
+    ``os.fstat`` for a regular file, else from ``seek``/``tell``; None when neither works."""
+    try:
+        fd = file.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    try:
+        if start is None:
+            start = file.tell()
+        if fd is not None:
+            info = os.fstat(fd)
+            if stat.S_ISREG(info.st_mode):
+                return max(info.st_size - start, 0)
+        if file.seekable():
+            here = file.tell()
+            end = file.seek(0, os.SEEK_END)
+            file.seek(here)
+            return max(int(end) - start, 0)
+    except (AttributeError, OSError, ValueError):
+        pass
+    return None
+
+
+def _start_position(file: typing.Any) -> int | None:
+    """Where a replay of ``file`` starts (its position now), or None when it cannot seek."""
+    try:
+        if file.seekable():
+            return int(file.tell())
+    except (AttributeError, OSError, ValueError):
+        pass
+    return None
+
+
+def _read_blocks(file: typing.Any) -> Iterator[bytes]:
+    read = file.read
+    while True:
+        chunk = read(CHUNK_SIZE)
+        if not chunk:
+            return
+        if not isinstance(chunk, bytes | bytearray | memoryview):
+            raise TypeError(
+                f"a request body file must return bytes from read(), not {type(chunk).__name__}"
+                " (open it in binary mode)"
+            )
+        yield chunk if type(chunk) is bytes else bytes(chunk)
+
+
+class FileByteStream(ByteStream, AsyncByteStream):
+    """A request body read from a binary file object (anything with ``read(n) -> bytes``) in
+    :data:`CHUNK_SIZE` blocks, from its position when given.
+
+    ``replayable`` when the file can seek: each iteration starts from that position again (a
+    redirect or an auth challenge sends the body again). Otherwise the second iteration raises
+    :class:`StreamConsumed`. The async iteration reads the (local) file in the event loop, as
+    httpx does: a block read from the page cache takes microseconds.
+    """
+
+    def __init__(self, file: typing.Any) -> None:
+        _refuse_text(file, "a file given as content=")
+        self._file = file
+        self._start = _start_position(file)
+        self._consumed = False
+
+    @property
+    def replayable(self) -> bool:
+        return self._start is not None
+
+    def length(self) -> int | None:
+        """The bytes one iteration sends, or None when unknown."""
+        return _remaining_length(self._file, self._start)
+
+    def _begin(self) -> None:
+        if self._consumed:
+            if self._start is None:
+                raise StreamConsumed(
+                    "the request body is a one-shot stream that was already sent: give a "
+                    "seekable file or bytes to send it again"
+                )
+            self._file.seek(self._start)
+        self._consumed = True
+
+    def __iter__(self) -> Iterator[bytes]:
+        self._begin()
+        return _read_blocks(self._file)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        self._begin()
+        for chunk in _read_blocks(self._file):
+            yield chunk
 
 
 def encode_json(value: typing.Any) -> bytes:
@@ -51,14 +166,21 @@ def _encode_content(
         return {"Content-Length": str(len(content.data))} if content.data else {}, content
     elif isinstance(content, ByteStream | AsyncByteStream):
         return {"Transfer-Encoding": "chunked"}, content
+    elif hasattr(content, "read"):
+        # Before Iterable: a file iterates by lines, and its size is known.
+        stream = FileByteStream(content)
+        length = stream.length()
+        if length is None:
+            return {"Transfer-Encoding": "chunked"}, stream
+        return {"Content-Length": str(length)}, stream
     elif isinstance(content, Iterable):
         return {"Transfer-Encoding": "chunked"}, IteratorByteStream(content)
     elif isinstance(content, AsyncIterable):
         return {"Transfer-Encoding": "chunked"}, AsyncIteratorByteStream(content)
     else:
         raise TypeError(
-            "content must be bytes, str, an iterable of bytes or an async iterable of bytes, "
-            f"not {type(content).__name__}"
+            "content must be bytes, str, a binary file, an iterable of bytes or an async "
+            f"iterable of bytes, not {type(content).__name__}"
         )
     return ({"Content-Length": str(len(body))} if body else {}), BytesStream(body)
 
@@ -174,38 +296,91 @@ def _quote_param(value: str) -> bytes:
     return b'"' + escaped.encode("utf-8") + b'"'
 
 
-def _read_file(value: typing.Any) -> bytes:
+def _file_payload(value: typing.Any) -> bytes | typing.Any:
+    """A part's payload: ``bytes`` (``str`` encoded as UTF-8), or the binary file object."""
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):
         return value.encode("utf-8")
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
     if hasattr(value, "read"):
-        chunk = value.read()
-        return chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+        _refuse_text(value, "a multipart file")
+        return value
     raise TypeError(f"a file must be bytes, str or a file object, not {type(value).__name__}")
+
+
+class MultipartStream(ByteStream, AsyncByteStream):
+    """A ``multipart/form-data`` body whose files are read from disk as it is sent, in
+    :data:`CHUNK_SIZE` blocks (never held in memory). Each file is rewound to its start
+    before it is sent (as httpx does), so the body can be sent again (``replayable``) unless a
+    file cannot seek: then a second iteration raises :class:`StreamConsumed`."""
+
+    def __init__(self, items: list[bytes | typing.Any]) -> None:
+        self._items = items
+        self._consumed = False
+        self.replayable = all(
+            isinstance(item, bytes) or _start_position(item) is not None for item in items
+        )
+
+    def length(self) -> int | None:
+        """The body's size in bytes, or None when a file's size is unknown."""
+        total = 0
+        for item in self._items:
+            if isinstance(item, bytes):
+                total += len(item)
+            else:
+                size = _remaining_length(item, 0 if _start_position(item) is not None else None)
+                if size is None:
+                    return None
+                total += size
+        return total
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._consumed and not self.replayable:
+            raise StreamConsumed(
+                "the multipart body has a file that cannot seek and was already sent"
+            )
+        self._consumed = True
+        for item in self._items:
+            if isinstance(item, bytes):
+                yield item
+                continue
+            if _start_position(item) is not None:
+                item.seek(0)
+            yield from _read_blocks(item)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.__iter__():
+            yield chunk
 
 
 def encode_multipart(
     data: Mapping[str, typing.Any],
     files: typing.Any,
     boundary: bytes | None = None,
-) -> tuple[dict[str, str], BytesStream]:
-    """A ``multipart/form-data`` body (RFC 7578), built in memory.
+) -> tuple[dict[str, str], BytesStream | MultipartStream]:
+    """A ``multipart/form-data`` body (RFC 7578).
 
     ``files`` maps field names (or is a list of ``(name, file)`` pairs) to a file object,
     ``bytes``, or a tuple ``(filename, file)``, ``(filename, file, content_type)`` or
     ``(filename, file, content_type, headers)``. The content type defaults to a guess from the
-    file name, else ``application/octet-stream``. ``data`` fields come first. File objects are
-    read whole (open them in binary mode).
+    file name, else ``application/octet-stream``. ``data`` fields come first.
+
+    With only ``bytes``/``str`` payloads the body is built in memory (a :class:`BytesStream`);
+    with file objects it is a :class:`MultipartStream` that reads them as it is sent, with a
+    ``Content-Length`` computed from the files' sizes (``Transfer-Encoding: chunked`` when a
+    size cannot be known). Files must be opened in binary mode (``TypeError`` otherwise).
     """
     if boundary is None:
         boundary = os.urandom(16).hex().encode("ascii")
-    parts: list[bytes] = []
+    items: list[bytes | typing.Any] = []
+    pending: list[bytes] = []
     for key, value in data.items():
         values = value if isinstance(value, list | tuple) else [value]
         for item in values:
             text = item if isinstance(item, bytes) else _form_value(item).encode("utf-8")
-            parts.append(
+            pending.append(
                 b"--%b\r\nContent-Disposition: form-data; name=%b\r\n\r\n%b\r\n"
                 % (boundary, _quote_param(str(key)), text)
             )
@@ -233,15 +408,41 @@ def encode_multipart(
         header += b"\r\nContent-Type: %b" % _header_value(content_type)
         for extra_name, extra_value in extra.items():
             header += b"\r\n%b: %b" % (_header_value(extra_name), _header_value(extra_value))
-        body = _read_file(fileobj)
-        parts.append(b"--%b\r\n%b\r\n\r\n%b\r\n" % (boundary, header, body))
-    parts.append(b"--%b--\r\n" % boundary)
-    payload = b"".join(parts)
-    headers = {
-        "Content-Type": "multipart/form-data; boundary=" + boundary.decode("ascii"),
-        "Content-Length": str(len(payload)),
-    }
-    return headers, BytesStream(payload)
+        payload = _file_payload(fileobj)
+        pending.append(b"--%b\r\n%b\r\n\r\n" % (boundary, header))
+        if isinstance(payload, bytes):
+            pending.append(payload)
+        else:
+            items.append(b"".join(pending))
+            pending = []
+            items.append(payload)
+        pending.append(b"\r\n")
+    pending.append(b"--%b--\r\n" % boundary)
+    items.append(b"".join(pending))
+    headers = {"Content-Type": "multipart/form-data; boundary=" + boundary.decode("ascii")}
+    if len(items) == 1:
+        headers["Content-Length"] = str(len(items[0]))
+        return headers, BytesStream(items[0])
+    stream = MultipartStream(items)
+    length = stream.length()
+    if length is None:
+        headers["Transfer-Encoding"] = "chunked"
+    else:
+        headers["Content-Length"] = str(length)
+    return headers, stream
+
+
+def boundary_from_content_type(content_type: str | None) -> bytes | None:
+    """The ``boundary`` parameter of a ``multipart/form-data`` Content-Type, or None."""
+    if not content_type or not content_type.lower().startswith("multipart/form-data"):
+        return None
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "boundary":
+            value = value.strip().strip('"')
+            if value:
+                return value.encode("latin-1")
+    return None
 
 
 def _header_value(value: str) -> bytes:

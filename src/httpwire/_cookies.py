@@ -1,42 +1,30 @@
 """The client's cookie jar, shared by both flavours (``httpwire.Cookies is ahttpwire.Cookies``).
 
-A small RFC 6265 jar: ``Set-Cookie`` name=value with Domain, Path, Secure, Expires and Max-Age,
-sent back to matching requests. It costs nothing while empty or when a response sets no cookie.
+RFC 6265 rules over an :class:`http.cookiejar.CookieJar` (httpx's shape): ``Set-Cookie``
+name=value with Domain, Path, Secure, Expires and Max-Age, sent back to matching requests. It
+costs nothing while empty or when a response sets no cookie.
 """
 
 from __future__ import annotations
 
 import collections.abc
+import copy
+import itertools
 import time
+import typing
 from collections.abc import Iterable, Mapping, MutableMapping
 from email.utils import parsedate_to_datetime
+from http.cookiejar import Cookie, CookieJar
 from typing import Any
 
+from ._exceptions import CookieConflict
 from ._urls import URL
 
-__all__ = ["Cookies"]
+__all__ = ["Cookies", "CookieTypes"]
 
-
-class _Cookie:
-    __slots__ = ("name", "value", "domain", "host_only", "path", "secure", "expires")
-
-    def __init__(
-        self,
-        name: str,
-        value: str,
-        domain: str,
-        host_only: bool,
-        path: str,
-        secure: bool,
-        expires: float | None,
-    ) -> None:
-        self.name = name
-        self.value = value
-        self.domain = domain
-        self.host_only = host_only
-        self.path = path
-        self.secure = secure
-        self.expires = expires
+CookieTypes: typing.TypeAlias = (
+    "Cookies | CookieJar | Mapping[str, str] | Iterable[tuple[str, str]]"
+)
 
 
 def _domain_match(host: str, domain: str) -> bool:
@@ -66,42 +54,165 @@ def _default_path(request_path: str) -> str:
     return request_path[: request_path.rindex("/")]
 
 
+_creation = itertools.count()
+
+
+def _make_cookie(
+    name: str,
+    value: str,
+    domain: str,
+    host_only: bool,
+    path: str,
+    secure: bool = False,
+    expires: float | None = None,
+    http_only: bool = False,
+) -> Cookie:
+    """An ``http.cookiejar.Cookie`` as ``CookieJar.extract_cookies`` would make it: a host-only
+    cookie has ``domain_specified=False``; a ``Domain`` cookie ``".domain"``."""
+    specified = bool(domain) and not host_only
+    cookie = Cookie(
+        version=0,
+        name=name,
+        value=value,
+        port=None,
+        port_specified=False,
+        domain=domain if not specified or domain.startswith(".") else "." + domain,
+        domain_specified=specified,
+        domain_initial_dot=specified,
+        path=path,
+        path_specified=True,
+        secure=secure,
+        expires=None if expires is None else int(expires),
+        discard=expires is None,
+        comment=None,
+        comment_url=None,
+        rest={"HttpOnly": ""} if http_only else {},
+        rfc2109=False,
+    )
+    cookie._httpwire_creation = next(_creation)  # type: ignore[attr-defined]
+    return cookie
+
+
+def _same_domain(cookie: Cookie, domain: str) -> bool:
+    return cookie.domain.lstrip(".").lower() == domain.lstrip(".").lower()
+
+
 class Cookies(MutableMapping[str, str]):
-    """A small cookie jar: what ``Set-Cookie`` responses stored, sent back on later requests.
+    """A cookie jar: what ``Set-Cookie`` responses stored, sent back on later requests.
 
-    It follows the storage and matching rules of RFC 6265 (sections 5.2 to 5.4: Domain,
-    host-only cookies, Path, Secure, Max-Age, Expires) but keeps no public-suffix list: a
-    ``Domain`` attribute naming a single label (``Domain=com``) is refused, nothing finer.
-    HttpOnly and SameSite do not apply to a non-browser client and are ignored.
+    The cookies live in an :class:`http.cookiejar.CookieJar`, ``cookies.jar``:
+    ``Cookies(jar)`` (and ``Client(cookies=jar)``) reads and updates the jar you give, so a
+    :class:`http.cookiejar.MozillaCookieJar` can be ``load()``-ed before and ``save()``-d after
+    (session cookies need ``save(ignore_discard=True)``, as always with that class).
+    ``Cookies(mapping)`` / ``Cookies([(name, value), ...])`` / ``Cookies(other_cookies)`` fill a
+    new jar (the last copies ``other_cookies``' entries, domains included).
 
-    One jar may be used from several threads (a sync client shared by threads): readers work on
-    a snapshot of the entries, and each store or removal is a single dict operation.
+    Storing and sending follow RFC 6265 (sections 5.2 to 5.4: Domain, host-only cookies, Path,
+    Secure, Max-Age, Expires; longer paths first, then older cookies) with no public-suffix
+    list: a ``Domain`` attribute naming a single label (``Domain=com``) is refused, nothing
+    finer. HttpOnly and SameSite do not apply to a non-browser client. The jar's
+    ``CookiePolicy`` is not consulted: these rules decide (httpx defers to the policy).
 
-    As a mapping it is keyed by cookie name (the first one stored wins when several domains hold
-    the same name). Cookies set through the mapping (``jar["k"] = "v"``, or ``Client(cookies=...)``)
-    have no domain and are sent to every host.
+    One jar may be used from several threads (a sync client shared by threads): every change
+    goes through the jar's own lock, and readers work on a snapshot taken under it.
+
+    As a mapping it is keyed by cookie name, as httpx's is: ``jar[name]`` raises
+    :class:`CookieConflict` when several cookies (of several domains or paths) have that name,
+    ``len()`` counts cookies and iteration yields each cookie's name. Cookies set through the
+    mapping (``jar["k"] = "v"``, or ``Client(cookies={...})``) have no domain and are sent to
+    every host.
     """
 
-    def __init__(
-        self, cookies: Mapping[str, str] | Iterable[tuple[str, str]] | None = None
-    ) -> None:
-        self._jar: dict[tuple[str, str, str], _Cookie] = {}
-        if cookies is not None:
-            items = cookies.items() if isinstance(cookies, Mapping) else cookies
-            for name, value in items:
-                self.set(name, value)
+    jar: CookieJar
 
-    # -- mapping interface
+    def __init__(self, cookies: CookieTypes | None = None) -> None:
+        if isinstance(cookies, CookieJar):
+            self.jar = cookies
+            return
+        self.jar = CookieJar()
+        if cookies is None:
+            return
+        if isinstance(cookies, Cookies):
+            for cookie in cookies._snapshot():
+                self.jar.set_cookie(copy.copy(cookie))
+            return
+        items = cookies.items() if isinstance(cookies, Mapping) else cookies
+        for name, value in items:
+            self.set(name, value)
+
+    def _snapshot(self) -> list[Cookie]:
+        lock = getattr(self.jar, "_cookies_lock", None)
+        if lock is None:
+            return list(self.jar)
+        with lock:
+            return list(self.jar)
+
+    # -- httpx's interface
     def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
-        """Store a cookie; ``domain=""`` sends it to every host."""
-        domain = domain.lower().lstrip(".")
-        self._jar[(domain, path, name)] = _Cookie(name, value, domain, False, path, False, None)
+        """Store a cookie; ``domain=""`` sends it to every host, a domain to it and its
+        subdomains."""
+        self.jar.set_cookie(_make_cookie(name, value, domain, False, path))
 
-    def get(self, name: str, default: Any = None, domain: str | None = None) -> Any:
-        for cookie in list(self._jar.values()):
-            if cookie.name == name and (domain is None or cookie.domain == domain):
-                return cookie.value
-        return default
+    def get(
+        self,
+        name: str,
+        default: Any = None,
+        domain: str | None = None,
+        path: str | None = None,
+    ) -> Any:
+        """The value of the cookie ``name`` (of that ``domain`` and ``path`` when given; a
+        leading dot and case do not matter in ``domain``), or ``default``. Raises
+        :class:`CookieConflict` when several cookies match."""
+        value: str | None = None
+        found = False
+        for cookie in self._snapshot():
+            if (
+                cookie.name == name
+                and (domain is None or _same_domain(cookie, domain))
+                and (path is None or cookie.path == path)
+            ):
+                if found:
+                    raise CookieConflict(
+                        f"multiple cookies exist with name={name}: give domain= and path="
+                    )
+                found = True
+                value = cookie.value
+        return value if found else default
+
+    def delete(self, name: str, domain: str | None = None, path: str | None = None) -> None:
+        """Remove the cookies called ``name`` (only those of ``domain`` / ``path`` if given)."""
+        for cookie in self._snapshot():
+            if (
+                cookie.name == name
+                and (domain is None or _same_domain(cookie, domain))
+                and (path is None or cookie.path == path)
+            ):
+                self._discard(cookie)
+
+    def _discard(self, cookie: Cookie) -> None:
+        try:
+            self.jar.clear(cookie.domain, cookie.path, cookie.name)
+        except KeyError:
+            pass  # another thread removed it first
+
+    def clear(self, domain: str | None = None, path: str | None = None) -> None:
+        """Remove every cookie, or those of one ``domain`` (and ``path``)."""
+        if domain is None:
+            if path is not None:
+                raise ValueError("clear(path=...) needs domain= as well")
+            self.jar.clear()
+            return
+        for cookie in self._snapshot():
+            if _same_domain(cookie, domain) and (path is None or cookie.path == path):
+                self._discard(cookie)
+
+    def update(self, cookies: CookieTypes | None = None, **kwargs: str) -> None:  # type: ignore[override]
+        """Add the cookies of ``cookies`` (a :class:`Cookies` or ``CookieJar`` keeps each
+        cookie's domain and path) and of ``kwargs`` (no domain)."""
+        for cookie in Cookies(cookies)._snapshot():
+            self.jar.set_cookie(cookie)
+        for name, value in kwargs.items():
+            self.set(name, value)
 
     def __getitem__(self, name: str) -> str:
         value: str | None = self.get(name)
@@ -113,51 +224,43 @@ class Cookies(MutableMapping[str, str]):
         self.set(name, value)
 
     def __delitem__(self, name: str) -> None:
-        keys = [k for k, c in list(self._jar.items()) if c.name == name]
-        if not keys:
+        found = [c for c in self._snapshot() if c.name == name]
+        if not found:
             raise KeyError(name)
-        for key in keys:
-            del self._jar[key]
-
-    def delete(self, name: str, domain: str | None = None, path: str | None = None) -> None:
-        """Remove the cookies called ``name`` (only those of ``domain`` / ``path`` if given)."""
-        for key in [
-            k
-            for k, c in list(self._jar.items())
-            if c.name == name
-            and (domain is None or c.domain == domain)
-            and (path is None or c.path == path)
-        ]:
-            del self._jar[key]
-
-    def clear(self, domain: str | None = None) -> None:
-        """Remove every cookie, or those of one ``domain``."""
-        if domain is None:
-            self._jar.clear()
-        else:
-            for key in [k for k in list(self._jar) if k[0] == domain]:
-                del self._jar[key]
+        for cookie in found:
+            self._discard(cookie)
 
     def __iter__(self) -> collections.abc.Iterator[str]:
-        seen: set[str] = set()
-        for cookie in list(self._jar.values()):
-            if cookie.name not in seen:
-                seen.add(cookie.name)
-                yield cookie.name
+        return (cookie.name for cookie in self._snapshot())
 
     def __len__(self) -> int:
-        return len({c.name for c in list(self._jar.values())})
+        return len(self._snapshot())
 
     def __bool__(self) -> bool:
-        return bool(self._jar)
+        return bool(self._snapshot())
 
     def __repr__(self) -> str:
-        cells = ", ".join(
-            f"{c.name}={c.value!r} for {c.domain or '*'}{c.path}" for c in list(self._jar.values())
-        )
-        return f"<Cookies [{cells}]>"
+        cells = ", ".join(f"<Cookie {c.name}={c.value} for {c.domain} />" for c in self._snapshot())
+        return f"<Cookies[{cells}]>"
 
-    # -- HTTP side
+    def extract_cookies(self, response: Any) -> None:
+        """Store the cookies of a :class:`Response`'s ``Set-Cookie`` headers (for its
+        request's URL). Raises ``RuntimeError`` when the response has no request."""
+        values = response.headers.get_list("set-cookie")
+        if values:
+            self.extract(values, response.request.url)
+
+    def set_cookie_header(self, request: Any) -> None:
+        """Set the ``Cookie`` header of a :class:`Request` from the jar (when any matches)."""
+        value = self.header_for(request.url)
+        if value is not None:
+            request.headers["Cookie"] = value
+
+    # -- HTTP side (the client's fast paths)
+    def _maybe_nonempty(self) -> bool:
+        """False when the jar is surely empty (cheap; may say True for an emptied jar)."""
+        return bool(getattr(self.jar, "_cookies", True))
+
     def extract(self, set_cookie_values: list[str], url: URL) -> None:
         """Store the cookies of ``Set-Cookie`` header values received for ``url``."""
         host = url.host.lower()
@@ -167,11 +270,10 @@ class Cookies(MutableMapping[str, str]):
             cookie = _parse_set_cookie(header, host, path, now)
             if cookie is None:
                 continue
-            key = (cookie.domain, cookie.path, cookie.name)
             if cookie.expires is not None and cookie.expires <= now:
-                self._jar.pop(key, None)  # RFC 6265 5.3 step 11: an expired cookie deletes
+                self._discard(cookie)  # RFC 6265 5.3 step 11: an expired cookie deletes
             else:
-                self._jar[key] = cookie
+                self.jar.set_cookie(cookie)
 
     def header_for(self, url: URL) -> str | None:
         """The ``Cookie`` header value for a request to ``url`` (RFC 6265 5.4), or None."""
@@ -179,28 +281,30 @@ class Cookies(MutableMapping[str, str]):
         path = url.path or "/"
         secure = url.scheme == "https"
         now = time.time()
-        found: list[_Cookie] = []
-        expired: list[tuple[str, str, str]] = []
-        for key, c in list(self._jar.items()):
+        found: list[Cookie] = []
+        for c in self._snapshot():
             if c.expires is not None and c.expires <= now:
-                expired.append(key)
+                self._discard(c)
                 continue
-            if c.domain and not (
-                host == c.domain if c.host_only else _domain_match(host, c.domain)
-            ):
-                continue
+            domain = c.domain
+            if domain:
+                if c.domain_specified or domain[0] == ".":
+                    if not _domain_match(host, domain.lstrip(".").lower()):
+                        continue
+                elif host != domain.lower():
+                    continue
             if (c.secure and not secure) or not _path_match(path, c.path):
                 continue
             found.append(c)
-        for key in expired:
-            self._jar.pop(key, None)  # another thread may have removed it already
         if not found:
             return None
-        found.sort(key=lambda c: len(c.path), reverse=True)  # RFC 6265 5.4 step 2
-        return "; ".join(f"{c.name}={c.value}" for c in found)
+        # RFC 6265 5.4 step 2: longer paths first, then earlier creation (a cookie loaded from
+        # a file counts as the oldest).
+        found.sort(key=lambda c: (-len(c.path), getattr(c, "_httpwire_creation", -1)))
+        return "; ".join(c.name if c.value is None else f"{c.name}={c.value}" for c in found)
 
 
-def _parse_set_cookie(header: str, host: str, request_path: str, now: float) -> _Cookie | None:
+def _parse_set_cookie(header: str, host: str, request_path: str, now: float) -> Cookie | None:
     """One ``Set-Cookie`` value parsed as RFC 6265 section 5.2 says; None when it is ignored."""
     pair, _, attrs = header.partition(";")
     name, eq, value = pair.partition("=")
@@ -210,6 +314,7 @@ def _parse_set_cookie(header: str, host: str, request_path: str, now: float) -> 
     domain = ""
     path = ""
     secure = False
+    http_only = False
     expires: float | None = None
     max_age_seen = False
     for attr in attrs.split(";"):
@@ -234,6 +339,8 @@ def _parse_set_cookie(header: str, host: str, request_path: str, now: float) -> 
             path = val
         elif key == "secure":
             secure = True
+        elif key == "httponly":
+            http_only = True
     if not path.startswith("/"):
         path = _default_path(request_path)
     if domain:
@@ -241,5 +348,5 @@ def _parse_set_cookie(header: str, host: str, request_path: str, now: float) -> 
         # host itself is the public-suffix case we can recognise without a suffix list.
         if not _domain_match(host, domain) or ("." not in domain and domain != host):
             return None
-        return _Cookie(name, value, domain, False, path, secure, expires)
-    return _Cookie(name, value, host, True, path, secure, expires)
+        return _make_cookie(name, value, domain, False, path, secure, expires, http_only)
+    return _make_cookie(name, value, host, True, path, secure, expires, http_only)

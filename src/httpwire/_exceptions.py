@@ -23,6 +23,7 @@ Every exception the library raises on purpose derives from :class:`HTTPError`::
     ├── TooManyRedirects
     ├── InvalidURL
     ├── DecodingError
+    ├── ResponseTooLarge               (a body over the max_body_size the caller set)
     └── StreamError                    (misuse of a body stream)
         ├── StreamConsumed
         ├── StreamClosed
@@ -61,7 +62,9 @@ __all__ = [
     "HTTPStatusError",
     "TooManyRedirects",
     "InvalidURL",
+    "CookieConflict",
     "DecodingError",
+    "ResponseTooLarge",
     "StreamError",
     "StreamConsumed",
     "StreamClosed",
@@ -164,6 +167,22 @@ class InvalidURL(HTTPError, ValueError):
 
 class DecodingError(HTTPError):
     """A response body could not be decoded (gzip, deflate, brotli, zstd, charset, JSON)."""
+
+
+class CookieConflict(HTTPError):
+    """``Cookies.get(name)`` matched several cookies: give ``domain=`` / ``path=`` to choose."""
+
+
+class ResponseTooLarge(HTTPError):
+    """``read()`` / ``.content`` met a body over the ``max_body_size`` the caller set
+    (``Client(max_body_size=...)`` or the request extension ``"max_body_size"``). ``limit`` is
+    that limit and ``size`` the bytes held when reading stopped (more than ``limit``), both in
+    bytes; the response is closed and its connection dropped."""
+
+    def __init__(self, message: str, *, limit: int, size: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.size = size
 
 
 class StreamError(HTTPError, RuntimeError):

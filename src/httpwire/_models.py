@@ -16,14 +16,16 @@ import re
 import typing
 from collections.abc import AsyncIterator, Callable, Iterator
 
-from ._content import encode_request, encode_response
-from ._decoders import ContentDecoder, IdentityDecoder, get_decoder
+from ._content import boundary_from_content_type, encode_request, encode_response
+from ._cookies import Cookies
+from ._decoders import MAX_PIECE, ContentDecoder, IdentityDecoder, get_decoder
 from ._exceptions import (
     DecodingError,
     HTTPStatusError,
     LocalProtocolError,
     RequestNotRead,
     ResponseNotRead,
+    ResponseTooLarge,
     StreamClosed,
     StreamConsumed,
 )
@@ -54,8 +56,11 @@ class ResponseJSONDecodeError(DecodingError, jsonlib.JSONDecodeError):
 def _normalise_method(method: str | bytes) -> str:
     if isinstance(method, bytes):
         method = method.decode("ascii", errors="replace")
+    # The token check comes before upper-casing: str.upper() maps some non-ASCII letters to
+    # ASCII ("\ufb01x" -> "FIX", "stra\xdfe" -> "STRASSE"), which must not turn a bad method
+    # into a valid token.
     upper = method.upper()
-    if upper not in _KNOWN_METHODS and not _TOKEN.fullmatch(upper):
+    if not method.isascii() or (upper not in _KNOWN_METHODS and not _TOKEN.fullmatch(upper)):
         raise LocalProtocolError(
             f"Invalid HTTP method {method!r}: methods are tokens (RFC 9110 §9)"
         )
@@ -74,8 +79,11 @@ class Request:
       body when missing (``POST``/``PUT``/``PATCH`` without a body get ``Content-Length: 0``;
       other methods without a body get neither);
     * ``stream``: the body, a :class:`BytesStream` for ``bytes``/``str``/``data``/``json``
-      bodies (``stream.data`` is the bytes), an ``IteratorByteStream`` or
-      ``AsyncIteratorByteStream`` for iterables; or the ``stream=`` given;
+      bodies (``stream.data`` is the bytes), a ``FileByteStream`` for a binary file (sent
+      with ``Content-Length`` in 64 KiB blocks), a ``MultipartStream`` for ``files=`` with
+      file objects (read as sent; a ``boundary`` in a ``Content-Type`` header given here is
+      the one used), an ``IteratorByteStream`` or ``AsyncIteratorByteStream`` for iterables;
+      or the ``stream=`` given;
     * ``content``: the body bytes; raises :class:`RequestNotRead` for a streaming body not yet
       ``read()`` / ``aread()``;
     * ``extensions``: ``dict`` (``timeout``, ``trace``, ``sni_hostname``, ``target``).
@@ -120,7 +128,13 @@ class Request:
             if content is None and data is None and files is None and json is None:
                 body_headers, stream = _NO_BODY, BytesStream(b"")
             else:
-                body_headers, stream = encode_request(content, data, files, json)
+                # A boundary given in the Content-Type header is the one the body uses.
+                boundary = (
+                    boundary_from_content_type(self.headers.get("content-type"))
+                    if files is not None
+                    else None
+                )
+                body_headers, stream = encode_request(content, data, files, json, boundary)
         elif isinstance(stream, BytesStream):
             body_headers = {"Content-Length": str(len(stream.data))} if stream.data else {}
         else:
@@ -264,13 +278,15 @@ def _collector(first: bytes, second: bytes, expected: int) -> io.BytesIO:
     Each piece is copied in as it arrives and can be freed at once, and ``getvalue()`` hands
     over the buffer's own bytes object (CPython shares it rather than copying when nothing else
     refers to the buffer): a big body is held about once instead of twice (the pieces, then
-    their ``b"".join``). A big announced size is allocated once up front, so the buffer is not
-    grown (and, by the allocator, possibly copied) piece by piece; :func:`_body_value` trims it
-    to what arrived.
+    their ``b"".join``). A big announced size gets up to :data:`_RESERVE_MAX` bytes allocated up
+    front, so the buffer is not grown piece by piece at first; never more, since the size is
+    the peer's word, not bytes received (``Content-Length: 1073741824`` followed by a few bytes
+    must not cost a GiB). Past that the buffer grows as bytes arrive. :func:`_body_value` trims
+    it to what arrived.
     """
     buf = io.BytesIO()
     if expected >= _RESERVE_FROM and expected > len(first) + len(second):
-        buf.seek(expected - 1)
+        buf.seek(min(expected, _RESERVE_MAX) - 1)
         buf.write(b"\0")
         buf.seek(0)
     buf.write(first)
@@ -278,14 +294,65 @@ def _collector(first: bytes, second: bytes, expected: int) -> io.BytesIO:
     return buf
 
 
-#: Bodies of at least this many bytes (announced) get their whole buffer allocated up front.
+#: Bodies of at least this many bytes (announced) get a buffer allocated up front...
 _RESERVE_FROM = 1 << 20
+#: ... of at most this many bytes (4 MiB): what a peer's Content-Length alone can make us hold.
+_RESERVE_MAX = 4 << 20
 
 
 def _body_value(buf: io.BytesIO) -> bytes:
     """The bytes written to a :func:`_collector` buffer (no copy when it is full)."""
     buf.truncate(buf.tell())
     return buf.getvalue()
+
+
+class _LimitedBody:
+    """A body read into memory under a ``max_body_size`` of ``limit`` bytes: raw pieces are
+    decoded as they arrive (in pieces of at most 64 KiB) and :class:`ResponseTooLarge` is raised
+    as soon as the bytes received, or the bytes decoded, pass the limit, so no more than about
+    ``limit`` bytes are ever held (a 1.6 KB brotli body of 1 GiB stops at the limit)."""
+
+    __slots__ = ("_limit", "_decoder", "_buf", "_received")
+
+    def __init__(self, limit: int, decoder: ContentDecoder) -> None:
+        self._limit = limit
+        self._decoder = decoder
+        self._buf = io.BytesIO()
+        self._received = 0
+
+    def feed(self, raw: bytes) -> None:
+        self._received += len(raw)
+        if self._received > self._limit:
+            self._too_large(self._received, "received")
+        for piece in self._decoder.decode_pieces(raw):
+            self._add(piece)
+
+    def finish(self) -> bytes:
+        for piece in self._decoder.flush_pieces():
+            self._add(piece)
+        return self._buf.getvalue()
+
+    def _add(self, piece: bytes) -> None:
+        if self._buf.tell() + len(piece) > self._limit:
+            self._too_large(self._buf.tell() + len(piece), "decoded")
+        self._buf.write(piece)
+
+    def _too_large(self, size: int, what: str) -> typing.NoReturn:
+        raise ResponseTooLarge(
+            f"the response body is larger than max_body_size={self._limit} bytes "
+            f"({size} bytes {what} so far)",
+            limit=self._limit,
+            size=size,
+        )
+
+
+def _max_body_size(value: object) -> int | None:
+    """A ``max_body_size`` setting checked: ``None`` (no limit) or an int >= 0 (bytes)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"max_body_size must be None or an int >= 0 (bytes), not {value!r}")
+    return value
 
 
 def _slices(data: bytes, chunk_size: int | None) -> Iterator[bytes]:
@@ -415,6 +482,18 @@ class Response:
     def url(self) -> URL:
         """The URL of the request (``RuntimeError`` when no request is set)."""
         return self.request.url
+
+    @property
+    def cookies(self) -> Cookies:
+        """The cookies this response's ``Set-Cookie`` headers set, for its request's URL (a
+        new :class:`Cookies` made on first access; RFC 6265 storage rules). Raises
+        ``RuntimeError`` when no request is set and the response sets cookies."""
+        cookies: Cookies | None = self.__dict__.get("_cookies")
+        if cookies is None:
+            cookies = Cookies()
+            cookies.extract_cookies(self)
+            self._cookies = cookies
+        return cookies
 
     @property
     def http_version(self) -> str:
@@ -574,6 +653,12 @@ class Response:
             return -1
         return int(value)
 
+    def _body_limit(self) -> int | None:
+        """The request's ``max_body_size`` extension (bytes), or None: no limit."""
+        if self._request is None:
+            return None
+        return _max_body_size(self._request.extensions.get("max_body_size"))
+
     def _start(self) -> None:
         if self.is_stream_consumed:
             raise StreamConsumed(
@@ -586,12 +671,26 @@ class Response:
     # -- sync body -------------------------------------------------------------------------------
 
     def read(self) -> bytes:
-        """Read the whole body (decoded), close the stream, and return :attr:`content`."""
+        """Read the whole body (decoded), close the stream, and return :attr:`content`.
+
+        Raises :class:`ResponseTooLarge` when the request's ``max_body_size`` extension (bytes)
+        is set and the body received or decoded passes it (the stream is then closed)."""
         if self._content is None:
             # One pass straight over the stream (not through iter_bytes' generator layers):
             # this is every non-streaming request's path.
             stream = self._sync_stream()
+            limit = self._body_limit()
             self._start()
+            if limit is not None:
+                body = _LimitedBody(limit, self._decoder())
+                try:
+                    for raw in stream:
+                        self._num_bytes_downloaded += len(raw)
+                        body.feed(raw)
+                    self._content = body.finish()
+                finally:
+                    self.close()
+                return self._content
             first = b""
             rest: io.BytesIO | None = None
             try:
@@ -643,21 +742,23 @@ class Response:
         self._start()
         decoder = self._decoder()
         chunker = _ByteChunker(chunk_size) if chunk_size is not None else None
+        # Decoded pieces of at most chunk_size (or 64 KiB) bytes: a body that decompresses
+        # hugely is never held at once (see ContentDecoder.decode_pieces).
+        limit = chunk_size if chunk_size is not None else MAX_PIECE
         try:
             for raw in stream:
                 self._num_bytes_downloaded += len(raw)
-                data = decoder.decode(raw)
-                if chunker is None:
-                    if data:
+                for data in decoder.decode_pieces(raw, limit):
+                    if chunker is None:
                         yield data
+                    else:
+                        yield from chunker.feed(data)
+            for data in decoder.flush_pieces(limit):
+                if chunker is None:
+                    yield data
                 else:
                     yield from chunker.feed(data)
-            data = decoder.flush()
-            if chunker is None:
-                if data:
-                    yield data
-            else:
-                yield from chunker.feed(data)
+            if chunker is not None:
                 yield from chunker.flush()
         finally:
             self.close()
@@ -705,7 +806,18 @@ class Response:
         """Read the whole body (decoded), close the stream, and return :attr:`content`."""
         if self._content is None:
             stream = self._async_stream()
+            limit = self._body_limit()
             self._start()
+            if limit is not None:
+                body = _LimitedBody(limit, self._decoder())
+                try:
+                    async for raw in stream:
+                        self._num_bytes_downloaded += len(raw)
+                        body.feed(raw)
+                    self._content = body.finish()
+                finally:
+                    await self.aclose()
+                return self._content
             first = b""
             rest: io.BytesIO | None = None
             try:
@@ -751,22 +863,25 @@ class Response:
         self._start()
         decoder = self._decoder()
         chunker = _ByteChunker(chunk_size) if chunk_size is not None else None
+        limit = chunk_size if chunk_size is not None else MAX_PIECE
         try:
             async for raw in stream:
                 self._num_bytes_downloaded += len(raw)
-                data = decoder.decode(raw)
-                if chunker is None:
-                    if data:
+                for data in decoder.decode_pieces(raw, limit):
+                    if chunker is None:
                         yield data
+                    else:
+                        for piece in chunker.feed(data):
+                            yield piece
+            for data in decoder.flush_pieces(limit):
+                if chunker is None:
+                    yield data
                 else:
                     for piece in chunker.feed(data):
                         yield piece
-            data = decoder.flush()
-            pieces = ([data] if data else []) if chunker is None else chunker.feed(data)
             if chunker is not None:
-                pieces += chunker.flush()
-            for piece in pieces:
-                yield piece
+                for piece in chunker.flush():
+                    yield piece
         finally:
             await self.aclose()
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 
+from ._exceptions import StreamConsumed
+
 __all__ = [
     "ByteStream",
     "AsyncByteStream",
@@ -59,12 +61,21 @@ class BytesStream(ByteStream, AsyncByteStream):
 
 
 class IteratorByteStream(ByteStream):
-    """Wraps a user's sync iterable of ``bytes`` (sent with chunked transfer coding)."""
+    """Wraps a user's sync iterable of ``bytes`` (sent with chunked transfer coding).
+
+    An iterator (a generator, say) is one-shot: iterating the stream a second time raises
+    ``StreamConsumed`` rather than sending an empty body. A re-iterable (a list) can be sent
+    again (``replayable``)."""
 
     def __init__(self, iterable: Iterable[bytes]) -> None:
         self._iterable = iterable
+        self.replayable = iter(iterable) is not iterable
+        self._consumed = False
 
     def __iter__(self) -> Iterator[bytes]:
+        if self._consumed and not self.replayable:
+            raise _consumed()
+        self._consumed = True
         for chunk in self._iterable:
             if not isinstance(chunk, bytes | bytearray | memoryview):
                 raise TypeError(
@@ -74,15 +85,28 @@ class IteratorByteStream(ByteStream):
 
 
 class AsyncIteratorByteStream(AsyncByteStream):
-    """Wraps a user's async iterable of ``bytes`` (sent with chunked transfer coding)."""
+    """Wraps a user's async iterable of ``bytes`` (sent with chunked transfer coding); an
+    async iterator is one-shot, as for :class:`IteratorByteStream`."""
 
     def __init__(self, iterable: AsyncIterable[bytes]) -> None:
         self._iterable = iterable
+        self.replayable = aiter(iterable) is not iterable
+        self._consumed = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._consumed and not self.replayable:
+            raise _consumed()
+        self._consumed = True
         async for chunk in self._iterable:
             if not isinstance(chunk, bytes | bytearray | memoryview):
                 raise TypeError(
                     f"a request body iterator must yield bytes, not {type(chunk).__name__}"
                 )
             yield bytes(chunk)
+
+
+def _consumed() -> Exception:
+    return StreamConsumed(
+        "the request body is a one-shot iterator that was already sent: give bytes, a "
+        "seekable file or a re-iterable (a list) to send it again"
+    )

@@ -36,3 +36,10 @@ def check() -> None:
 
     if h11 is not httpwire.http11 or h11.Connection.__module__ != "httpwire.http11._connection":
         raise RuntimeError(f"h11 is not the shim: {h11!r}")
+
+
+def setup(real_h11: bool) -> None:
+    """For the launchers: install and check the shim, unless ``real_h11`` (then do nothing)."""
+    if not real_h11:
+        install()
+        check()

@@ -26,11 +26,9 @@ def main() -> None:
     parser.add_argument("--real-h11", action="store_true")
     args = parser.parse_args()
 
-    if not args.real_h11:
-        import h11shim
+    import h11shim
 
-        h11shim.install()
-        h11shim.check()
+    h11shim.setup(args.real_h11)
 
     import uvicorn
     from app import app

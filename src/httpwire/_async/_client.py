@@ -11,15 +11,15 @@ pool 60 s. To bound a whole exchange, wrap it in a ``timeout()`` block.
 
 from __future__ import annotations
 
+import functools
 import time
 import types
 import typing
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from .._auth import AuthCallable, build_auth, url_auth
+from .._auth import Auth, EnvNetrc, build_auth, url_auth
 from .._config import (
     DEFAULT_LIMITS,
     DEFAULT_MAX_REDIRECTS,
@@ -30,7 +30,7 @@ from .._config import (
     env_proxies,
     limits_tuple,
 )
-from .._cookies import Cookies
+from .._cookies import Cookies, CookieTypes
 from .._decoders import ACCEPT_ENCODING
 from .._exceptions import (
     InvalidURL,
@@ -40,8 +40,9 @@ from .._exceptions import (
     UnsupportedProtocol,
 )
 from .._headers import Headers
-from .._models import Request, Response
+from .._models import Request, Response, _max_body_size
 from .._ssl import create_ssl_context
+from .._stream_context import AsyncStreamContext
 from .._streams import AsyncByteStream, BytesStream
 from .._timeouts import normalize_timeout
 from .._urls import URL, QueryParams
@@ -104,7 +105,8 @@ class AsyncClient:
     - ``base_url``: prefix for relative request URLs (see :meth:`build_request`).
     - ``headers``, ``params``, ``cookies``: sent with every request; per-request values are
       merged over them (a request header of the same name replaces the client's).
-    - ``auth``: ``(username, password)`` for Basic, or a callable (see ``httpwire._auth``).
+    - ``auth``: ``(username, password)`` for Basic, an :class:`Auth` (``BasicAuth``,
+      ``DigestAuth``, ``NetRCAuth``, your own flow) or a callable (see ``httpwire._auth``).
     - ``verify``, ``cert``, ``http2``, ``proxy``, ``limits``: configure the default transport, an
       :class:`AsyncConnectionPool` created here, once; ignored when ``transport`` is given.
       ``proxy`` is a URL (``"http://user:pass@proxy:3128"``, ``"socks5://proxy:1080"``) or a
@@ -114,6 +116,9 @@ class AsyncClient:
       case, read once here), per request URL, as httpx and curl do. ``localhost`` is not bypassed
       unless ``NO_PROXY`` says so (httpx's choice). Raises ``ValueError`` naming the variable
       when one holds a proxy URL of another scheme than http / https.
+      Also with ``trust_env``: a request sent without ``auth`` and without credentials in its
+      URL gets Basic authentication from the ``.netrc`` entry of its host, if any (``$NETRC``,
+      else ``~/.netrc``, else ``~/_netrc``; read once, on first use).
     - ``follow_redirects`` (default False) and ``max_redirects`` (default 20).
     - ``timeout``: seconds, a dict / :class:`TimeoutConfig` of ``connect``/``read``/``write``/
       ``pool`` seconds, or None for no limits. Default: 10 / 60 / 60 / 60.
@@ -122,6 +127,10 @@ class AsyncClient:
     - ``event_hooks``: ``{"request": [f(request), ...], "response": [g(response), ...]}``;
       the hooks are coroutine functions in the async flavour, plain ones in the sync flavour.
     - ``default_encoding``: charset for ``response.text`` when the response names none.
+    - ``max_body_size`` (default None: no limit): the most bytes ``read()`` / ``.content`` holds
+      of a response body, received and decoded; more raises :class:`ResponseTooLarge`. Set per
+      request as the extension ``{"max_body_size": n}``. Streaming (``aiter_bytes()``) is not
+      limited: it holds one piece at a time.
 
     Use it as ``async with AsyncClient() as client:``, or call :meth:`aclose` when done.
     Raises ``TypeError`` / ``ValueError`` for malformed settings, naming the argument.
@@ -133,7 +142,7 @@ class AsyncClient:
         base_url: URL | str = "",
         headers: Any = None,
         params: Any = None,
-        cookies: Mapping[str, str] | Cookies | None = None,
+        cookies: CookieTypes | None = None,
         auth: Any = None,
         verify: Any = True,
         cert: str | tuple[str, str] | None = None,
@@ -147,6 +156,7 @@ class AsyncClient:
         transport: Any = None,
         event_hooks: Mapping[str, Iterable[Callable[..., Any]]] | None = None,
         default_encoding: str = "utf-8",
+        max_body_size: int | None = None,
     ) -> None:
         self._base_url = self._enforce_trailing_slash(URL(base_url)) if base_url else None
         default_headers = Headers(
@@ -161,7 +171,9 @@ class AsyncClient:
         self._headers = default_headers
         self._params = QueryParams(params) if params is not None else QueryParams()
         self._cookies = cookies if isinstance(cookies, Cookies) else Cookies(cookies)
-        self._auth: AuthCallable | None = build_auth(auth)
+        self._auth: Auth | None = build_auth(auth)
+        # .netrc credentials for requests without auth (trust_env), read on first use.
+        self._env_netrc = EnvNetrc() if trust_env else None
         if not isinstance(max_redirects, int) or max_redirects < 0:
             raise ValueError(f"max_redirects must be an int >= 0, not {max_redirects!r}")
         self.follow_redirects = bool(follow_redirects)
@@ -176,6 +188,7 @@ class AsyncClient:
         self._request_hooks = list(hooks.get("request", ()))
         self._response_hooks = list(hooks.get("response", ()))
         self.default_encoding = default_encoding
+        self.max_body_size = _max_body_size(max_body_size)
         # Proxies from the environment: a pool per proxy URL, made on first use (see _route).
         self._env_proxies: EnvProxies | None = None
         self._proxy_pools: dict[str, Any] = {}
@@ -242,11 +255,11 @@ class AsyncClient:
         return self._cookies
 
     @cookies.setter
-    def cookies(self, value: Mapping[str, str] | Cookies | None) -> None:
+    def cookies(self, value: CookieTypes | None) -> None:
         self._cookies = value if isinstance(value, Cookies) else Cookies(value)
 
     @property
-    def auth(self) -> AuthCallable | None:
+    def auth(self) -> Auth | None:
         """The authentication applied to each request (None for none)."""
         return self._auth
 
@@ -334,6 +347,7 @@ class AsyncClient:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         timeout: Any = USE_CLIENT_DEFAULT,
         extensions: dict[str, Any] | None = None,
     ) -> Request:
@@ -341,8 +355,10 @@ class AsyncClient:
 
         Relative ``url`` values are joined onto ``base_url``'s path (``"items"`` and ``"/items"``
         both give ``<base path>/items``). Query ``params`` are added after the client's and the
-        URL's own. ``headers`` replace client headers of the same name. Cookies and auth are
-        applied later, by :meth:`send`. Raises ``InvalidURL`` for a URL that cannot be parsed.
+        URL's own. ``headers`` replace client headers of the same name. ``cookies`` (a dict,
+        :class:`Cookies` or ``CookieJar``) are merged over the client's jar into this request's
+        ``Cookie`` header (the jar is not changed); otherwise cookies and auth are applied
+        later, by :meth:`send`. Raises ``InvalidURL`` for a URL that cannot be parsed.
         """
         full_url = self._merge_url(url)
         if self._params or params is not None:
@@ -354,12 +370,24 @@ class AsyncClient:
         else:
             merged_headers = self._headers.copy()
             merged_headers.update(headers)
+        if cookies is not None:
+            # Per-request cookies with the client's (httpx's merge): the Cookie header is set
+            # here, so the jar does not set it again in send(); redirects ask the jar alone.
+            merged_cookies = Cookies(self._cookies)
+            merged_cookies.update(cookies)
+            cookie_header = merged_cookies.header_for(full_url)
+            if cookie_header is not None and "cookie" not in merged_headers:
+                if merged_headers is self._headers:
+                    merged_headers = self._headers.copy()
+                merged_headers["Cookie"] = cookie_header
         if extensions is None:
             extensions = {}
         if timeout is not USE_CLIENT_DEFAULT:
             extensions["timeout"] = normalize_timeout(timeout)
         elif "timeout" not in extensions:
             extensions["timeout"] = self._timeout.copy()
+        if self.max_body_size is not None and "max_body_size" not in extensions:
+            extensions["max_body_size"] = self.max_body_size
         return Request(
             method,
             full_url,
@@ -384,6 +412,7 @@ class AsyncClient:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -411,16 +440,16 @@ class AsyncClient:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
         return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
-    @asynccontextmanager
-    async def stream(
+    def stream(
         self,
         method: str,
-        url: URL | str,
+        url: URL | str | None = None,
         *,
         content: Any = None,
         data: Any = None,
@@ -428,16 +457,23 @@ class AsyncClient:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
         extensions: dict[str, Any] | None = None,
-    ) -> AsyncIterator[Response]:
-        """``async with client.stream(...) as response:`` a response whose body is not read yet.
+    ) -> AsyncStreamContext:
+        """A response whose body is not read yet: ``async with client.stream(...) as response:``
+        (httpx's form) or ``async with await client.stream(...) as response:`` (the seed's:
+        awaiting gives the response; close it, or use it in ``async with``).
 
-        Iterate ``response.aiter_bytes()`` (decoded) or ``aiter_raw()``; the response is closed
-        (its connection released) when the block ends. Arguments and errors as :meth:`request`.
+        Iterate ``response.aiter_bytes()`` (decoded), ``aiter_raw()`` or ``response.stream``;
+        the response is closed (its connection released) when the block ends. With one
+        argument, ``client.stream(url)`` is a GET (as the seed writes it). Arguments and errors
+        as :meth:`request`; the request is sent when the result is first awaited or entered.
         """
+        if url is None:
+            method, url = "GET", method
         request = self.build_request(
             method,
             url,
@@ -447,16 +483,15 @@ class AsyncClient:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
-        response = await self.send(
-            request, auth=auth, follow_redirects=follow_redirects, stream=True
+        return AsyncStreamContext(
+            functools.partial(
+                self.send, request, auth=auth, follow_redirects=follow_redirects, stream=True
+            )
         )
-        try:
-            yield response
-        finally:
-            await response.aclose()
 
     async def send(
         self,
@@ -468,8 +503,9 @@ class AsyncClient:
     ) -> Response:
         """Send a built :class:`Request`; read the body unless ``stream=True``.
 
-        Applies auth (once, to this request: a redirect keeps ``Authorization`` only while the
-        origin stays the same), cookies, event hooks and, if enabled, redirects. With
+        Applies auth (its flow runs around the redirects: a redirect keeps ``Authorization``
+        only while the origin stays the same; the responses a flow answered, a 401 challenge
+        say, are in ``response.history``), cookies, event hooks and, if enabled, redirects. With
         ``stream=True`` the caller must close the response (``aclose()``, or read it to the end).
         Raises as :meth:`request`.
         """
@@ -478,68 +514,108 @@ class AsyncClient:
         follow = (
             self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
         )
-        auth_fn = self._auth if auth is USE_CLIENT_DEFAULT else build_auth(auth)
-        if auth_fn is None and request.url.userinfo:
-            auth_fn = url_auth(request.url.username, request.url.password)
-        if auth_fn is not None:
-            request = auth_fn(request) or request
+        auth_obj = self._auth if auth is USE_CLIENT_DEFAULT else build_auth(auth)
+        if auth_obj is None:
+            if request.url.userinfo:
+                auth_obj = url_auth(request.url.username, request.url.password)
+            elif self._env_netrc is not None:
+                auth_obj = self._env_netrc.auth_for(request.url)
+        flow = None
+        if auth_obj is not None:
+            flow = auth_obj.async_auth_flow(request)
+            request = await flow.__anext__()
 
-        # The redirect loop lives here rather than in a helper: one call (and, in the async
-        # flavour, one coroutine) fewer on the path every request takes.
+        # The redirect and auth loops live here rather than in helpers: one call (and, in the
+        # async flavour, one coroutine) fewer on the path every request takes.
         history: list[Response] = []
         transport = self._transport
         env = self._env_proxies
         cookies = self._cookies
         started = _perf_counter()
-        while True:
-            if cookies and "cookie" not in request.headers:
-                value = cookies.header_for(request.url)
-                if value is not None:
-                    request.headers["Cookie"] = value
-            for hook in self._request_hooks:
-                await hook(request)
+        jar_cookie: str | None = None  # the Cookie value the jar set on ``request``
+        try:
+            while True:
+                if jar_cookie is not None and request.headers.get("cookie") == jar_cookie:
+                    # An auth flow sends the request again: the jar decides anew (the 401 may
+                    # have set cookies).
+                    del request.headers["cookie"]
+                jar_cookie = None
+                if cookies._maybe_nonempty() and "cookie" not in request.headers:
+                    jar_cookie = cookies.header_for(request.url)
+                    if jar_cookie is not None:
+                        request.headers["Cookie"] = jar_cookie
+                for hook in self._request_hooks:
+                    await hook(request)
 
-            if env is not None:
-                transport = self._route(request.url)
-            response: Response = await transport.send(request)
-            try:
-                response.request = request
-                if self.default_encoding != "utf-8":
-                    response.default_encoding = self.default_encoding
-                if history:
-                    response.history = list(history)
-                if "set-cookie" in response.headers:
-                    cookies.extract(response.headers.get_list("set-cookie"), request.url)
-                for hook in self._response_hooks:
-                    await hook(response)
+                if env is not None:
+                    transport = self._route(request.url)
+                response: Response = await transport.send(request)
+                try:
+                    response.request = request
+                    if self.default_encoding != "utf-8":
+                        response.default_encoding = self.default_encoding
+                    if history:
+                        response.history = list(history)
+                    if "set-cookie" in response.headers:
+                        cookies.extract(response.headers.get_list("set-cookie"), request.url)
+                    for hook in self._response_hooks:
+                        await hook(response)
 
-                if (
-                    response.status_code not in _REDIRECT_STATUSES
-                    or "location" not in response.headers
-                ):
-                    break
-                if not follow:
-                    try:
-                        response.next_request = self._build_redirect_request(request, response)
-                    except (RemoteProtocolError, UnsupportedProtocol, StreamConsumed):
-                        pass  # not followed, so a bad Location is the caller's to judge
-                    break
-                if len(history) >= self.max_redirects:
-                    raise TooManyRedirects(
-                        f"exceeded max_redirects={self.max_redirects} "
-                        f"(last: {response.status_code} to {response.headers['location']!r})"
-                    )
-                next_request = self._build_redirect_request(request, response)
-                # Read the redirect body so the connection goes back to the pool for reuse.
-                await response.aread()
-                response.elapsed = timedelta(seconds=_perf_counter() - started)
-            except BaseException:
+                    if (
+                        response.status_code not in _REDIRECT_STATUSES
+                        or "location" not in response.headers
+                    ):
+                        if flow is None:
+                            break
+                        try:
+                            next_request = await flow.asend(response)
+                        except StopAsyncIteration:
+                            flow = None
+                            break
+                        # The flow answers a challenge: this response goes to the history.
+                        body = next_request.stream
+                        if (
+                            body is request.stream
+                            and not isinstance(body, BytesStream)
+                            and not getattr(body, "replayable", False)
+                        ):
+                            raise StreamConsumed(
+                                "cannot answer the authentication challenge: the request must "
+                                "be sent again and its body was a one-shot stream; send bytes "
+                                "or a seekable file, or set requires_request_body on the Auth"
+                            )
+                    elif not follow:
+                        try:
+                            response.next_request = self._build_redirect_request(request, response)
+                        except (RemoteProtocolError, UnsupportedProtocol, StreamConsumed):
+                            pass  # not followed, so a bad Location is the caller's to judge
+                        break
+                    else:
+                        if len(history) >= self.max_redirects:
+                            raise TooManyRedirects(
+                                f"exceeded max_redirects={self.max_redirects} (last: "
+                                f"{response.status_code} to {response.headers['location']!r})"
+                            )
+                        next_request = self._build_redirect_request(request, response)
+                        # Drain the redirect body so the connection goes back to the pool,
+                        # undecoded and dropped: a body that decompresses hugely is never
+                        # decoded or held (so a redirect response in history has no .content).
+                        async for _ in response.aiter_raw():
+                            pass
+                    if not response.is_stream_consumed:
+                        # A challenge answered by the auth flow: read it for the history.
+                        await response.aread()
+                    response.elapsed = timedelta(seconds=_perf_counter() - started)
+                except BaseException:
+                    await response.aclose()
+                    raise
                 await response.aclose()
-                raise
-            await response.aclose()
-            history.append(response)
-            request = next_request
-            started = _perf_counter()
+                history.append(response)
+                request = next_request
+                started = _perf_counter()
+        finally:
+            if flow is not None:
+                await flow.aclose()
 
         if stream:
             response.stream = AsyncElapsedStream(response.stream, response, started)
@@ -587,11 +663,12 @@ class AsyncClient:
                 headers.pop(name, None)
         else:
             stream = request.stream
-            if not isinstance(stream, BytesStream):
+            if not isinstance(stream, BytesStream) and not getattr(stream, "replayable", False):
                 raise StreamConsumed(
                     f"cannot follow the {status} redirect to {url}: it must send the request "
                     "body again, and the body was a stream that cannot be replayed; send bytes "
-                    "instead, or use follow_redirects=False and resend yourself"
+                    "or a seekable file instead, or use follow_redirects=False and resend "
+                    "yourself"
                 )
         return Request(
             method, url, headers=headers, stream=stream, extensions=dict(request.extensions)
@@ -605,6 +682,7 @@ class AsyncClient:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -612,7 +690,13 @@ class AsyncClient:
     ) -> Response:
         """``GET url``; see :meth:`request`."""
         request = self.build_request(
-            "GET", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "GET",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -622,6 +706,7 @@ class AsyncClient:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -629,7 +714,13 @@ class AsyncClient:
     ) -> Response:
         """``HEAD url``; see :meth:`request`."""
         request = self.build_request(
-            "HEAD", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "HEAD",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -639,6 +730,7 @@ class AsyncClient:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -646,7 +738,13 @@ class AsyncClient:
     ) -> Response:
         """``OPTIONS url``; see :meth:`request`."""
         request = self.build_request(
-            "OPTIONS", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "OPTIONS",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -656,6 +754,7 @@ class AsyncClient:
         *,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -663,7 +762,13 @@ class AsyncClient:
     ) -> Response:
         """``DELETE url``; see :meth:`request`."""
         request = self.build_request(
-            "DELETE", url, params=params, headers=headers, timeout=timeout, extensions=extensions
+            "DELETE",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
         )
         return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
@@ -677,6 +782,7 @@ class AsyncClient:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -692,6 +798,7 @@ class AsyncClient:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
@@ -707,6 +814,7 @@ class AsyncClient:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -722,6 +830,7 @@ class AsyncClient:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )
@@ -737,6 +846,7 @@ class AsyncClient:
         json: Any = None,
         params: Any = None,
         headers: Any = None,
+        cookies: Any = None,
         auth: Any = USE_CLIENT_DEFAULT,
         follow_redirects: Any = USE_CLIENT_DEFAULT,
         timeout: Any = USE_CLIENT_DEFAULT,
@@ -752,6 +862,7 @@ class AsyncClient:
             json=json,
             params=params,
             headers=headers,
+            cookies=cookies,
             timeout=timeout,
             extensions=extensions,
         )

@@ -10,6 +10,7 @@ connection: it is never reused mid-message.
 
 from __future__ import annotations
 
+import functools
 import time
 import types
 import typing
@@ -22,6 +23,7 @@ from .._backends.base import (
     SOCKET_OPTION,
     AsyncNetworkBackendInterface,
     AsyncNetworkStreamInterface,
+    tls_hostname,
 )
 from .._exceptions import (
     ConnectError,
@@ -37,6 +39,7 @@ from .._models import Request, Response
 from .._ssl import default_ssl_context
 from .._streams import AsyncByteStream, BytesStream
 from .._urls import URL
+from ._custom import backoff, connect_tcp, connect_unix_socket
 from ._interfaces import AsyncRequestInterface
 from ._trace import AsyncTracer, tracer_for
 
@@ -210,39 +213,45 @@ class AsyncConnection(AsyncRequestInterface):
         attempt = 0
         while True:
             try:
+                connect: Callable[[], Awaitable[AsyncNetworkStreamInterface]]
                 if self._uds is not None:
-                    args: tuple[Any, ...] = (self._uds, connect_timeout, self._socket_options)
-                    if tracer is None:
-                        stream = await backend.connect_unix_socket(*args)
-                    else:
-                        info = {"path": self._uds, "timeout": connect_timeout}
-                        stream = await tracer.call(
-                            "connection.connect_unix_socket",
-                            info,
-                            backend.connect_unix_socket,
-                            *args,
-                        )
+                    connect = functools.partial(
+                        connect_unix_socket,
+                        backend,
+                        self._uds,
+                        timeout=connect_timeout,
+                        socket_options=self._socket_options,
+                    )
+                    name = "connection.connect_unix_socket"
+                    info: dict[str, Any] = {"path": self._uds, "timeout": connect_timeout}
                 else:
-                    args = (host, port, connect_timeout, self._local_address, self._socket_options)
-                    if tracer is None:
-                        stream = await backend.connect(*args)
-                    else:
-                        info = {
-                            "host": host,
-                            "port": port,
-                            "local_address": self._local_address,
-                            "timeout": connect_timeout,
-                            "socket_options": self._socket_options,
-                        }
-                        stream = await tracer.call(
-                            "connection.connect_tcp", info, backend.connect, *args
-                        )
+                    connect = functools.partial(
+                        connect_tcp,
+                        backend,
+                        host,
+                        port,
+                        timeout=connect_timeout,
+                        local_address=self._local_address,
+                        socket_options=self._socket_options,
+                    )
+                    name = "connection.connect_tcp"
+                    info = {
+                        "host": host,
+                        "port": port,
+                        "local_address": self._local_address,
+                        "timeout": connect_timeout,
+                        "socket_options": self._socket_options,
+                    }
+                if tracer is None:
+                    stream = await connect()
+                else:
+                    stream = await tracer.call(name, info, connect)
                 break
             except (ConnectError, ConnectTimeout):
                 if attempt >= self._retries:
                     raise
                 attempt += 1
-                await backend.sleep(delay)
+                await backoff(backend, delay)
                 delay *= 2
         if scheme == "https":
             stream = await self._start_tls(stream, request, tracer)
@@ -253,13 +262,21 @@ class AsyncConnection(AsyncRequestInterface):
         stream: AsyncNetworkStreamInterface,
         request: Request,
         tracer: AsyncTracer | None,
-        start_tls: Callable[..., Awaitable[AsyncNetworkStreamInterface]] | None = None,
+        start_tls: Callable[..., Awaitable[AsyncNetworkStreamInterface | None]] | None = None,
     ) -> AsyncNetworkStreamInterface:
         """TLS with this connection's origin over ``stream`` (the ``connection.start_tls`` trace
-        event): the pool's context or the default one, SNI from the ``sni_hostname`` extension
-        or the origin's host, bounded by the ``connect`` timeout. ``start_tls`` replaces
-        ``stream.start_tls`` (a proxy's TLS-in-TLS stream). Closes ``stream`` when it fails."""
-        ssl_context = self._ssl_context or default_ssl_context(http2=self._http2)
+        event): the pool's context (offering ``h2`` by ALPN when ``http2=True``) or the default
+        one, SNI from the ``sni_hostname`` extension or the origin's host, bounded by the
+        ``connect`` timeout. ``start_tls`` replaces ``stream.start_tls`` (a proxy's TLS-in-TLS
+        stream); what it returns is the TLS stream, or None for ``stream`` upgraded in place.
+        Closes ``stream`` when it fails."""
+        ssl_context = self._ssl_context
+        if ssl_context is None:
+            ssl_context = default_ssl_context(http2=self._http2)
+        elif self._http2:
+            # HTTP/2 over TLS is chosen by ALPN (RFC 9113 section 3.2): offer h2 on the
+            # caller's context too, as httpcore does (it sets ALPN on the context it is given).
+            ssl_context.set_alpn_protocols(["h2", "http/1.1"] if self._http1 else ["h2"])
         sni = request.extensions.get("sni_hostname") or self.origin[1]
         timeouts = request.extensions.get("timeout") or {}
         connect_timeout = timeouts.get("connect")
@@ -267,14 +284,18 @@ class AsyncConnection(AsyncRequestInterface):
             start_tls = stream.start_tls
         try:
             if tracer is None:
-                return await start_tls(ssl_context, sni, connect_timeout)
-            info = {"ssl_context": ssl_context, "server_hostname": sni, "timeout": connect_timeout}
-            return typing.cast(
-                AsyncNetworkStreamInterface,
-                await tracer.call(
+                result = await start_tls(ssl_context, sni, connect_timeout)
+            else:
+                info = {
+                    "ssl_context": ssl_context,
+                    "server_hostname": sni,
+                    "timeout": connect_timeout,
+                }
+                result = await tracer.call(
                     "connection.start_tls", info, start_tls, ssl_context, sni, connect_timeout
-                ),
-            )
+                )
+            # A stream that upgraded in place may return None (the seed's interface).
+            return stream if result is None else result
         except BaseException:
             try:
                 await stream.aclose()
@@ -694,12 +715,18 @@ class AsyncPrefixedStream(AsyncNetworkStreamInterface):
     async def start_tls(
         self,
         ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
+        hostname: str | bytes | None = None,
         timeout: float | None = None,
+        *,
+        server_hostname: str | bytes | None = None,
     ) -> AsyncNetworkStreamInterface:
         if self._prefix:
             raise RuntimeError("cannot start TLS: unread bytes arrived before the handshake")
-        return await self._stream.start_tls(ssl_context, server_hostname, timeout)
+        name = tls_hostname(hostname, server_hostname)
+        result = await self._stream.start_tls(ssl_context, name, timeout)
+        if result is not None:
+            self._stream = result
+        return self
 
     def get_extra_info(self, info: str) -> Any:
         return self._stream.get_extra_info(info)

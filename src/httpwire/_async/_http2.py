@@ -56,6 +56,8 @@ from .._synchronization import (
     AsyncStateLock,
 )
 from .._timeouts import remaining
+from ..http11._abnf import MAX_CONTENT_LENGTH_DIGITS
+from ..http11._headers import check_content_length
 from ._interfaces import AsyncRequestInterface
 from ._trace import AsyncTracer, tracer_for
 
@@ -518,6 +520,8 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
                 if name == b":status":
                     status = int(value)
                 elif name[:1] != b":":
+                    if name == b"content-length" and len(value) >= MAX_CONTENT_LENGTH_DIGITS:
+                        check_content_length(value, RemoteProtocolError)
                     fields.append((name, value))
             if trace is not None:
                 await trace.emit(phase + ".complete", {"return_value": (status, fields)})

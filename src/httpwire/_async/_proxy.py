@@ -26,7 +26,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from .._backends.base import AsyncNetworkStreamInterface
+from .._backends.base import AsyncNetworkStreamInterface, tls_hostname
 from .._config import Proxy
 from .._exceptions import (
     ConnectError,
@@ -193,9 +193,12 @@ class AsyncTLSInTLSStream(AsyncNetworkStreamInterface):
     async def start_tls(
         self,
         ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
+        hostname: str | bytes | None = None,
         timeout: float | None = None,
+        *,
+        server_hostname: str | bytes | None = None,
     ) -> AsyncNetworkStreamInterface:
+        server_hostname = tls_hostname(hostname, server_hostname)
         if self._ssl is not None:
             raise RuntimeError("TLS is already running on this stream")
         self._ssl = ssl_context.wrap_bio(

@@ -38,6 +38,7 @@ from .base import (
     SOCKET_OPTION,
     AsyncNetworkBackendInterface,
     AsyncNetworkStreamInterface,
+    tls_hostname,
 )
 
 __all__ = ["AsyncioBackend", "AsyncioStream"]
@@ -272,9 +273,13 @@ class AsyncioStream(AsyncNetworkStreamInterface):
     async def start_tls(
         self,
         ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
+        hostname: str | bytes | None = None,
         timeout: float | None = None,
+        *,
+        server_hostname: str | bytes | None = None,
     ) -> AsyncioStream:
+        """TLS handshake over this transport; the stream is upgraded in place and returned."""
+        server_hostname = tls_hostname(hostname, server_hostname)
         t = remaining(timeout)
         if t is not None and t <= 0.0:
             raise ConnectTimeout("timed out before the TLS handshake (deadline already passed)")
@@ -296,10 +301,8 @@ class AsyncioStream(AsyncNetworkStreamInterface):
             raise
         assert isinstance(transport, asyncio.Transport)
         self._protocol.transport = transport
-        if self._timer is not None:  # the TLS stream shares the protocol: stop our timer
-            self._timer.cancel()
-            self._timer = None
-        return AsyncioStream(transport, self._protocol)
+        self._transport = transport  # in place: this object is now the TLS stream
+        return self
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":

@@ -57,10 +57,18 @@ class NetworkStreamInterface:
     def start_tls(
         self,
         ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
+        hostname: str | bytes | None = None,
         timeout: float | None = None,
-    ) -> NetworkStreamInterface:
-        """Run a TLS handshake over this stream and return the TLS stream."""
+        *,
+        server_hostname: str | bytes | None = None,
+    ) -> NetworkStreamInterface | None:
+        """Run a TLS handshake over this stream, upgrading it in place.
+
+        ``hostname`` (the seed's name; ``server_hostname``, httpcore's, is an alias) is the SNI
+        name and the name the certificate is checked against. The built-in streams upgrade in
+        place and also return themselves; a custom stream may return None (the caller keeps
+        using the same object) or a new stream. Raises ``ConnectError`` / ``ConnectTimeout``.
+        """
         raise NotImplementedError  # pragma: no cover
 
     def get_extra_info(self, info: str) -> Any:
@@ -115,7 +123,7 @@ class NetworkBackendInterface:
 
 class AsyncNetworkStreamInterface:
     """One open byte stream. Async flavour: the methods of :class:`NetworkStreamInterface`,
-    awaited, and ``aclose()`` for ``close()``."""
+    awaited; ``close()`` and ``aclose()`` are the same (a subclass defines either)."""
 
     #: True when a ``write()`` interrupted by cancellation has queued either all of its bytes or
     #: none (asyncio transports take the whole write before awaiting). HTTP/2 then keeps the
@@ -132,16 +140,28 @@ class AsyncNetworkStreamInterface:
     async def start_tls(
         self,
         ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
+        hostname: str | bytes | None = None,
         timeout: float | None = None,
-    ) -> AsyncNetworkStreamInterface:
+        *,
+        server_hostname: str | bytes | None = None,
+    ) -> AsyncNetworkStreamInterface | None:
         raise NotImplementedError  # pragma: no cover
 
     def get_extra_info(self, info: str) -> Any:
         return None
 
+    async def close(self) -> None:
+        """Close the stream (the seed's name; ``aclose()`` is the same). A subclass defines
+        either one."""
+        if type(self).aclose is AsyncNetworkStreamInterface.aclose:
+            raise NotImplementedError  # pragma: no cover
+        await self.aclose()
+
     async def aclose(self) -> None:
-        raise NotImplementedError  # pragma: no cover
+        """Close the stream (anyio's and httpcore's name; ``close()`` is the same)."""
+        if type(self).close is AsyncNetworkStreamInterface.close:
+            raise NotImplementedError  # pragma: no cover
+        await self.close()
 
     async def __aenter__(self) -> typing.Self:
         return self
@@ -178,3 +198,15 @@ class AsyncNetworkBackendInterface:
 
     async def sleep(self, seconds: float) -> None:
         raise NotImplementedError  # pragma: no cover
+
+
+def tls_hostname(hostname: str | bytes | None, server_hostname: str | bytes | None) -> str | None:
+    """The SNI name given to ``start_tls()`` as ``hostname`` or its alias ``server_hostname``
+    (str, or ASCII bytes as httpcore passes it). Raises ``TypeError`` when both are given."""
+    if server_hostname is not None:
+        if hostname is not None:
+            raise TypeError("start_tls() takes hostname or server_hostname, not both")
+        hostname = server_hostname
+    if isinstance(hostname, bytes):
+        return hostname.decode("ascii")
+    return hostname

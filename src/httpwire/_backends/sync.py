@@ -39,6 +39,7 @@ from .base import (
     SOCKET_OPTION,
     NetworkBackendInterface,
     NetworkStreamInterface,
+    tls_hostname,
 )
 
 __all__ = ["NetworkBackend", "NetworkStream"]
@@ -141,9 +142,13 @@ class NetworkStream(NetworkStreamInterface):
     def start_tls(
         self,
         ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
+        hostname: str | bytes | None = None,
         timeout: float | None = None,
+        *,
+        server_hostname: str | bytes | None = None,
     ) -> NetworkStream:
+        """TLS handshake over this socket; the stream is upgraded in place and returned."""
+        server_hostname = tls_hostname(hostname, server_hostname)
         t = remaining(timeout)
         if t is not None and t <= 0.0:
             raise ConnectTimeout("timed out before the TLS handshake (deadline already passed)")
@@ -165,9 +170,11 @@ class NetworkStream(NetworkStreamInterface):
         except (OSError, ssl.SSLError) as exc:
             self.close()
             raise ConnectError(f"TLS handshake with {self._label} failed: {exc}") from exc
-        stream = NetworkStream(tls)
-        stream._timeout = self._timeout
-        return stream
+        # In place: the plain socket was detached into ``tls``; this object is now the TLS stream.
+        self._sock = tls
+        self._kernel_timeouts = False
+        self._poller = None
+        return self
 
     def get_extra_info(self, info: str) -> Any:
         sock = self._sock

@@ -32,6 +32,7 @@ from .base import (
     SOCKET_OPTION,
     AsyncNetworkBackendInterface,
     AsyncNetworkStreamInterface,
+    tls_hostname,
 )
 
 __all__ = ["TrioBackend", "TrioStream"]
@@ -98,9 +99,13 @@ class TrioStream(AsyncNetworkStreamInterface):
     async def start_tls(
         self,
         ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
+        hostname: str | bytes | None = None,
         timeout: float | None = None,
+        *,
+        server_hostname: str | bytes | None = None,
     ) -> TrioStream:
+        """TLS handshake over this stream; the stream is upgraded in place and returned."""
+        server_hostname = tls_hostname(hostname, server_hostname)
         t = remaining(timeout)
         tls = trio.SSLStream(
             self._stream, ssl_context, server_hostname=server_hostname, https_compatible=True
@@ -116,7 +121,8 @@ class TrioStream(AsyncNetworkStreamInterface):
             except BaseException:
                 await trio.aclose_forcefully(self._stream)
                 raise
-            return TrioStream(tls)
+            self._stream = tls  # in place: this object is now the TLS stream
+            return self
         await trio.aclose_forcefully(self._stream)
         raise ConnectTimeout(f"TLS handshake with {self._label} timed out after {t:.3g} s")
 

@@ -11,6 +11,7 @@ connection: it is never reused mid-message.
 
 from __future__ import annotations
 
+import functools
 import time
 import types
 import typing
@@ -23,6 +24,7 @@ from .._backends.base import (
     SOCKET_OPTION,
     NetworkBackendInterface,
     NetworkStreamInterface,
+    tls_hostname,
 )
 from .._exceptions import (
     ConnectError,
@@ -38,6 +40,7 @@ from .._models import Request, Response
 from .._ssl import default_ssl_context
 from .._streams import ByteStream, BytesStream
 from .._urls import URL
+from ._custom import backoff, connect_tcp, connect_unix_socket
 from ._interfaces import RequestInterface
 from ._trace import Tracer, tracer_for
 
@@ -211,39 +214,45 @@ class Connection(RequestInterface):
         attempt = 0
         while True:
             try:
+                connect: Callable[[], NetworkStreamInterface]
                 if self._uds is not None:
-                    args: tuple[Any, ...] = (self._uds, connect_timeout, self._socket_options)
-                    if tracer is None:
-                        stream = backend.connect_unix_socket(*args)
-                    else:
-                        info = {"path": self._uds, "timeout": connect_timeout}
-                        stream = tracer.call(
-                            "connection.connect_unix_socket",
-                            info,
-                            backend.connect_unix_socket,
-                            *args,
-                        )
+                    connect = functools.partial(
+                        connect_unix_socket,
+                        backend,
+                        self._uds,
+                        timeout=connect_timeout,
+                        socket_options=self._socket_options,
+                    )
+                    name = "connection.connect_unix_socket"
+                    info: dict[str, Any] = {"path": self._uds, "timeout": connect_timeout}
                 else:
-                    args = (host, port, connect_timeout, self._local_address, self._socket_options)
-                    if tracer is None:
-                        stream = backend.connect(*args)
-                    else:
-                        info = {
-                            "host": host,
-                            "port": port,
-                            "local_address": self._local_address,
-                            "timeout": connect_timeout,
-                            "socket_options": self._socket_options,
-                        }
-                        stream = tracer.call(
-                            "connection.connect_tcp", info, backend.connect, *args
-                        )
+                    connect = functools.partial(
+                        connect_tcp,
+                        backend,
+                        host,
+                        port,
+                        timeout=connect_timeout,
+                        local_address=self._local_address,
+                        socket_options=self._socket_options,
+                    )
+                    name = "connection.connect_tcp"
+                    info = {
+                        "host": host,
+                        "port": port,
+                        "local_address": self._local_address,
+                        "timeout": connect_timeout,
+                        "socket_options": self._socket_options,
+                    }
+                if tracer is None:
+                    stream = connect()
+                else:
+                    stream = tracer.call(name, info, connect)
                 break
             except (ConnectError, ConnectTimeout):
                 if attempt >= self._retries:
                     raise
                 attempt += 1
-                backend.sleep(delay)
+                backoff(backend, delay)
                 delay *= 2
         if scheme == "https":
             stream = self._start_tls(stream, request, tracer)
@@ -254,13 +263,21 @@ class Connection(RequestInterface):
         stream: NetworkStreamInterface,
         request: Request,
         tracer: Tracer | None,
-        start_tls: Callable[..., NetworkStreamInterface] | None = None,
+        start_tls: Callable[..., NetworkStreamInterface | None] | None = None,
     ) -> NetworkStreamInterface:
         """TLS with this connection's origin over ``stream`` (the ``connection.start_tls`` trace
-        event): the pool's context or the default one, SNI from the ``sni_hostname`` extension
-        or the origin's host, bounded by the ``connect`` timeout. ``start_tls`` replaces
-        ``stream.start_tls`` (a proxy's TLS-in-TLS stream). Closes ``stream`` when it fails."""
-        ssl_context = self._ssl_context or default_ssl_context(http2=self._http2)
+        event): the pool's context (offering ``h2`` by ALPN when ``http2=True``) or the default
+        one, SNI from the ``sni_hostname`` extension or the origin's host, bounded by the
+        ``connect`` timeout. ``start_tls`` replaces ``stream.start_tls`` (a proxy's TLS-in-TLS
+        stream); what it returns is the TLS stream, or None for ``stream`` upgraded in place.
+        Closes ``stream`` when it fails."""
+        ssl_context = self._ssl_context
+        if ssl_context is None:
+            ssl_context = default_ssl_context(http2=self._http2)
+        elif self._http2:
+            # HTTP/2 over TLS is chosen by ALPN (RFC 9113 section 3.2): offer h2 on the
+            # caller's context too, as httpcore does (it sets ALPN on the context it is given).
+            ssl_context.set_alpn_protocols(["h2", "http/1.1"] if self._http1 else ["h2"])
         sni = request.extensions.get("sni_hostname") or self.origin[1]
         timeouts = request.extensions.get("timeout") or {}
         connect_timeout = timeouts.get("connect")
@@ -268,14 +285,18 @@ class Connection(RequestInterface):
             start_tls = stream.start_tls
         try:
             if tracer is None:
-                return start_tls(ssl_context, sni, connect_timeout)
-            info = {"ssl_context": ssl_context, "server_hostname": sni, "timeout": connect_timeout}
-            return typing.cast(
-                NetworkStreamInterface,
-                tracer.call(
+                result = start_tls(ssl_context, sni, connect_timeout)
+            else:
+                info = {
+                    "ssl_context": ssl_context,
+                    "server_hostname": sni,
+                    "timeout": connect_timeout,
+                }
+                result = tracer.call(
                     "connection.start_tls", info, start_tls, ssl_context, sni, connect_timeout
-                ),
-            )
+                )
+            # A stream that upgraded in place may return None (the seed's interface).
+            return stream if result is None else result
         except BaseException:
             try:
                 stream.close()
@@ -695,12 +716,18 @@ class PrefixedStream(NetworkStreamInterface):
     def start_tls(
         self,
         ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
+        hostname: str | bytes | None = None,
         timeout: float | None = None,
+        *,
+        server_hostname: str | bytes | None = None,
     ) -> NetworkStreamInterface:
         if self._prefix:
             raise RuntimeError("cannot start TLS: unread bytes arrived before the handshake")
-        return self._stream.start_tls(ssl_context, server_hostname, timeout)
+        name = tls_hostname(hostname, server_hostname)
+        result = self._stream.start_tls(ssl_context, name, timeout)
+        if result is not None:
+            self._stream = result
+        return self
 
     def get_extra_info(self, info: str) -> Any:
         return self._stream.get_extra_info(info)

@@ -57,6 +57,8 @@ from .._synchronization import (
     StateLock,
 )
 from .._timeouts import remaining
+from ..http11._abnf import MAX_CONTENT_LENGTH_DIGITS
+from ..http11._headers import check_content_length
 from ._interfaces import RequestInterface
 from ._trace import Tracer, tracer_for
 
@@ -519,6 +521,8 @@ class HTTP2Connection(RequestInterface):
                 if name == b":status":
                     status = int(value)
                 elif name[:1] != b":":
+                    if name == b"content-length" and len(value) >= MAX_CONTENT_LENGTH_DIGITS:
+                        check_content_length(value, RemoteProtocolError)
                     fields.append((name, value))
             if trace is not None:
                 trace.emit(phase + ".complete", {"return_value": (status, fields)})

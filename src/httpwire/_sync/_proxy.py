@@ -27,7 +27,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from .._backends.base import NetworkStreamInterface
+from .._backends.base import NetworkStreamInterface, tls_hostname
 from .._config import Proxy
 from .._exceptions import (
     ConnectError,
@@ -194,9 +194,12 @@ class TLSInTLSStream(NetworkStreamInterface):
     def start_tls(
         self,
         ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
+        hostname: str | bytes | None = None,
         timeout: float | None = None,
+        *,
+        server_hostname: str | bytes | None = None,
     ) -> NetworkStreamInterface:
+        server_hostname = tls_hostname(hostname, server_hostname)
         if self._ssl is not None:
             raise RuntimeError("TLS is already running on this stream")
         self._ssl = ssl_context.wrap_bio(

@@ -7,6 +7,7 @@ written for h11.  See ``docs/http11.md`` for the deliberate differences.
 
 from __future__ import annotations
 
+from .._version import __version__
 from ._connection import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE, NEED_DATA, PAUSED, Connection
 from ._events import (
     ConnectionClosed,
@@ -33,7 +34,14 @@ from ._state import (
 )
 from ._util import LocalProtocolError, ProtocolError, RemoteProtocolError
 
+#: A product token naming this engine (RFC 9110 §10.1.5), for ``Server`` / ``User-Agent``
+#: headers, as h11's ``PRODUCT_ID`` (``"python-h11/0.16.0"``). ``__version__`` is httpwire's
+#: version, of which this engine is part (not an h11 version).
+PRODUCT_ID = f"python-httpwire/{__version__}"
+
 __all__ = [
+    "__version__",
+    "PRODUCT_ID",
     "Connection",
     "NEED_DATA",
     "PAUSED",

@@ -22,8 +22,13 @@ HEXDIG = b"0123456789abcdefABCDEF"
 #: The longest chunk-size we accept, in hex digits (16 -> up to 2**64 - 1 bytes).
 MAX_CHUNK_SIZE_DIGITS = 16
 
-#: The longest Content-Length we accept, in decimal digits (as h11).
-MAX_CONTENT_LENGTH_DIGITS = 20
+#: The largest Content-Length we accept: 2**63 - 1 bytes, the largest size a file, a socket
+#: count or a buffer length can represent (h11 takes any 20 digits; a bigger declared length
+#: is no body anyone sends, and a buffer sized from it raised OverflowError or MemoryError).
+MAX_CONTENT_LENGTH = 2**63 - 1
+
+#: The longest Content-Length we accept, in decimal digits (that of MAX_CONTENT_LENGTH).
+MAX_CONTENT_LENGTH_DIGITS = 19
 
 _tchar_class = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]"
 

@@ -121,14 +121,11 @@ def _body_framing(
     message carries Transfer-Encoding (RFC 9112 §6.1: faulty framing).
     """
     flags = event.headers._flags
-    if flags & F_TRANSFER_ENCODING and error is not None:
-        if flags & F_CONTENT_LENGTH:
-            raise error("both Transfer-Encoding and Content-Length (RFC 9112 §6.1)")
-        if event.http_version < b"1.1":
-            raise error("Transfer-Encoding in an HTTP/1.0 message (RFC 9112 §6.1)")
     if type(event) is Response:
         status = event.status_code
-        # RFC 9112 §6.3 (1) and (2): no body, whatever the headers say.
+        # RFC 9112 §6.3 (1) and (2): no body, whatever the headers say -- so a 204 or 304
+        # carrying both Transfer-Encoding and Content-Length is sent and received as given,
+        # as h11 does (uvicorn relays such a response; refusing it sent nothing at all).
         if (
             status == 204
             or status == 304
@@ -136,6 +133,11 @@ def _body_framing(
             or (request_method == b"CONNECT" and 200 <= status < 300)
         ):
             return ("content-length", 0)
+    if flags & F_TRANSFER_ENCODING and error is not None:
+        if flags & F_CONTENT_LENGTH:
+            raise error("both Transfer-Encoding and Content-Length (RFC 9112 §6.1)")
+        if event.http_version < b"1.1":
+            raise error("Transfer-Encoding in an HTTP/1.0 message (RFC 9112 §6.1)")
     if flags & F_CHUNKED:
         return ("chunked", 0)
     if flags & F_CONTENT_LENGTH:

@@ -14,6 +14,7 @@ from typing import Any, overload
 
 from ._abnf import (
     FIELD_VALUE_RE,
+    MAX_CONTENT_LENGTH,
     MAX_CONTENT_LENGTH_DIGITS,
     TCHAR,
 )
@@ -136,9 +137,21 @@ def _content_length(value: bytes, error: type[ProtocolError]) -> bytes:
         if len(values) != 1:
             raise error("conflicting Content-Length headers")
         value = values.pop()
-    if not value or not value.isdigit() or len(value) > MAX_CONTENT_LENGTH_DIGITS:
-        raise error("bad Content-Length")
+    check_content_length(value, error)
     return value
+
+
+def check_content_length(value: bytes, error: type[Exception]) -> int:
+    """One Content-Length value (RFC 9110 §8.6) as an int; raises ``error`` when it is not
+    1*DIGIT or is over :data:`MAX_CONTENT_LENGTH` (2**63-1, a size no buffer can hold)."""
+    if not value or not value.isdigit():
+        raise error("bad Content-Length")
+    if len(value) > MAX_CONTENT_LENGTH_DIGITS or int(value) > MAX_CONTENT_LENGTH:
+        raise error(
+            f"Content-Length too large: {value[:40]!r}{'...' if len(value) > 40 else ''} "
+            "is over 2**63-1 bytes (RFC 9110 §8.6)"
+        )
+    return int(value)
 
 
 def _summarise(items: list[tuple[bytes, bytes]], error: type[ProtocolError]) -> tuple[int, int]:
@@ -465,7 +478,7 @@ def fields_from_lines(lines: list[bytes], start: int, error: type[ProtocolError]
                 if (
                     not flags & F_CONTENT_LENGTH
                     and value.isdigit()
-                    and len(value) <= MAX_CONTENT_LENGTH_DIGITS
+                    and len(value) < MAX_CONTENT_LENGTH_DIGITS  # (19 digits: full check)
                 ):
                     flags |= F_CONTENT_LENGTH
                     clen = int(value)

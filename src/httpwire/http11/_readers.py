@@ -322,6 +322,13 @@ def parse_request_head(head: bytes) -> Request:
             nl = head.find(b"\r\n")
             line = head[:nl]
             parts = line.split(b" ")
+            if line == b"PRI * HTTP/2.0":
+                # The start of the HTTP/2 connection preface (RFC 9113 §3.4) parses as a
+                # request, as in h11: a server seeing it switches to HTTP/2 with prior
+                # knowledge (hypercorn does, from this event and ``trailing_data``).
+                headers = _fields(head, nl + 2)
+                if headers is not None:
+                    return _make_request(b"PRI", headers, b"*", b"2.0")
             if len(parts) == 3 and _ANY_HTTP_VERSION_RE.fullmatch(parts[2]):
                 if not _HTTP_VERSION_RE.fullmatch(parts[2]):
                     raise RemoteProtocolError(
