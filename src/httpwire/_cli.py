@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import mimetypes
 import os
 import re
 import ssl
@@ -437,60 +436,41 @@ def _urlencode_item(item: str) -> bytes:
 
 @dataclass
 class _Body:
-    """A request body: bytes, or a streamed multipart body of known length."""
+    """A request body: bytes, or the library's multipart stream (files read as it is sent)."""
 
     content: bytes | None = None
-    stream: Callable[[], Iterator[bytes]] | None = None
-    length: int = 0
+    stream: Any = None  # a MultipartStream: iterable of bytes, replayable
+    length: int | None = 0
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _multipart(
     fields: list[tuple[str, str]], files: list[tuple[str, str, str | None, str]]
 ) -> _Body:
-    """A multipart/form-data body (RFC 7578) whose files are read piece by piece when sent."""
-    from ._content import _header_value, _quote_param
+    """A multipart/form-data body (RFC 7578): ``httpwire``'s own encoder, which streams the
+    files from disk with a ``Content-Length`` computed from their sizes."""
+    import atexit
 
-    boundary = os.urandom(16).hex().encode()
-    parts: list[bytes | tuple[str, int]] = []
+    from ._content import encode_multipart
+
+    data: dict[str, list[str]] = {}
     for name, value in fields:
-        parts.append(
-            b"--%b\r\nContent-Disposition: form-data; name=%b\r\n\r\n%b\r\n"
-            % (boundary, _quote_param(name), value.encode("utf-8"))
-        )
+        data.setdefault(name, []).append(value)
+    uploads: list[tuple[str, tuple[str, Any, str | None]]] = []
     for name, path, mime, filename in files:
         try:
-            size = os.stat(path).st_size
+            handle = open(path, "rb")  # noqa: SIM115 - closed at exit, after the upload
         except OSError as exc:
             raise UsageError(f"cannot read file {path!r}: {exc.strerror or exc}") from exc
-        content_type = mime or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        parts.append(
-            b"--%b\r\nContent-Disposition: form-data; name=%b; filename=%b\r\n"
-            b"Content-Type: %b\r\n\r\n"
-            % (boundary, _quote_param(name), _quote_param(filename), _header_value(content_type))
-        )
-        parts.append((path, size))
-        parts.append(b"\r\n")
-    parts.append(b"--%b--\r\n" % boundary)
-    length = sum(p[1] if isinstance(p, tuple) else len(p) for p in parts)
-
-    def stream() -> Iterator[bytes]:
-        for part in parts:
-            if isinstance(part, bytes):
-                yield part
-                continue
-            path, size = part
-            sent = 0
-            with open(path, "rb") as f:
-                while sent < size:
-                    chunk = f.read(min(_CHUNK, size - sent))
-                    if not chunk:
-                        raise UsageError(f"{path!r} shrank while it was being sent")
-                    sent += len(chunk)
-                    yield chunk
-
-    content_type = "multipart/form-data; boundary=" + boundary.decode()
-    return _Body(stream=stream, length=length, headers=[("Content-Type", content_type)])
+        atexit.register(handle.close)
+        uploads.append((name, (filename, handle, mime)))
+    headers, stream = encode_multipart(data, uploads)
+    length = headers.get("Content-Length")
+    return _Body(
+        stream=stream,
+        length=int(length) if length is not None else None,
+        headers=[("Content-Type", headers["Content-Type"])],
+    )
 
 
 def _form_option(item: str) -> tuple[str, str | None, str | None, str | None]:
@@ -1376,11 +1356,12 @@ class _Run:
         time.sleep(delay)
 
     def _upload(self, body: _Body, show_bars: bool) -> Any:
-        """The content to send: bytes as they are, or a generator that draws the upload bar."""
+        """The content to send: bytes or the multipart stream as they are, or (when the upload
+        bar is drawn) a generator over them that moves the bar."""
         size = len(body.content) if body.content is not None else body.length
-        self.size_upload = size
-        if body.stream is None and (not show_bars or size < _CHUNK):
-            return body.content
+        self.size_upload = size or 0
+        if not show_bars or (body.stream is None and (size or 0) < _CHUNK):
+            return body.content if body.stream is None else body.stream
         source = body.stream
         content = body.content
 
@@ -1388,7 +1369,7 @@ class _Run:
             done = 0
             with _progress(sys.stderr, show_bars, "uploading", size) as update:
                 if source is not None:
-                    chunks: Iterator[bytes] = source()
+                    chunks: Iterator[bytes] = iter(source)
                 else:
                     assert content is not None
                     chunks = (content[i : i + _CHUNK] for i in range(0, len(content), _CHUNK))
@@ -1420,7 +1401,8 @@ class _Run:
         stdout = sys.stdout
         send_headers = list(headers)
         content = self._upload(body, show_bars)
-        if body.stream is not None or (content is not None and not isinstance(content, bytes)):
+        streamed = content is not None and not isinstance(content, bytes)
+        if streamed and body.length is not None:  # known from the files' sizes: not chunked
             send_headers.append(("Content-Length", str(self.size_upload)))
         with client.stream(
             method,
