@@ -744,27 +744,9 @@ def _progress(
 
 
 def _cookie_records(cookies: Any) -> list[tuple[str, str, str, str, bool, float | None]]:
-    """``(domain, path, name, value, secure, expires)`` of every cookie in the client's jar."""
-    jar = getattr(cookies, "_jar", None)
-    if isinstance(jar, dict):
-        return [
-            (c.domain, c.path, c.name, c.value, c.secure, c.expires)
-            for c in jar.values()
-            if getattr(c, "name", None) is not None
-        ]
-    records = []
-    for cookie in getattr(cookies, "jar", []):  # an http.cookiejar.CookieJar underneath
-        records.append(
-            (
-                cookie.domain,
-                cookie.path,
-                cookie.name,
-                cookie.value or "",
-                cookie.secure,
-                cookie.expires,
-            )
-        )
-    return records
+    """``(domain, path, name, value, secure, expires)`` of every cookie in the client's jar
+    (``Cookies.jar``, an ``http.cookiejar.CookieJar``)."""
+    return [(c.domain, c.path, c.name, c.value or "", c.secure, c.expires) for c in cookies.jar]
 
 
 def _load_cookie_file(path: str, cookies: Any) -> None:
