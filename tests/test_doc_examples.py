@@ -275,3 +275,33 @@ def test_collector_sees_every_kind_and_the_marker(tmp_path: Path) -> None:
     )
     assert _matches(["a", "...", "d"], ["a", "b", "c", "d"])
     assert not _matches(["a", "d"], ["a", "b", "d"])
+
+
+def test_scripts_serve_starts_the_demo_server(tmp_path: Path) -> None:
+    """``bash scripts/serve`` as the README has it (free ports here), then both listeners."""
+    import json
+    import signal
+    import ssl
+    import urllib.request
+
+    proc = subprocess.Popen(
+        ["bash", str(ROOT / "scripts" / "serve"), "--port", "0", "--tls-port", "0"]
+        + ["--dir", str(tmp_path), "--for", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        ready = proc.stdout.readline().split()
+        assert ready[0] == "ready", proc.stderr.read() if proc.stderr else ready
+        http_url, https_url, ca_path = ready[1:]
+        with urllib.request.urlopen(http_url + "/json", timeout=10) as r:
+            assert json.load(r)["message"] == "hello"
+        context = ssl.create_default_context(cafile=ca_path)
+        with urllib.request.urlopen(https_url + "/json", timeout=10, context=context) as r:
+            assert json.load(r)["message"] == "hello"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    assert proc.returncode == 0
