@@ -308,3 +308,24 @@ def test_python_dash_m() -> None:
     )
     assert result.returncode == 2
     assert "invalid header" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "method", "url"),
+    [
+        (["GET", "h/?a=b"], "GET", "http://h/?a=b"),
+        (["delete", "h/items/1"], "DELETE", "http://h/items/1"),
+        (["PATCH", "h", "a=1"], "PATCH", "http://h"),
+        (["localhost", "q==1"], "GET", "http://localhost?q=1"),
+        (["localhost:8000/x", "a=1"], "POST", "http://localhost:8000/x"),
+        (["h/search?q=a", "X-A:1"], "GET", "http://h/search?q=a"),
+        (["-X", "put", "h"], "PUT", "http://h"),
+    ],
+)
+def test_method_url_and_items_are_told_apart(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], method: str, url: str
+) -> None:
+    cap = Capture(monkeypatch, json_reply)
+    assert main(["--raw", *argv]) == 0
+    assert cap.request.method == method
+    assert str(cap.request.url) == url

@@ -228,7 +228,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     add("-k", "--insecure", action="store_true", help="do not verify the server's certificate")
     add("--cacert", metavar="FILE", help="trust the CA certificates in FILE (PEM)")
-    add("--cert", metavar="FILE", help="client certificate: a PEM file with certificate and key")
+    add(
+        "-E",
+        "--cert",
+        metavar="FILE",
+        help="client certificate: a PEM file with certificate and key",
+    )
     add("-L", "--location", "--follow", dest="follow", action="store_true", help="follow redirects")
     add(
         "--max-redirs",
@@ -327,6 +332,8 @@ def _looks_like_item(text: str) -> bool:
     if split is None:
         return False
     name, sep, _ = split
+    if "/" in name or "?" in name:  # 'host/path?a=b' is a URL
+        return False
     if sep == ":":  # a header: 'localhost:8000/x' is a URL, not a header
         return bool(_TOKEN.match(name)) and not text[len(name) + 1 :].lstrip()[:1].isdigit()
     return True
@@ -383,9 +390,11 @@ def _split_positionals(args: argparse.Namespace) -> tuple[str | None, str, list[
     if not pos:
         raise UsageError("the URL is missing")
     method: str | None = None
-    if len(pos) >= 2 and _METHOD_WORD.match(pos[0]) and not _looks_like_item(pos[1]):
+    if len(pos) >= 2 and _METHOD_WORD.match(pos[0]):
+        # 'GET url', 'delete url'; but 'localhost a=1' is a URL and an item (httpie's rule).
         word = pos[0]
-        if word.upper() in _KNOWN_METHODS or word.isupper():
+        known = word.upper() in _KNOWN_METHODS or word.isupper()
+        if known and (word.isupper() or not _looks_like_item(pos[1])):
             method = word.upper()
             pos.pop(0)
     url = pos.pop(0)
