@@ -1338,9 +1338,12 @@ class _Run:
             after = response.headers.get("retry-after") if response is not None else None
             if after is not None and after.strip().isdigit():
                 delay = min(float(after), 600.0)
+        if self.args.max_time is not None:  # the deadline covers the waits too
+            left = self.args.max_time - (time.monotonic() - self.started)
+            delay = max(0.0, min(delay, left))
         if not self.args.silent:
             sys.stderr.write(
-                f"httpwire: warning: {what}; retrying in {delay:g} s "
+                f"httpwire: warning: {what}; retrying in {delay:.3g} s "
                 f"({attempt} of {self.args.retry})\n"
             )
             sys.stderr.flush()
