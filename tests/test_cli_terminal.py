@@ -140,7 +140,7 @@ def test_progress_bars_for_download_and_upload(
     url = demo.http_url
     terminal.run(
         f"cd {tmp_path}\n"
-        f"{CLI} -o slow.txt '{url}/slow?seconds=3&size=1000'\n"
+        f"{CLI} -o slow.txt '{url}/slow?seconds=5&size=1000'\n"
         f"{CLI} -o big.bin {url}/big\n"
         f"{CLI} -o /dev/null -F up=@upload.bin {url}/echo"
     )
