@@ -19,7 +19,8 @@ Function-scoped:
                          runs once per scheme.
 - ``fault_server``       a :class:`servers.FaultServer` with fresh counters (see its docstring for
                          the paths: ``/ok``, ``/ok-then-close``, ``/silent``, ``/close``,
-                         ``/reset``, ``/truncated``, ``/truncated-chunked``).
+                         ``/reset``, ``/truncated``, ``/truncated-chunked``, ``/first-only``,
+                         ``/flaky``).
 - ``full_backlog_url``   ``http://127.0.0.1:PORT`` where a TCP connect never completes
                          (provokes ``ConnectTimeout`` without leaving the machine).
 - ``refused_url``        ``http://127.0.0.1:PORT`` where a TCP connect is refused at once.

@@ -55,6 +55,7 @@ class HypercornServer:
         keyfile: str | None = None,
         client_ssl_context: ssl.SSLContext | None = None,
         max_concurrent_streams: int = 100,
+        keep_alive_timeout: float = 30.0,
         port: int = 0,
     ) -> None:
         from hypercorn.config import Config
@@ -81,7 +82,7 @@ class HypercornServer:
         config.loglevel = "WARNING"
         config.graceful_timeout = 1.0
         config.h2_max_concurrent_streams = max_concurrent_streams
-        config.keep_alive_timeout = 30.0
+        config.keep_alive_timeout = keep_alive_timeout
         self._config = config
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
@@ -152,7 +153,7 @@ http {{
     scgi_temp_path {root}/tmp/scgi;
     default_type application/octet-stream;
     keepalive_requests 100000;
-    keepalive_timeout 60s;
+    keepalive_timeout {keepalive_timeout};
     http2_max_concurrent_streams {streams};
     server {{
         listen {host}:{port} ssl http2;
@@ -168,7 +169,12 @@ class NginxH2Server:
     """nginx serving :data:`servers.NGINX_FILES` over TLS with HTTP/2 (ALPN ``h2``)."""
 
     def __init__(
-        self, root: Path, certfile: str, keyfile: str, max_concurrent_streams: int = 128
+        self,
+        root: Path,
+        certfile: str,
+        keyfile: str,
+        max_concurrent_streams: int = 128,
+        keepalive_timeout: str = "60s",
     ) -> None:
         if not os.path.exists(NGINX):
             raise RuntimeError(f"{NGINX} is missing: install it with `apt-get install nginx-light`")
@@ -179,6 +185,8 @@ class NginxH2Server:
         self.certfile = certfile
         self.keyfile = keyfile
         self.streams = max_concurrent_streams
+        # nginx >= 1.19.7 closes idle HTTP/2 connections after keepalive_timeout (GOAWAY first).
+        self.keepalive_timeout = keepalive_timeout
         self.proc: subprocess.Popen[bytes] | None = None
         for name, body in NGINX_FILES.items():
             path = root / "www" / name
@@ -201,6 +209,7 @@ class NginxH2Server:
                     cert=self.certfile,
                     key=self.keyfile,
                     streams=self.streams,
+                    keepalive_timeout=self.keepalive_timeout,
                 )
             )
             with open(self.root / "stderr.log", "wb") as log:
@@ -257,6 +266,8 @@ class H2FaultServer:
     - ``/trailers``    a body then trailers ``x-checksum: abc`` and ``x-count: 2``.
     - ``/reset``       ``RST_STREAM(INTERNAL_ERROR)`` instead of a response.
     - ``/refuse``      ``RST_STREAM(REFUSED_STREAM)`` instead of a response.
+    - ``/refuse-reused``  answers stream 1 (the connection's first request); every later stream
+                       of the connection gets ``RST_STREAM(REFUSED_STREAM)``.
     - ``/drop``        the response head and 10 body bytes, then the TCP connection is closed.
     - ``/settings/N``  sends ``SETTINGS_MAX_CONCURRENT_STREAMS = N``, then responds.
     - ``/ping``        sends a PING first (the client must acknowledge it), then responds.
@@ -492,7 +503,7 @@ class _Conn:
         elif path == "/reset":
             self.h2.reset_stream(sid, 2)
             del self.requests[sid]
-        elif path == "/refuse":
+        elif path == "/refuse" or (path == "/refuse-reused" and sid != 1):
             self.h2.reset_stream(sid, 7)
             del self.requests[sid]
         elif path == "/drop":

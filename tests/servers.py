@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import select
 import shutil
 import signal
@@ -320,6 +321,15 @@ class FaultServer:
     - ``/truncated``          ``Content-Length: 1000`` but only :data:`TRUNCATED_SENT` bytes of
                               body, then close.
     - ``/truncated-chunked``  chunked head and one chunk, then close before the last chunk.
+    - ``/first-only``         ``200`` ``ok`` to the first request of a connection; a later request
+                              on it is read and the connection closed without a byte (a
+                              keep-alive connection the server dropped just as it was reused:
+                              nothing tells the client beforehand).
+    - ``/flaky``              like ``/first-only``, but a later request is dropped only at random
+                              (probability :data:`FLAKY_DROP`), and after any answer the server
+                              may close the connection (probability :data:`FLAKY_CLOSE`): a
+                              server that randomly drops keep-alive connections. The first request
+                              of a connection is always answered. Seeded (:data:`FLAKY_SEED`).
 
     Counters: ``accepted`` (connections accepted) and ``server_closes`` (connections the server
     closed on purpose: ``/ok-then-close``, ``/close``, ``/reset``, ``/truncated*``);
@@ -328,6 +338,9 @@ class FaultServer:
 
     SILENT_LIMIT = 30.0
     TRUNCATED_SENT = 100
+    FLAKY_DROP = 0.25
+    FLAKY_CLOSE = 0.125
+    FLAKY_SEED = 2026
 
     def __init__(self) -> None:
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -342,6 +355,7 @@ class FaultServer:
         self.server_closes = 0
         self.paths: list[str] = []
         self._cond = threading.Condition()
+        self._rng = random.Random(self.FLAKY_SEED)  # drawn under _cond
         self._stopping = threading.Event()
         self._conns: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
@@ -462,12 +476,14 @@ class FaultServer:
     def _serve(self, conn: socket.socket) -> None:
         try:
             buf = bytearray()
+            reused = False  # a request after the first on this connection
             while True:
                 path = self._read_request(conn, buf)
                 if path is None:
                     return
-                if not self._answer(conn, path.split("?")[0]):
+                if not self._answer(conn, path.split("?")[0], reused):
                     return
+                reused = True
         except OSError:
             return
         finally:
@@ -476,8 +492,22 @@ class FaultServer:
             with contextlib.suppress(OSError):
                 conn.close()
 
-    def _answer(self, conn: socket.socket, path: str) -> bool:
-        """Act on one request; return True to keep the connection for another request."""
+    def _answer(self, conn: socket.socket, path: str, reused: bool = False) -> bool:
+        """Act on one request; return True to keep the connection for another request.
+        ``reused``: an earlier request was answered on this connection."""
+        if path in ("/first-only", "/flaky"):
+            with self._cond:
+                drop = reused and (path == "/first-only" or self._rng.random() < self.FLAKY_DROP)
+                close = not drop and path == "/flaky" and self._rng.random() < self.FLAKY_CLOSE
+            if not drop:
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+                )
+            if drop or close:
+                conn.close()
+                self._closed_on_purpose()
+                return False
+            return True
         if path == "/ok":
             conn.sendall(
                 b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"

@@ -328,6 +328,13 @@ class Shield:
 
     __slots__ = ()
 
+    #: Whether the block really keeps cancellation out (a write in it then needs a time bound).
+    shields = False
+
+    def time_to_cancel(self) -> float | None:
+        """Seconds until the task's cancellation deadline: never, in a thread."""
+        return None
+
     def __call__(self) -> contextlib.AbstractContextManager[Any]:
         return _NO_SHIELD
 
@@ -350,6 +357,23 @@ class AsyncShield:
             self._trio: Any = trio
         else:
             self._trio = None
+
+    @property
+    def shields(self) -> bool:
+        """Whether the block really keeps cancellation out (a write in it then needs a time
+        bound): on trio."""
+        return self._trio is not None
+
+    def time_to_cancel(self) -> float | None:
+        """Seconds until the deadline of the cancel scopes around the task (trio's
+        ``move_on_after``/``fail_after``; may be negative), or None without one. A shielded write
+        uses it to end soon after that deadline instead of holding the task for ever."""
+        if self._trio is None:
+            return None
+        deadline = self._trio.current_effective_deadline()
+        if deadline == float("inf"):
+            return None
+        return float(deadline - self._trio.current_time())
 
     def __call__(self) -> contextlib.AbstractContextManager[Any]:
         if self._trio is None:

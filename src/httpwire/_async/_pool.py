@@ -10,6 +10,11 @@ The pool's state is small and explicit, and every operation on it is O(1) per re
 - ``_waiters``: requests queued for a slot, first come first served. A releasing request hands
   its connection (same origin) or its slot straight to the first waiter: no waiter polls the pool.
 
+When every slot is taken and some hold idle connections (HTTP/1.1, or HTTP/2 with no stream
+open) that a request cannot use (another origin, or it needs a fresh connection), the oldest of
+them is closed and its slot taken, instead of queueing (``_make_room``); a connection that becomes
+idle while only requests of other origins wait is closed for them the same way.
+
 With ``proxy=``, ``http://`` requests are forwarded through connections to the proxy (pooled
 under the proxy's origin, shared by every target) and ``https://`` requests go through CONNECT
 tunnels (pooled under their target's origin); see ``_proxy``.
@@ -70,12 +75,47 @@ _RETRY: Any = object()
 _MAX_REFUSED = 5
 
 
-class _Waiter:
-    __slots__ = ("origin", "event")
+def _may_resend(
+    request: Request, exc: Exception, reused: bool, response_started: bool, refused: int
+) -> bool:
+    """The pool's retry rule, in one place: may ``request``, which failed with ``exc``, be sent
+    again? If so, it goes on a connection opened for it (never on another idle connection, which
+    may be dead for the same reason), so a retry cannot land on a stale connection again.
 
-    def __init__(self, origin: Origin) -> None:
+    - ``StreamRefused`` (HTTP/2: above GOAWAY's last-stream-id, ``REFUSED_STREAM``, nothing of
+      it written, or an idempotent request on a reused connection that broke before any of its
+      response): the server provably did not process it, whatever its method (RFC 9113 section
+      8.7). At most ``_MAX_REFUSED`` times (``refused``: how often it was refused already).
+    - HTTP/1.1: a read or write error, or the server closing, on a ``reused`` keep-alive
+      connection before any byte of the response arrived (the server closed the connection as we
+      reused it), for an idempotent method (RFC 9110 section 9.2.2) with an in-memory body. A
+      fresh connection is never ``reused``, so this happens at most once per request.
+    """
+    if isinstance(exc, StreamRefused):
+        return refused < _MAX_REFUSED
+    return (
+        reused
+        and not response_started
+        and isinstance(exc, ReadError | WriteError | RemoteProtocolError)
+        and request.method in _IDEMPOTENT
+        and isinstance(request.stream, BytesStream)
+    )
+
+
+class _Waiter:
+    __slots__ = ("origin", "fresh", "event")
+
+    def __init__(self, origin: Origin, fresh: bool = False) -> None:
         self.origin = origin
+        # It needs a connection opened for it (a retry): never hand it an idle one.
+        self.fresh = fresh
         self.event = AsyncWaiter()
+
+
+def _idle_since(conn: AsyncConnection) -> float:
+    """``time.monotonic()`` when ``conn`` last became idle (HTTP/1.1 or HTTP/2)."""
+    h2conn = conn._h2conn
+    return h2conn.idle_since if h2conn is not None else conn.idle_since
 
 
 class AsyncConnectionPool(AsyncRequestInterface):
@@ -85,7 +125,9 @@ class AsyncConnectionPool(AsyncRequestInterface):
 
     - ``ssl_context``: for https origins (default: the shared verified context, see ``_ssl``).
     - ``max_connections`` (default 100): connections open or opening at once, all origins.
-      Requests beyond it wait (bounded by the ``pool`` timeout) for one to be released.
+      When all are taken, idle connections a request cannot use (other origins) are closed for
+      it, oldest first; requests beyond it wait (bounded by the ``pool`` timeout) for one to be
+      released.
     - ``max_keepalive_connections`` (default None: up to ``max_connections``): idle connections
       kept; beyond it the oldest idle one is closed. Unlike httpx's 20, the default keeps every
       connection a burst opened, so the next burst reuses them instead of reconnecting; idle ones
@@ -199,8 +241,11 @@ class AsyncConnectionPool(AsyncRequestInterface):
 
     # -- acquiring and releasing -------------------------------------------------------------
 
-    def _take_idle(self, origin: Origin, expired: list[AsyncConnection]) -> AsyncConnection | None:
-        """Pop the most recently used idle connection for ``origin`` (lock held)."""
+    def _take_idle(
+        self, origin: Origin, expired: list[AsyncConnection], fresh: bool = False
+    ) -> AsyncConnection | None:
+        """Pop the most recently used idle connection for ``origin`` (lock held); with
+        ``fresh``, only move the expired ones to ``expired``."""
         stack = self._idle.get(origin)
         now = time.monotonic()
         # Evict expired connections oldest first: the check is O(1) when none has expired.
@@ -211,7 +256,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
                 break
             self._forget_idle(oldest)
             expired.append(oldest)
-        if not stack:
+        if not stack or fresh:
             return None
         conn = stack.pop()
         del order[conn]
@@ -252,13 +297,62 @@ class AsyncConnectionPool(AsyncRequestInterface):
                 self._reserve(waiter.origin)
                 waiter.event.set(_SLOT)
 
-    def _first_eligible(self) -> int | None:
+    def _first_eligible(self, freeing: Origin | None = None) -> int | None:
+        """The first waiter that may open a connection (counting one connection of ``freeing``
+        as gone already), or None (lock held)."""
         if self._max_per_host is None:
             return 0 if self._waiters else None
         for i, waiter in enumerate(self._waiters):
-            if self._can_reserve(waiter.origin):
+            if waiter.origin == freeing or self._can_reserve(waiter.origin):
                 return i
         return None
+
+    # Eviction (lock held): an idle connection the request cannot use gives up its slot.
+
+    def _make_room(self, origin: Origin, evicted: list[AsyncConnection]) -> bool:
+        """True when a connection to ``origin`` may be opened now: there is a free slot, or one
+        was made by closing idle connections, oldest first (moved to ``evicted``, closed by the
+        caller outside the lock). False: every useful slot is busy, the request must wait."""
+        while self._slots >= self._max_connections or not self._can_reserve(origin):
+            victim = self._oldest_idle(origin)
+            if victim is None:
+                return False
+            self._evict(victim)
+            evicted.append(victim)
+        return True
+
+    def _oldest_idle(self, origin: Origin) -> AsyncConnection | None:
+        """The idle connection that has been idle longest (HTTP/1.1, or HTTP/2 with no stream
+        open or reserved) whose slot would let ``origin`` open a connection: any origin's, or
+        only ``origin``'s own when its ``max_connections_per_host`` is reached."""
+        own_only = not self._can_reserve(origin)
+        oldest = None
+        for conn in self._idle_order:  # oldest first
+            if not own_only or conn.origin == origin:
+                oldest = conn
+                break
+        for conns in self._mux.values():
+            for conn in conns:
+                h2conn = conn._h2conn
+                assert h2conn is not None
+                if (
+                    h2conn.is_idle
+                    and (not own_only or conn.origin == origin)
+                    and (oldest is None or h2conn.idle_since < _idle_since(oldest))
+                ):
+                    oldest = conn
+        return oldest
+
+    def _evict(self, conn: AsyncConnection) -> None:
+        """Forget the idle ``conn`` and pass its slot on (the caller closes it)."""
+        if conn._h2conn is None:
+            self._forget_idle(conn)
+            return
+        self._drop_mux(conn)
+        del self._connections[conn]
+        if self._opening:
+            self._opened(conn)
+        self._unreserve(conn.origin)
 
     def _new_connection(self, origin: Origin) -> AsyncConnection:
         proxy = self._proxy
@@ -293,7 +387,13 @@ class AsyncConnectionPool(AsyncRequestInterface):
         self._connections[conn] = None
         return conn
 
-    async def _acquire(self, origin: Origin, pool_timeout: float | None) -> AsyncConnection:
+    async def _acquire(
+        self, origin: Origin, pool_timeout: float | None, fresh: bool = False
+    ) -> AsyncConnection:
+        """A connection for a request to ``origin``: an idle or multiplexed one, else a new one
+        (closing the oldest idle connections it cannot use when the pool is full), else the
+        first one released to it (``PoolTimeout`` after ``pool_timeout`` seconds). ``fresh``:
+        only a connection opened for this request will do (a retry, see ``_may_resend``)."""
         while True:
             expired: list[AsyncConnection] = []
             waiter = None
@@ -303,7 +403,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
                 conn = None
                 if self._mux:
                     self._sweep_mux(expired)
-                if self._mux_schemes and origin[0] in self._mux_schemes:
+                if not fresh and self._mux_schemes and origin[0] in self._mux_schemes:
                     conn = self._take_mux(origin, expired)
                     if conn is None and origin in self._opening:
                         # A connection to this origin is being opened and may turn out HTTP/2:
@@ -311,13 +411,13 @@ class AsyncConnectionPool(AsyncRequestInterface):
                         waiter = _Waiter(origin)
                         self._proto_waiters.setdefault(origin, deque()).append(waiter)
                 if conn is None and waiter is None:
-                    conn = self._take_idle(origin, expired)
+                    conn = self._take_idle(origin, expired, fresh)
                 if conn is None and waiter is None:
-                    if self._slots < self._max_connections and self._can_reserve(origin):
+                    if self._make_room(origin, expired):
                         self._reserve(origin)
                         conn = self._new_connection(origin)
                     else:
-                        waiter = _Waiter(origin)
+                        waiter = _Waiter(origin, fresh)
                         self._waiters.append(waiter)
             if expired:
                 try:
@@ -391,7 +491,8 @@ class AsyncConnectionPool(AsyncRequestInterface):
     async def _release(self, conn: AsyncConnection) -> None:
         """Called by a connection when its exchange ended (IDLE) or it closed (CLOSED)."""
         if conn._h2conn is not None:
-            self._release_mux(conn)
+            if self._release_mux(conn):
+                await conn.aclose()  # idle, and its slot went to a waiter of another origin
             return
         to_close = None
         with self._lock:
@@ -401,13 +502,13 @@ class AsyncConnectionPool(AsyncRequestInterface):
                 waiters = self._waiters
                 if waiters:
                     for i, waiter in enumerate(waiters):
-                        if waiter.origin == conn.origin:
+                        if waiter.origin == conn.origin and not waiter.fresh:
                             del waiters[i]
                             waiter.event.set(conn)
                             return
-                if waiters and self._first_eligible() is not None:
-                    # Only other origins wait, and one of them may open a connection: close
-                    # this one so its slot goes to them.
+                if waiters and self._first_eligible(conn.origin) is not None:
+                    # Only other origins (or retries needing a new connection) wait, and one
+                    # of them may open a connection: close this one so its slot goes to them.
                     del self._connections[conn]
                     to_close = conn
                     self._unreserve(conn.origin)
@@ -479,7 +580,10 @@ class AsyncConnectionPool(AsyncRequestInterface):
             if h2conn.is_stale() or (h2conn.is_idle and h2conn.has_expired(now)):
                 # Closed or going away (it leaves by itself), or idle for too long (closed here).
                 del conns[i]
-                if not h2conn.is_stale():
+                if h2conn.is_idle:
+                    # Expired, or the server sent something while it was idle (its GOAWAY or
+                    # its close): closed here. A closed one or one going away with streams in
+                    # flight leaves by itself.
                     expired.append(conn)
                 continue
             if h2conn.reserve():
@@ -547,7 +651,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
             i = 0
             while i < len(waiters):
                 waiter = waiters[i]
-                if waiter.origin == origin:
+                if waiter.origin == origin and not waiter.fresh:
                     if not h2conn.reserve():
                         break
                     del waiters[i]
@@ -555,13 +659,14 @@ class AsyncConnectionPool(AsyncRequestInterface):
                 else:
                     i += 1
 
-    def _release_mux(self, conn: AsyncConnection) -> None:
-        """A stream of an HTTP/2 connection ended, or the connection closed (not locked)."""
+    def _release_mux(self, conn: AsyncConnection) -> bool:
+        """A stream of an HTTP/2 connection ended, or the connection closed (not locked).
+        True: ``conn`` was idle and gave its slot to a waiting request; the caller closes it."""
         h2conn = conn._h2conn
         assert h2conn is not None
         with self._lock:
             if conn not in self._connections:
-                return
+                return False
             if h2conn.is_closed:
                 del self._connections[conn]
                 self._drop_mux(conn)
@@ -572,10 +677,19 @@ class AsyncConnectionPool(AsyncRequestInterface):
                 self._opened(conn)
             elif not self._closed:
                 self._hand_streams(conn)
+                if (
+                    h2conn.is_idle
+                    and self._waiters
+                    and self._first_eligible(conn.origin) is not None
+                ):
+                    # Idle, and requests it cannot serve wait for a slot: they get its slot.
+                    self._evict(conn)
+                    return True
                 if h2conn.settings_known or h2conn.is_idle:
                     # Its limits are known (or nobody will read them): requests that waited
                     # for it and got no stream open another connection.
                     self._opened(conn)
+        return False
 
     def _drop_mux(self, conn: AsyncConnection) -> None:
         conns = self._mux.get(conn.origin)
@@ -592,7 +706,9 @@ class AsyncConnectionPool(AsyncRequestInterface):
         Read the body through ``response`` (``aread()``, ``aiter_bytes()``) and close it
         (``aclose()``, or read to the end) to give the connection back. An idempotent request
         whose reused keep-alive connection fails before any response byte arrives is retried
-        once on a new connection (the server closed it as we reused it). Raises
+        once on a new connection (the server closed it as we reused it); an HTTP/2 request the
+        server refused (``StreamRefused``), up to 5 times, each on a new connection (see
+        ``_may_resend``). Raises
         ``UnsupportedProtocol`` for a non-http(s) URL, ``PoolTimeout`` when no connection became
         free in time, and the transport errors of the connection.
         """
@@ -603,38 +719,22 @@ class AsyncConnectionPool(AsyncRequestInterface):
             origin = self._forward_origin
         timeouts = request.extensions.get("timeout")
         pool_timeout = timeouts.get("pool") if timeouts else None
-        retried = False
+        fresh = False
         refused = 0
         while True:
-            conn = await self._acquire(origin, pool_timeout)
+            conn = await self._acquire(origin, pool_timeout, fresh)
             h2conn = conn._h2conn
-            if h2conn is not None:
-                try:
-                    return await h2conn.send(request, reserved=True)
-                except StreamRefused:
-                    # Not processed by the server (RFC 9113 section 8.7): send it again.
-                    if refused >= _MAX_REFUSED:
-                        raise
-                    refused += 1
-                    continue
-            reused = conn.requests_completed > 0
+            reused = h2conn is None and conn.requests_completed > 0
             try:
+                if h2conn is not None:
+                    return await h2conn.send(request, reserved=True)
                 return await conn.send(request)
-            except StreamRefused:
-                # The new connection turned out HTTP/2, and the server refused the stream.
-                if refused >= _MAX_REFUSED:
+            except (ReadError, WriteError, RemoteProtocolError) as exc:
+                if not _may_resend(request, exc, reused, conn.response_started, refused):
                     raise
-                refused += 1
-            except (ReadError, WriteError, RemoteProtocolError):
-                if (
-                    retried
-                    or not reused
-                    or conn.response_started
-                    or request.method not in _IDEMPOTENT
-                    or not isinstance(request.stream, BytesStream)
-                ):
-                    raise
-                retried = True
+                if isinstance(exc, StreamRefused):
+                    refused += 1
+                fresh = True
 
     async def aclose(self) -> None:
         """Close every connection; requests in flight fail on their next read or write."""

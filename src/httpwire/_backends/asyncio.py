@@ -207,6 +207,11 @@ class AsyncioStream(AsyncNetworkStreamInterface):
 
     async def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
         proto = self._protocol
+        # The deadline first, even when bytes wait: a peer that keeps sending (frames nobody
+        # asked for, a trickle) must not carry a read past a timeout() block (as sync and trio).
+        t = remaining(timeout)
+        if t is not None and t <= 0.0:
+            raise ReadTimeout("timed out before reading the response (deadline already passed)")
         if proto._buffer:
             return proto.take(max_bytes or DEFAULT_READ_SIZE)
         if proto._eof or self._closed:
@@ -215,9 +220,6 @@ class AsyncioStream(AsyncNetworkStreamInterface):
             if self._closed:
                 raise ReadError("read from a closed stream")
             return b""
-        t = remaining(timeout)
-        if t is not None and t <= 0.0:
-            raise ReadTimeout("timed out before reading the response (deadline already passed)")
         fut: asyncio.Future[None] = self._loop.create_future()
         proto._waiter = fut
         if t is not None:

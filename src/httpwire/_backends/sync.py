@@ -101,6 +101,13 @@ class NetworkStream(NetworkStreamInterface):
         else:
             self._sndtimeo = seconds
 
+    def _set_send_timeout(self, seconds: float | None) -> None:
+        if self._kernel_timeouts:
+            if seconds != self._sndtimeo:
+                self._set_kernel_timeout(socket.SO_SNDTIMEO, seconds)
+        elif seconds != self._timeout:
+            self._settimeout(seconds)
+
     def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
         t = remaining(timeout)
         if t is not None and t <= 0.0:
@@ -125,15 +132,28 @@ class NetworkStream(NetworkStreamInterface):
         t = remaining(timeout)
         if t is not None and t <= 0.0:
             raise WriteTimeout("timed out before writing the request (deadline already passed)")
-        if self._kernel_timeouts:
-            if t != self._sndtimeo:
-                self._set_kernel_timeout(socket.SO_SNDTIMEO, t)
-        elif t != self._timeout:
-            self._settimeout(t)
+        limit = t
         try:
-            self._sock.sendall(data)
+            if t is None:
+                self._set_send_timeout(None)
+                self._sock.sendall(data)
+                return
+            # One deadline for the whole write: each send() waits at most until it (the socket
+            # timeout alone would restart with every partial send to a server that reads
+            # slowly, or that stops reading after each small window).
+            deadline = time.monotonic() + t
+            view = memoryview(data)
+            while True:
+                self._set_send_timeout(t)
+                sent = self._sock.send(view)
+                if sent >= len(view):
+                    return
+                view = view[sent:]
+                t = deadline - time.monotonic()
+                if t <= 0.0:
+                    raise TimeoutError
         except (TimeoutError, BlockingIOError):
-            raise WriteTimeout(f"could not write to {self._label} within {t:.3g} s") from None
+            raise WriteTimeout(f"could not write to {self._label} within {limit:.3g} s") from None
         except (OSError, ValueError) as exc:
             if self._closed:
                 raise WriteError("write to a closed stream") from None

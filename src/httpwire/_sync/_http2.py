@@ -21,7 +21,13 @@ connection:
 - **GOAWAY** (section 6.8): streams above ``last_stream_id`` fail with :class:`StreamRefused`
   (never processed by the server, safe to retry on a new connection); no stream starts after it;
   the connection closes when its last stream ends. ``RST_STREAM`` with ``REFUSED_STREAM`` gives
-  the same error.
+  the same error. A connection that was idle is read before it is reused: a GOAWAY or a close
+  found there refuses the stream before anything is written.
+- **Limits against hostile servers**: a stream's read timeout bounds each wait for a frame of
+  that stream (control frames are no progress); acknowledgements are written within the reading
+  stream's write limit; more than ``_FLOOD_LIMIT`` control frames in ``_FLOOD_WINDOW`` seconds
+  end the connection with GOAWAY(ENHANCE_YOUR_CALM); a first frame other than SETTINGS is a
+  protocol error (RFC 9113 section 3.4).
 
 ``h2`` is imported on first use only: it is the optional ``http2`` extra.
 """
@@ -113,6 +119,20 @@ _REFUSED_STREAM = 0x7
 # RFC 9110 section 9.2.2: methods whose repetition is harmless.
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _CANCEL = 0x8
+_ENHANCE_YOUR_CALM = 0xB
+# Flood limits (CVE-2019-9512 PING flood, CVE-2019-9515 SETTINGS flood, CVE-2019-9518 empty
+# frames): frames that make us work (or answer) without bringing any response closer. More than
+# _FLOOD_LIMIT of them within _FLOOD_WINDOW seconds end the connection with
+# GOAWAY(ENHANCE_YOUR_CALM), as servers do. Legitimate servers send a handful.
+_FLOOD_WINDOW = 10.0
+_FLOOD_LIMIT = 1000
+# On trio a write is shielded from the task's cancellation (a cancelled write would leave part
+# of a frame on the wire); one without a write limit still ends after this many seconds.
+_SHIELDED_WRITE_LIMIT = 30.0
+_SHIELD_GRACE = 1.0
+# RFC 9113 section 3.4: the server's preface is a SETTINGS frame (type 0x4) on stream 0.
+_FRAME_HEADER = 9
+_SETTINGS_FRAME = 0x4
 
 
 class StreamRefused(RemoteProtocolError):
@@ -147,6 +167,7 @@ class _H2:
     RemoteSettingsChanged: Any = None
     ConnectionTerminated: Any = None
     STREAM_EVENTS: frozenset[Any] = frozenset()
+    CONTROL_EVENTS: frozenset[Any] = frozenset()
 
 
 def require_h2() -> None:
@@ -192,6 +213,9 @@ def require_h2() -> None:
             ev.StreamReset,
         }
     )
+    _H2.CONTROL_EVENTS = frozenset(
+        {ev.PingReceived, ev.PingAckReceived, ev.PriorityUpdated, ev.UnknownFrameReceived}
+    )
     _H2.loaded = True
 
 
@@ -229,10 +253,14 @@ class _Stream:
         "window_changed",
         "reset",
         "done",
+        "write_timeout",
     )
 
-    def __init__(self, stream_id: int) -> None:
+    def __init__(self, stream_id: int, write_timeout: float | None = None) -> None:
         self.stream_id = stream_id
+        #: The request's write limit: it bounds every write made on this stream's behalf
+        #: (acknowledgements of PING and SETTINGS it reads, WINDOW_UPDATE, RST_STREAM).
+        self.write_timeout = write_timeout
         self.events: deque[Any] = deque()
         self.signal = Signal()
         self.window_changed = False
@@ -327,6 +355,17 @@ class HTTP2Connection(RequestInterface):
         self._goaway_last_stream: int | None = None
         self._goaway_error = 0
         self._broken: BaseException | None = None
+        # The server's preface not checked yet; the first bytes while fewer than a frame header.
+        self._preface_checked = False
+        self._preface_head = b""
+        # Control frames counted against the flood limit since _flood_since.
+        self._flood_count = 0
+        self._flood_since = time.monotonic()
+        self._flooded = False
+        #: Streams whose request HEADERS were written: the connection has been used, so a
+        #: failure before any response on a later stream may be the server closing it while
+        #: idle (RFC 9110 section 9.2.2 then allows sending an idempotent request again).
+        self.requests_sent = 0
         self._closed = False
         #: Streams that ended normally (response read to its end).
         self.requests_completed = 0
@@ -387,13 +426,19 @@ class HTTP2Connection(RequestInterface):
         return expiry is not None and self._active == 0 and now - self.idle_since > expiry
 
     def is_stale(self) -> bool:
-        """True when the connection cannot take requests any more (closed, broken, GOAWAY).
+        """True when the connection cannot take requests any more (closed, broken, GOAWAY), or
+        when it is idle (no stream open, nobody reading) and the server sent bytes nobody asked
+        for: on an idle connection those are almost always its GOAWAY or its close (an idle
+        timeout), so the pool discards it rather than send a request into it (as httpcore does).
 
-        Unlike HTTP/1.1, unread bytes on an idle HTTP/2 connection are normal (a PING, a SETTINGS
-        acknowledgement) and do not make it stale; a connection the server closed while idle is
-        found out by the next request, which then fails with ``StreamRefused`` or a read error
-        before any response byte, and is retried by the pool."""
-        return self.is_closed or self._goaway_last_stream is not None
+        A request that reaches a connection whose GOAWAY or close arrived after this check still
+        does not go out on it: :meth:`send` first reads what is waiting on a connection it
+        reuses, and raises :class:`StreamRefused` (retried on a new connection)."""
+        if self.is_closed or self._goaway_last_stream is not None:
+            return True
+        if self._streams or self._reading or not self._preface_sent:
+            return False
+        return bool(self._network_stream.get_extra_info("is_readable"))
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -425,9 +470,12 @@ class HTTP2Connection(RequestInterface):
         closing it ends the stream (closing early sends ``RST_STREAM(CANCEL)``). Waits for a free
         stream when ``SETTINGS_MAX_CONCURRENT_STREAMS`` are in use (bounded by the ``pool``
         timeout: ``PoolTimeout``). Raises :class:`StreamRefused` when the server will not process
-        the request (GOAWAY, REFUSED_STREAM, connection going away) or when a reused connection
-        broke before any of the response of an idempotent request with an in-memory body arrived
-        (safe to send again); ``RemoteProtocolError`` when the server resets the stream or breaks
+        the request (GOAWAY, REFUSED_STREAM, connection going away, or found closed before
+        anything of the request was written: RFC 9113 section 8.7, any method) or when a reused
+        connection (one that carried a request before) broke before any of the response of an
+        idempotent request with an in-memory body arrived (safe to send again, RFC 9110 section
+        9.2.2); ``RemoteProtocolError`` for a flood of control frames (ENHANCE_YOUR_CALM) or a
+        server preface that is not SETTINGS; ``RemoteProtocolError`` when the server resets the stream or breaks
         the protocol; and the network errors of the stream below (``ReadTimeout``, ``WriteError``).
         ``reserved=True``: a stream was reserved with :meth:`reserve` for this request.
         """
@@ -452,9 +500,11 @@ class HTTP2Connection(RequestInterface):
         else:
             self._acquire_slot(pool_timeout)
         stream: _Stream | None = None
-        reused = self.requests_completed > 0
+        reused = self.requests_sent > 0
         phase = "http2.send_request_headers"
         try:
+            if self._preface_sent and self._active == 1:
+                self._read_pending(read_timeout, write_timeout)
             if trace is not None and not self._preface_sent:
                 phase = "http2.send_connection_init"
                 trace.emit(phase + ".started", {"request": request})
@@ -474,7 +524,7 @@ class HTTP2Connection(RequestInterface):
             with self._state_lock:
                 self._check_can_start()
                 stream_id = self._h2.get_next_available_stream_id()
-                stream = _Stream(stream_id)
+                stream = _Stream(stream_id, write_timeout)
                 self._streams[stream_id] = stream
                 try:
                     self._h2.send_headers(stream_id, headers, end_stream=end_stream)
@@ -489,6 +539,7 @@ class HTTP2Connection(RequestInterface):
                 # would cost more than the rest of a small request).
                 self._checkpoint()
             self._flush(write_timeout)
+            self.requests_sent += 1
             if trace is not None:
                 trace.emit(phase + ".complete", {"return_value": stream_id})
             if not end_stream:
@@ -593,6 +644,28 @@ class HTTP2Connection(RequestInterface):
             *fields,
         ]
 
+    def _read_pending(self, read_timeout: float | None, write_timeout: float | None) -> None:
+        """Before a stream starts on a connection that was idle: read and process what the
+        server sent meanwhile (a GOAWAY makes the connection refuse the stream), when nobody else
+        is reading. A connection the server closed raises :class:`StreamRefused`: nothing of the
+        request was sent."""
+        with self._state_lock:
+            if self._reading or not self._network_stream.get_extra_info("is_readable"):
+                return
+            self._reading = True
+        try:
+            self._receive(read_timeout, write_timeout)
+        except ReadTimeout:
+            pass  # a partial TLS record: the stream starts; its own reads carry on
+        except Exception as exc:
+            raise StreamRefused(
+                f"{exc} (found before the request was sent: it may be sent on a new connection)"
+            ) from exc
+        finally:
+            with self._state_lock:
+                self._reading = False
+                self._nominate_reader()
+
     def _check_can_start(self) -> None:
         """Raise if no new stream may start (state lock held)."""
         if self._broken is not None or self._closed:
@@ -694,8 +767,21 @@ class HTTP2Connection(RequestInterface):
             if not data:
                 return
             try:
+                if self._shield.shields:
+                    # Shielded from the task's cancellation (trio), but never for ever: a write
+                    # ends _SHIELD_GRACE s after the task's cancel deadline at the latest, and
+                    # one with no limit at all after _SHIELDED_WRITE_LIMIT s.
+                    to_cancel = self._shield.time_to_cancel()
+                    cap = (
+                        _SHIELDED_WRITE_LIMIT
+                        if to_cancel is None
+                        else max(0.0, to_cancel) + _SHIELD_GRACE
+                    )
+                    limit = remaining(write_timeout)
+                    if limit is None or limit > cap:
+                        write_timeout = cap
                 # These bytes hold other streams' frames too: the calling task's cancellation
-                # waits until they are written (its write timeout still applies).
+                # waits until they are written, within the write limit.
                 with self._shield():
                     self._network_stream.write(data, write_timeout)
             except BaseException as exc:
@@ -721,13 +807,29 @@ class HTTP2Connection(RequestInterface):
 
     def _wait(self, stream: _Stream, read_timeout: float | None, *, for_window: bool) -> None:
         """Return once ``stream`` has an event (or, with ``for_window``, once its send window may
-        have grown, or it was reset). Reads from the network when nobody else is reading."""
+        have grown, or it was reset). Reads from the network when nobody else is reading.
+
+        ``read_timeout`` bounds the whole wait (``ReadTimeout``): frames for other streams and
+        control frames (PING, SETTINGS, WINDOW_UPDATE for others) read meanwhile are no progress
+        for this stream and do not extend it."""
+        limit_at = None if read_timeout is None else time.monotonic() + read_timeout
+        left = read_timeout
         while True:
             with self._state_lock:
                 if self._satisfied(stream, for_window):
                     return
                 if self._broken is not None:
                     raise _copy_error(self._broken)
+                if limit_at is not None:
+                    left = limit_at - time.monotonic()
+                    if left <= 0.0:
+                        if not self._reading:
+                            # We may have been woken as the next reader: pass the role on.
+                            self._nominate_reader()
+                        raise ReadTimeout(
+                            f"no frame arrived for stream {stream.stream_id} within "
+                            f"{read_timeout} s"
+                        )
                 if not self._reading:
                     self._reading = True
                     reader = True
@@ -739,7 +841,7 @@ class HTTP2Connection(RequestInterface):
                 # Read until this stream has what it waits for, then pass the reader role on.
                 try:
                     while True:
-                        self._receive(read_timeout)
+                        self._receive(left, stream.write_timeout)
                         with self._state_lock:
                             if self._satisfied(stream, for_window):
                                 break
@@ -747,6 +849,13 @@ class HTTP2Connection(RequestInterface):
                         # next read: their requests then share writes, and reads carry more
                         # frames (trio reads as soon as one byte is there).
                         self._checkpoint()
+                        if limit_at is not None:
+                            left = limit_at - time.monotonic()
+                            if left <= 0.0:
+                                raise ReadTimeout(
+                                    f"no frame arrived for stream {stream.stream_id} within "
+                                    f"{read_timeout} s"
+                                )
                 finally:
                     with self._state_lock:
                         self._reading = False
@@ -754,7 +863,7 @@ class HTTP2Connection(RequestInterface):
                 return
             woken = False
             try:
-                woken = stream.signal.wait(remaining(read_timeout), read_timeout)
+                woken = stream.signal.wait(remaining(left), left)
             finally:
                 with self._state_lock:
                     self._waiting.pop(stream, None)
@@ -780,8 +889,10 @@ class HTTP2Connection(RequestInterface):
             del waiting[first]
             first.signal.set()
 
-    def _receive(self, read_timeout: float | None) -> None:
-        """Read once from the network, feed ``h2``, and hand the events to their streams."""
+    def _receive(self, read_timeout: float | None, write_timeout: float | None) -> None:
+        """Read once from the network, feed ``h2``, and hand the events to their streams.
+        ``write_timeout`` bounds the write of what the frames read call for (PING and SETTINGS
+        acknowledgements, WINDOW_UPDATE): ``WriteTimeout`` when the server stops reading."""
         try:
             if self._tls_socket is None:
                 data = self._network_stream.read(_READ_SIZE, read_timeout)
@@ -802,15 +913,34 @@ class HTTP2Connection(RequestInterface):
             self._fail(closed)
             self._close_network()
             raise closed
+        error: BaseException | None = None
+        if not self._preface_checked:
+            try:
+                data = self._check_preface(data)
+            except RemoteProtocolError as exc:
+                self._fail(exc)
+                self._close_network()
+                raise
         with self._state_lock:
-            error: BaseException | None = None
             queued = len(self._h2._data_to_send)
             try:
-                events = self._h2.receive_data(data)
+                events = self._h2.receive_data(data) if data else []
             except _H2.H2Error as e:
                 error = RemoteProtocolError(f"HTTP/2 protocol error from the server: {e}")
             else:
                 self._dispatch(events)
+                if self._flooded:
+                    error = RemoteProtocolError(
+                        f"the server sent more than {_FLOOD_LIMIT} control frames (PING, "
+                        f"SETTINGS, RST_STREAM, empty DATA, ...) within {_FLOOD_WINDOW:g} s: "
+                        "closed with GOAWAY(ENHANCE_YOUR_CALM)"
+                    )
+                    # Its unanswered PINGs are not answered: only the GOAWAY goes out.
+                    self._h2.clear_outbound_data_buffer()
+                    try:
+                        self._h2.close_connection(error_code=_ENHANCE_YOUR_CALM)
+                    except _H2.H2Error:
+                        pass
             pending = len(self._h2._data_to_send) > queued
         if error is not None:
             self._fail(error)
@@ -822,12 +952,50 @@ class HTTP2Connection(RequestInterface):
             self._close_network()
             raise error
         if pending:
-            # SETTINGS and PING acknowledgements, WINDOW_UPDATE: written at once.
-            self._flush(None)
+            # SETTINGS and PING acknowledgements, WINDOW_UPDATE: written at once, within the
+            # write limit of the stream that reads.
+            self._flush(write_timeout)
         if self._notify_settings:
             self._notify_settings = False
             if self._on_release is not None:
                 self._on_release(self)
+
+    def _check_preface(self, data: bytes) -> bytes:
+        """The server's first bytes (``data`` and any kept before): RFC 9113 section 3.4 makes
+        its connection preface a SETTINGS frame, the first frame it sends. Returns the bytes to
+        feed ``h2`` (none while fewer than a frame header arrived); raises
+        ``RemoteProtocolError`` at once for anything else (an HTTP/1.1 response, a TLS alert,
+        noise) instead of waiting for a frame that never comes."""
+        head = self._preface_head + data
+        if len(head) < _FRAME_HEADER:
+            self._preface_head = head
+            return b""
+        self._preface_head = b""
+        self._preface_checked = True
+        length = int.from_bytes(head[:3], "big")
+        if (
+            head[3] != _SETTINGS_FRAME
+            or head[4] & 0x1  # ACK
+            or length % 6
+            or length > 16384
+            or head[5:9] != b"\0\0\0\0"
+        ):
+            raise RemoteProtocolError(
+                f"the server did not start with the HTTP/2 connection preface (a SETTINGS frame, "
+                f"RFC 9113 section 3.4): its first bytes are {head[:24]!r}"
+            )
+        return head
+
+    def _count_control_frame(self) -> None:
+        """One frame that brings no response closer (lock held): past the flood limit, the
+        connection is ended (CVE-2019-9512, CVE-2019-9515, CVE-2019-9518)."""
+        now = time.monotonic()
+        if now - self._flood_since > _FLOOD_WINDOW:
+            self._flood_since = now
+            self._flood_count = 0
+        self._flood_count += 1
+        if self._flood_count > _FLOOD_LIMIT:
+            self._flooded = True
 
     def _wait_readable(self, read_timeout: float | None) -> None:
         """Block (sync flavour, TLS) until the socket has bytes, the peer closed it, or the read
@@ -850,12 +1018,16 @@ class HTTP2Connection(RequestInterface):
             kind = type(event)
             if kind in stream_events:
                 stream = streams.get(event.stream_id)
+                if kind is _H2.DataReceived and not event.data and not event.stream_ended:
+                    self._count_control_frame()  # empty DATA (CVE-2019-9518)
                 if stream is None:
                     # A stream we already reset or abandoned: give its window back.
                     if kind is _H2.DataReceived and event.flow_controlled_length:
                         self._h2.acknowledge_received_data(
                             event.flow_controlled_length, event.stream_id
                         )
+                    elif kind is _H2.StreamReset:
+                        self._count_control_frame()
                     continue
                 stream.events.append(event)
                 if kind is _H2.StreamReset:
@@ -867,11 +1039,15 @@ class HTTP2Connection(RequestInterface):
             elif kind is _H2.WindowUpdated:
                 self._window_opened(event.stream_id)
             elif kind is _H2.RemoteSettingsChanged:
+                self._count_control_frame()
                 self._settings_changed(event.changed_settings)
             elif kind is _H2.ConnectionTerminated:
                 self._goaway(event.error_code, event.last_stream_id)
-            # PingReceived (h2 queued the ACK), SettingsAcknowledged, PingAckReceived,
-            # PriorityUpdated, UnknownFrameReceived: nothing to do.
+            elif kind in _H2.CONTROL_EVENTS:
+                # PingReceived (h2 queued the ACK), PingAckReceived, PriorityUpdated,
+                # UnknownFrameReceived: nothing to do but count them.
+                self._count_control_frame()
+            # SettingsAcknowledged: nothing to do.
 
     def _window_opened(self, stream_id: int) -> None:
         if stream_id:
@@ -978,10 +1154,11 @@ class HTTP2Connection(RequestInterface):
             last = self._goaway_last_stream is not None and not self._streams
         if pending:
             try:
-                self._flush(None)
+                self._flush(stream.write_timeout)
             except Exception:
                 pass
-        if last:
+        if last or self._broken is not None:
+            # Going away and done, or the RST_STREAM could not be written: close means closed.
             self.close()
         elif self._on_release is not None:
             self._on_release(self)
@@ -1017,10 +1194,15 @@ class HTTP2Connection(RequestInterface):
             last = self._goaway_last_stream is not None and not self._streams
             broken = self._broken is not None
         if reset:
+            assert stream is not None
             try:
-                self._flush(None)
+                self._flush(stream.write_timeout)
             except Exception:
                 pass
+            # The RST_STREAM could not be written (the deadline that ended the request had
+            # passed, the server stopped reading): the connection is broken; close it now
+            # rather than leave its socket to the garbage collector.
+            broken = self._broken is not None
         if last or broken:
             self.close()
         elif self._on_release is not None:
@@ -1153,7 +1335,7 @@ class HTTP2ResponseBody(ByteStream):
                 if kind is data_received:
                     length = event.flow_controlled_length
                     if length and conn._acknowledge(stream, length, event.stream_ended):
-                        conn._flush(None)
+                        conn._flush(stream.write_timeout)
                     if event.data:
                         yield event.data
                 elif kind is stream_ended:
