@@ -4,8 +4,9 @@
   thread with its own event loop; plain HTTP or TLS (certificate from a ``trustme`` CA).
 - :class:`NginxServer`: Debian's ``/usr/sbin/nginx`` started from a config written to a temporary
   directory, serving static files (``/small`` = 100 bytes, ``/1m``, ``/16m``: :func:`app.pattern`
-  bytes), ``/gzip/text.txt`` (:data:`app.COMPRESSIBLE`, gzip-compressed on the fly) and
-  ``/client-port`` (the client's source port, as in the ASGI app).
+  bytes), ``/gzip/text.txt`` (:data:`app.COMPRESSIBLE`, gzip-compressed on the fly),
+  ``/client-port`` (the client's source port, as in the ASGI app) and ``/request-uri/...``
+  (the request-target exactly as received).
 - Fault injection (hand-written socket servers, for faults real servers will not produce on
   demand): :class:`FaultServer` (behaviour chosen by the request path: never answer, close after
   reading the request, truncated bodies, reset, close a keep-alive connection after answering)
@@ -182,6 +183,10 @@ http {{
         location = /client-port {{
             default_type text/plain;
             return 200 "$remote_port";
+        }}
+        location /request-uri/ {{
+            default_type text/plain;
+            return 200 "$request_uri";
         }}
         location /gzip/ {{
             gzip on;

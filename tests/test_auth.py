@@ -126,6 +126,21 @@ def test_digest_lighttpd_sha256_async(lighttpd: LighttpdDigestServer, runtime: s
     _check_digest_exchange(run(runtime, lambda: _async_exchange(lighttpd.url)), "SHA-256")
 
 
+def test_digest_apache_checks_the_nonce_count(apache: ApacheDigestServer) -> None:
+    # Apache (AuthDigestNcCheck On) refuses a nonce count that does not go up: proof that it
+    # checks ours. A replayed count is refused with a fresh challenge, which the flow answers.
+    auth = DigestAuth(USER, PASSWORD)
+    with httpwire.Client(auth=auth) as client:
+        url = apache.url + "/private/secret.txt"
+        assert [client.get(url).status_code for _ in range(2)] == [200, 200]
+        auth._nonce_count = 2  # replay nc=00000002
+        replayed = client.get(url)
+    assert replayed.status_code == 200
+    assert [r.status_code for r in replayed.history] == [401]
+    assert _params(replayed.request.headers["authorization"])["nc"] == "00000001"
+    assert "nonce-count check failed" in apache.log()
+
+
 def test_digest_apache_resends_the_body(apache: ApacheDigestServer) -> None:
     # A POST answered after the challenge carries its body again (Apache serves the static
     # file to an authorised POST).
@@ -167,7 +182,9 @@ def test_digest_rfc7616_vectors(
     monkeypatch: pytest.MonkeyPatch, algorithm: str, expected: str
 ) -> None:
     """RFC 7616 section 3.9.1: the same request answered with MD5 and with SHA-256."""
-    monkeypatch.setattr(DigestAuth, "_client_nonce", lambda self, nc, nonce: RFC_CNONCE.encode())
+    monkeypatch.setattr(
+        DigestAuth, "_get_client_nonce", lambda self, nc, nonce: RFC_CNONCE.encode()
+    )
     challenge = (
         f'Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm={algorithm}, '
         f'nonce="{RFC_NONCE}", opaque="{RFC_OPAQUE}"'
@@ -196,7 +213,7 @@ def _h(algorithm: str, text: bytes) -> str:
 def test_digest_sess_and_auth_int(monkeypatch: pytest.MonkeyPatch, algorithm: str) -> None:
     """``-sess`` (HA1 over nonce and cnonce) and ``auth-int`` (A2 over the body's hash), as
     RFC 7616 section 3.4.2 and 3.4.3 define them, computed here independently."""
-    monkeypatch.setattr(DigestAuth, "_client_nonce", lambda self, nc, nonce: b"0a4f113b")
+    monkeypatch.setattr(DigestAuth, "_get_client_nonce", lambda self, nc, nonce: b"0a4f113b")
     challenge = f'Digest realm="r", nonce="n1", qop="auth-int", algorithm={algorithm}-sess'
     request = Request("PUT", "http://h/a%20b?x=1", content=b"the body")
     answer, _ = _answer(DigestAuth("u", "p"), challenge, request)
@@ -414,3 +431,25 @@ def test_netrc_with_the_module_level_functions(
     with_env, without = run("asyncio", main)
     assert with_env["authorization"] == _basic("alice", "s3cret")
     assert "authorization" not in without
+
+
+def test_digest_retry_carries_the_cookies_the_401_set() -> None:
+    def handler(request: Request, body: bytes) -> Reply:
+        if "authorization" not in request.headers:
+            challenge = 'Digest realm="r", qop="auth", nonce="n", algorithm=MD5-SESS'
+            return 401, [("Set-Cookie", "session=s1"), ("WWW-Authenticate", challenge)], b""
+        return 200, [], request.headers.get("cookie", "").encode()
+
+    transport = MockTransport(handler)
+    with httpwire.Client(transport=transport, auth=DigestAuth("u", "p")) as client:
+        alone = client.get("http://h/")
+    assert alone.text == "session=s1"
+    # The algorithm is echoed as the server wrote it (httpx does the same).
+    assert _params(alone.request.headers["authorization"])["algorithm"] == "MD5-SESS"
+
+    transport = MockTransport(handler)
+    with httpwire.Client(
+        transport=transport, auth=DigestAuth("u", "p"), cookies={"pref": "1"}
+    ) as client:
+        both = client.get("http://h/")
+    assert both.text == "pref=1; session=s1"  # the jar's cookies and the 401's

@@ -105,7 +105,7 @@ def test_client_uses_and_updates_a_cookiejar() -> None:
     assert response.text == "preset=p; session=abc; wide=1"
     stored = {(c.name, c.domain, c.domain_specified) for c in jar}
     assert stored == {
-        ("preset", ".www.example.org", True),
+        ("preset", "www.example.org", True),  # Cookies.set keeps the domain as given
         ("session", "www.example.org", False),  # host-only, as CookieJar itself stores it
         ("wide", ".example.org", True),
     }
@@ -178,7 +178,7 @@ def test_cookies_repr_and_mapping_of_a_jar() -> None:
     cookies = Cookies()
     cookies.set(name="foo", value="bar", domain="blah.com")
     cookies["k"] = "v"
-    assert repr(cookies) == "<Cookies[<Cookie foo=bar for .blah.com />, <Cookie k=v for  />]>"
+    assert repr(cookies) == "<Cookies[<Cookie foo=bar for blah.com />, <Cookie k=v for  />]>"
     del cookies["k"]
     with pytest.raises(KeyError):
         del cookies["k"]

@@ -274,3 +274,46 @@ def test_async_mock_transport_reads_file_bodies(big_file: Path) -> None:
                 return (await client.post("http://h/", content=f)).text
 
     assert run("trio", main) == str(big_file.stat().st_size)
+
+
+# -- httpx's multipart and content details ---------------------------------------------------------
+
+
+def test_multipart_part_headers_as_httpx() -> None:
+    boundary = {"Content-Type": "multipart/form-data; boundary=B"}
+    files: Any = {
+        "a": (None, b"x"),  # no file name: no filename= and no Content-Type
+        "b": ("b.txt", b"y", None, {"X-Extra": "1"}),  # Content-Type after the given headers
+        "c": ("c.bin", b"z", "text/plain", {"content-type": "image/png"}),  # headers win
+        "d": ('q"\\\r\n\x1a\x1b.txt', b"w"),  # escaped as browsers and httpx do
+    }
+    body = b"".join(Request("POST", "http://h/", headers=boundary, files=files).stream)
+    assert body == (
+        b'--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="b"; filename="b.txt"\r\n'
+        b"X-Extra: 1\r\nContent-Type: text/plain\r\n\r\ny\r\n"
+        b'--B\r\nContent-Disposition: form-data; name="c"; filename="c.bin"\r\n'
+        b"content-type: image/png\r\n\r\nz\r\n"
+        b'--B\r\nContent-Disposition: form-data; name="d"; filename="q%22\\\\%0D%0A%1A\x1b.txt"'
+        b"\r\nContent-Type: text/plain\r\n\r\nw\r\n"
+        b"--B--\r\n"
+    )
+    with pytest.raises(TypeError, match="Invalid type for name"):
+        Request("POST", "http://h/", data={1: "x"}, files={"f": b"x"})
+    with pytest.raises(TypeError, match="Invalid type for value"):
+        Request("POST", "http://h/", data={"k": object()}, files={"f": b"x"})
+
+
+def test_raw_data_is_content_with_httpx_warning_and_mappings_are_not_content() -> None:
+    with pytest.warns(DeprecationWarning, match="content="):
+        request = Request("POST", "http://h/", data=b"raw")
+    assert request.content == b"raw"
+
+    def gen() -> Iterator[bytes]:
+        yield b"streamed"
+
+    with pytest.warns(DeprecationWarning):
+        request = Request("POST", "http://h/", data=gen())
+    assert request.headers["transfer-encoding"] == "chunked"
+    with pytest.raises(TypeError, match="data= for a form"):
+        Request("POST", "http://h/", content={"a": "b"})

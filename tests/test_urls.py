@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import idna
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -55,11 +56,12 @@ def test_empty_path_with_query() -> None:
         ("http://example.com/../../x", "http://example.com/x"),
         ("http://example.com/a b?c d#e f", "http://example.com/a%20b?c%20d#e%20f"),
         ("http://example.com/%7Euser/%41", "http://example.com/%7Euser/%41"),
-        ("http://example.com/100%", "http://example.com/100%25"),
-        ("http://example.com/%zz", "http://example.com/%25zz"),
+        # Visible ASCII is kept as given (signed URLs depend on it); issue 10.
+        ("http://example.com/100%", "http://example.com/100%"),
+        ("http://example.com/%zz", "http://example.com/%zz"),
         ("http://example.com/é?q=ü", "http://example.com/%C3%A9?q=%C3%BC"),
-        ('http://example.com/a"<>`{}|\\^', "http://example.com/a%22%3C%3E%60%7B%7D%7C%5C%5E"),
-        ("http://example.com/?a=[1]", "http://example.com/?a=%5B1%5D"),
+        ('http://example.com/a"<>`{}|\\^', 'http://example.com/a"<>`{}|\\^'),
+        ("http://example.com/?a=[1]", "http://example.com/?a=[1]"),
         ("http://example.com/a?b/c?d", "http://example.com/a?b/c?d"),
         ("http://example.com:/", "http://example.com/"),
         ("http://example.com.:8000/", "http://example.com.:8000/"),
@@ -139,14 +141,20 @@ def test_ipv4_literal() -> None:
 )
 def test_idna_hosts(given: str, host: str) -> None:
     url = URL(given)
-    assert url.host == host
     assert url.raw_host == host.encode("ascii")
     assert str(url) == f"https://{host}/"
+    assert url.host == idna.decode(host)  # the Unicode form (issue 10, as httpx)
 
 
 def test_unicode_host() -> None:
+    url = URL("https://faß.de/")
+    assert url.host == url.unicode_host == "faß.de"
+    assert url.raw_host == b"xn--fa-hia.de" and url.netloc == b"xn--fa-hia.de"
+    assert URL("https://xn--fa-hia.de/").host == "faß.de"
     assert URL("https://Bücher.de/").unicode_host == "bücher.de"
-    assert URL("https://example.com/").unicode_host == "example.com"
+    assert URL("https://example.com/").host == "example.com"
+    # Copies keep the host (re-encoded from the ASCII form).
+    assert URL("https://faß.de/a").copy_with(path="/b").raw_host == b"xn--fa-hia.de"
 
 
 def test_underscore_host_is_accepted() -> None:
@@ -454,3 +462,13 @@ def test_query_params_equality_ignores_order() -> None:
 def test_query_params_rejects_odd_values() -> None:
     with pytest.raises(TypeError):
         QueryParams({"a": object()})
+
+
+def test_copy_with_refuses_control_characters_and_keeps_a_lone_percent() -> None:
+    with pytest.raises(InvalidURL, match="control character '\\\\n' at position 1 in URL path"):
+        URL("https://www.example.com", path="/\n")
+    with pytest.raises(InvalidURL, match="control character"):
+        URL("https://www.example.com").copy_with(query="a=\r\nb")
+    url = URL("https://example.org").copy_with(username="tom@example.org", password="abc123@ %")
+    assert str(url) == "https://tom%40example.org:abc123%40%20%@example.org"
+    assert url.username == "tom@example.org" and url.password == "abc123@ %"

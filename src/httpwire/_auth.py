@@ -194,7 +194,7 @@ class NetRCAuth(Auth):
         self._netrc_info = netrc.netrc(os.fspath(file) if file is not None else None)
 
     def auth_flow(self, request: Request) -> Generator[Request, Response, None]:
-        auth_info = self._netrc_info.authenticators(request.url.host)
+        auth_info = self._netrc_info.authenticators(request.url.raw_host.decode("ascii"))
         if auth_info is not None and auth_info[2]:
             request.headers["Authorization"] = basic_auth_header(auth_info[0], auth_info[2]).decode(
                 "latin-1"
@@ -235,9 +235,9 @@ class EnvNetrc:
     def auth_for(self, url: URL) -> BasicAuth | None:
         """Basic auth from the entry for ``url``'s host, or None."""
         info = self._info if self._loaded else self._load()
-        if info is None or not url.host:
+        if info is None or not url.raw_host:
             return None
-        entry = info.authenticators(url.host)
+        entry = info.authenticators(url.raw_host.decode("ascii"))
         if entry is None or not entry[2]:
             return None
         return BasicAuth(entry[0], entry[2])
@@ -341,6 +341,12 @@ class DigestAuth(Auth):
             self._last_challenge = challenge
             self._nonce_count = 1
         request.headers["Authorization"] = self._build_auth_header(request, challenge)
+        if "cookie" not in request.headers:
+            # Cookies the 401 set go with the answer (as httpx does); a Cookie header the
+            # client's jar set is recomputed by the client, 401's cookies included.
+            cookies = response.cookies
+            if cookies:
+                cookies.set_cookie_header(request)
         yield request
 
     @staticmethod
@@ -356,8 +362,8 @@ class DigestAuth(Auth):
                 "malformed Digest WWW-Authenticate challenge: realm and nonce are required "
                 "(RFC 7616 section 3.3)"
             )
-        algorithm = fields.get("algorithm", "MD5").upper()
-        if algorithm.removesuffix("-SESS") not in _DIGEST_HASHES:
+        algorithm = fields.get("algorithm", "MD5")  # echoed as the server wrote it
+        if algorithm.upper().removesuffix("-SESS") not in _DIGEST_HASHES:
             raise ProtocolError(f"unsupported Digest algorithm {fields['algorithm']!r}")
         qop = fields.get("qop")
         return _DigestChallenge(
@@ -370,7 +376,7 @@ class DigestAuth(Auth):
             charset_utf8=fields.get("charset", "").upper() == "UTF-8",
         )
 
-    def _client_nonce(self, nonce_count: int, nonce: bytes) -> bytes:
+    def _get_client_nonce(self, nonce_count: int, nonce: bytes) -> bytes:
         """A fresh cnonce: 16 hex digits, unpredictable (RFC 7616 section 3.4)."""
         seed = b"%d:%b:%b:%b" % (nonce_count, nonce, time.ctime().encode(), os.urandom(8))
         return hashlib.sha1(seed).hexdigest()[:16].encode("ascii")
@@ -388,7 +394,8 @@ class DigestAuth(Auth):
 
     def _build_auth_header(self, request: Request, challenge: _DigestChallenge) -> str:
         """The ``Authorization`` value answering ``challenge`` (RFC 7616 section 3.4)."""
-        hash_func = _DIGEST_HASHES[challenge.algorithm.removesuffix("-SESS")]
+        algorithm = challenge.algorithm.upper()
+        hash_func = _DIGEST_HASHES[algorithm.removesuffix("-SESS")]
 
         def digest(data: bytes) -> bytes:
             return hash_func(data).hexdigest().encode("ascii")  # type: ignore[no-any-return]
@@ -397,7 +404,7 @@ class DigestAuth(Auth):
             nonce_count = self._nonce_count
             self._nonce_count += 1
         nc_value = b"%08x" % nonce_count
-        cnonce = self._client_nonce(nonce_count, challenge.nonce)
+        cnonce = self._get_client_nonce(nonce_count, challenge.nonce)
         qop = self._resolve_qop(challenge.qop)
 
         uri = request.url.raw_path  # request-target in origin form (section 3.4.6)
@@ -405,7 +412,7 @@ class DigestAuth(Auth):
         if qop == b"auth-int":
             a2 += b":" + digest(request.content)
         ha1 = digest(b":".join((self._username, challenge.realm, self._password)))
-        if challenge.algorithm.endswith("-SESS"):
+        if algorithm.endswith("-SESS"):
             ha1 = digest(b":".join((ha1, challenge.nonce, cnonce)))
         ha2 = digest(a2)
         if qop is None:  # RFC 2069
@@ -430,7 +437,7 @@ class DigestAuth(Auth):
             "nonce=" + _quote(challenge.nonce),
             "uri=" + _quote(uri),
             "response=" + _quote(response),
-            "algorithm=" + challenge.algorithm.replace("-SESS", "-sess"),
+            "algorithm=" + challenge.algorithm,
         ]
         if challenge.opaque is not None:
             parts.append("opaque=" + _quote(challenge.opaque))

@@ -12,8 +12,10 @@ import io
 import json as jsonlib
 import mimetypes
 import os
+import re
 import stat
 import typing
+import warnings
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from urllib.parse import urlencode
 
@@ -166,6 +168,11 @@ def _encode_content(
         return {"Content-Length": str(len(content.data))} if content.data else {}, content
     elif isinstance(content, ByteStream | AsyncByteStream):
         return {"Transfer-Encoding": "chunked"}, content
+    elif isinstance(content, Mapping):
+        raise TypeError(
+            "content must be bytes, str, a binary file or an iterable of bytes, not a "
+            f"{type(content).__name__}: use data= for a form or json= for JSON"
+        )
     elif hasattr(content, "read"):
         # Before Iterable: a file iterates by lines, and its size is known.
         stream = FileByteStream(content)
@@ -194,7 +201,10 @@ def _form_value(value: typing.Any) -> str:
         return ""
     if isinstance(value, str | int | float):
         return str(value)
-    raise TypeError(f"form values must be str, int, float, bool or None, not {value!r}")
+    raise TypeError(
+        f"Invalid type for value. Expected primitive type (str, int, float, bool or None), "
+        f"got {type(value)}: {value!r}"
+    )
 
 
 def _encode_form(data: Mapping[str, typing.Any]) -> tuple[dict[str, str], BytesStream]:
@@ -225,8 +235,9 @@ def encode_request(
       an async iterable -> the same with :class:`AsyncIteratorByteStream`; a stream object is
       used as it is.
     * ``data``: a mapping -> ``application/x-www-form-urlencoded`` (list values repeat the key;
-      ``True``/``False``/``None`` -> ``true``/``false``/empty). ``bytes``/``str`` ``data`` is
-      treated as ``content``.
+      ``True``/``False``/``None`` -> ``true``/``false``/empty). Anything else given as ``data``
+      (``bytes``, ``str``, an iterator) is treated as ``content``, with httpx's
+      ``DeprecationWarning``.
     * ``files`` (with optional ``data`` fields) -> ``multipart/form-data`` (RFC 7578).
     * ``json``: any JSON-serialisable value -> compact UTF-8 JSON, ``application/json``.
 
@@ -244,10 +255,15 @@ def encode_request(
     if files:
         return encode_multipart(data or {}, files, boundary)
     if data is not None:
-        if isinstance(data, str | bytes | bytearray | memoryview):
-            return _encode_content(data)
         if not isinstance(data, Mapping):
-            raise TypeError(f"data must be a mapping of form fields, not {type(data).__name__}")
+            # Raw bytes, text or a stream given as data=: sent as content=, as requests and
+            # httpx do, with httpx's warning.
+            warnings.warn(
+                "Use 'content=<...>' to upload raw bytes/text content.",  # httpx's words
+                DeprecationWarning,
+                stacklevel=4,
+            )
+            return _encode_content(data)
         if data:
             return _encode_form(data)
     if json is not None:
@@ -289,10 +305,16 @@ def encode_response(
     return {"Content-Length": str(len(body)), "Content-Type": content_type}, BytesStream(body)
 
 
+_PARAM_ESCAPES = {'"': "%22", "\\": "\\\\"}
+_PARAM_ESCAPES.update({chr(c): f"%{c:02X}" for c in range(0x20) if c != 0x1B})
+_PARAM_ESCAPE_RE = re.compile("|".join(re.escape(c) for c in _PARAM_ESCAPES))
+
+
 def _quote_param(value: str) -> bytes:
-    """A ``name=""`` / ``filename=""`` parameter as browsers write it (WHATWG HTML, form data):
-    ``"``, CR and LF are percent-encoded so a name can never end the header line."""
-    escaped = value.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+    """A ``name=""`` / ``filename=""`` parameter as browsers write it (WHATWG HTML, form data)
+    and httpx does: ``"`` and the C0 controls (CR and LF among them, ESC excepted) are
+    percent-encoded and ``\\`` doubled, so a name can never end the header line."""
+    escaped = _PARAM_ESCAPE_RE.sub(lambda m: _PARAM_ESCAPES[m.group(0)], value)
     return b'"' + escaped.encode("utf-8") + b'"'
 
 
@@ -377,6 +399,8 @@ def encode_multipart(
     items: list[bytes | typing.Any] = []
     pending: list[bytes] = []
     for key, value in data.items():
+        if not isinstance(key, str):
+            raise TypeError(f"Invalid type for name. Expected str, got {type(key)}: {key!r}")
         values = value if isinstance(value, list | tuple) else [value]
         for item in values:
             text = item if isinstance(item, bytes) else _form_value(item).encode("utf-8")
@@ -399,14 +423,19 @@ def encode_multipart(
             fileobj = value
             name = getattr(value, "name", None)
             filename = os.path.basename(name) if isinstance(name, str) else "upload"
-        if content_type is None:
-            guessed = mimetypes.guess_type(filename)[0] if filename else None
-            content_type = guessed or "application/octet-stream"
+        if content_type is None and filename:
+            content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        part_headers = dict(extra)
+        # As httpx: a Content-Type among the part's headers wins over the tuple's third item;
+        # without a file name there is none to guess from, so none is sent.
+        if content_type is not None and not any(
+            name.lower() == "content-type" for name in part_headers
+        ):
+            part_headers["Content-Type"] = content_type
         header = b"Content-Disposition: form-data; name=%b" % _quote_param(str(key))
-        if filename is not None:
+        if filename:
             header += b"; filename=%b" % _quote_param(filename)
-        header += b"\r\nContent-Type: %b" % _header_value(content_type)
-        for extra_name, extra_value in extra.items():
+        for extra_name, extra_value in part_headers.items():
             header += b"\r\n%b: %b" % (_header_value(extra_name), _header_value(extra_value))
         payload = _file_payload(fileobj)
         pending.append(b"--%b\r\n%b\r\n\r\n" % (boundary, header))

@@ -66,19 +66,23 @@ def _make_cookie(
     secure: bool = False,
     expires: float | None = None,
     http_only: bool = False,
+    set_cookie: bool = True,
 ) -> Cookie:
     """An ``http.cookiejar.Cookie`` as ``CookieJar.extract_cookies`` would make it: a host-only
-    cookie has ``domain_specified=False``; a ``Domain`` cookie ``".domain"``."""
+    cookie has ``domain_specified=False``; a ``Domain`` cookie ``".domain"``. With
+    ``set_cookie=False`` (``Cookies.set``) the domain is stored as given, as httpx does."""
     specified = bool(domain) and not host_only
+    if specified and set_cookie and not domain.startswith("."):
+        domain = "." + domain  # as CookieJar.extract_cookies stores a Domain attribute
     cookie = Cookie(
         version=0,
         name=name,
         value=value,
         port=None,
         port_specified=False,
-        domain=domain if not specified or domain.startswith(".") else "." + domain,
+        domain=domain,
         domain_specified=specified,
-        domain_initial_dot=specified,
+        domain_initial_dot=domain.startswith("."),
         path=path,
         path_specified=True,
         secure=secure,
@@ -151,7 +155,7 @@ class Cookies(MutableMapping[str, str]):
     def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
         """Store a cookie; ``domain=""`` sends it to every host, a domain to it and its
         subdomains."""
-        self.jar.set_cookie(_make_cookie(name, value, domain, False, path))
+        self.jar.set_cookie(_make_cookie(name, value, domain, False, path, set_cookie=False))
 
     def get(
         self,
@@ -263,7 +267,7 @@ class Cookies(MutableMapping[str, str]):
 
     def extract(self, set_cookie_values: list[str], url: URL) -> None:
         """Store the cookies of ``Set-Cookie`` header values received for ``url``."""
-        host = url.host.lower()
+        host = url.raw_host.decode("ascii").lower()
         path = url.path or "/"
         now = time.time()
         for header in set_cookie_values:
@@ -277,7 +281,7 @@ class Cookies(MutableMapping[str, str]):
 
     def header_for(self, url: URL) -> str | None:
         """The ``Cookie`` header value for a request to ``url`` (RFC 6265 5.4), or None."""
-        host = url.host.lower()
+        host = url.raw_host.decode("ascii").lower()
         path = url.path or "/"
         secure = url.scheme == "https"
         now = time.time()

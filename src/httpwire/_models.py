@@ -34,7 +34,7 @@ from ._status_codes import codes
 from ._streams import AsyncByteStream, BytesStream, ByteStream
 from ._urls import URL, QueryParamTypes
 
-__all__ = ["Request", "Response", "ResponseJSONDecodeError"]
+__all__ = ["Request", "Response", "ResponseJSONDecodeError", "parse_header_links"]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _KNOWN_METHODS = frozenset(
@@ -65,6 +65,88 @@ def _normalise_method(method: str | bytes) -> str:
             f"Invalid HTTP method {method!r}: methods are tokens (RFC 9110 §9)"
         )
     return upper
+
+
+def parse_header_links(value: str) -> list[dict[str, str]]:
+    """The links of a ``Link`` header value (RFC 8288 section 3), in order.
+
+    Each link is a dict: ``"url"`` (the URI-Reference between ``<`` and ``>``, as given, not
+    resolved) and its parameters, names lowercased (RFC 8288: case-insensitive), values
+    unquoted (``quoted-string`` escapes undone; single quotes accepted too, as httpx does).
+    A parameter that appears twice keeps its first value (section 3.3 says so of ``rel``).
+    Commas inside ``<...>`` and quoted values do not split links. Never raises.
+    """
+    links: list[dict[str, str]] = []
+    i, n = 0, len(value)
+    while i < n:
+        while i < n and value[i] in " \t,":
+            i += 1
+        if i >= n:
+            break
+        if value[i] == "<":
+            end = value.find(">", i + 1)
+            end = n if end == -1 else end
+            url = value[i + 1 : end]
+            i = end + 1
+        else:  # lenient: a URL without its brackets ends at ';' or ','
+            j = i
+            while j < n and value[j] not in ";,":
+                j += 1
+            url = value[i:j].strip(" '\"")
+            i = j
+        link = {"url": url.strip()}
+        while i < n:
+            while i < n and value[i] in " \t":
+                i += 1
+            if i >= n or value[i] == ",":
+                break
+            if value[i] != ";":  # not a parameter: skip to the next link
+                j = value.find(",", i)
+                i = n if j == -1 else j
+                break
+            i += 1
+            j = i
+            while j < n and value[j] not in "=;,":
+                j += 1
+            key = value[i:j].strip().lower()
+            i = j
+            param = ""
+            if i < n and value[i] == "=":
+                i += 1
+                while i < n and value[i] in " \t":
+                    i += 1
+                if i < n and value[i] in "\"'":
+                    quote = value[i]
+                    i += 1
+                    chars: list[str] = []
+                    while i < n and value[i] != quote:
+                        if value[i] == "\\" and quote == '"' and i + 1 < n:
+                            i += 1  # a quoted-pair (RFC 9110 section 5.6.4)
+                        chars.append(value[i])
+                        i += 1
+                    i += 1
+                    param = "".join(chars)
+                else:
+                    j = i
+                    while j < n and value[j] not in ";,":
+                        j += 1
+                    param = value[i:j].strip()
+                    i = j
+            if key and key not in link:
+                link[key] = param
+        links.append(link)
+    return links
+
+
+class _UnattachedStream(ByteStream, AsyncByteStream):
+    """The body of an unpickled request or response that was not read before pickling:
+    iterating it raises :class:`StreamClosed` (as httpx's ``UnattachedStream``)."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        raise StreamClosed("the body was not read before the object was pickled")
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        raise StreamClosed("the body was not read before the object was pickled")
 
 
 class Request:
@@ -187,6 +269,16 @@ class Request:
             self._content = b"".join([chunk async for chunk in self.stream])
             self.stream = BytesStream(self._content)
         return self._content
+
+    def __getstate__(self) -> dict[str, typing.Any]:
+        # As httpx: the body stream and the extensions (timeouts, trace callbacks, sockets)
+        # do not travel; a body read into memory does.
+        return {k: v for k, v in self.__dict__.items() if k not in ("extensions", "stream")}
+
+    def __setstate__(self, state: dict[str, typing.Any]) -> None:
+        self.__dict__.update(state)
+        self.extensions = {}
+        self.stream = _UnattachedStream() if self._content is None else BytesStream(self._content)
 
     def __repr__(self) -> str:
         return f"<Request({self.method!r}, {str(self.url)!r})>"
@@ -482,6 +574,20 @@ class Response:
     def url(self) -> URL:
         """The URL of the request (``RuntimeError`` when no request is set)."""
         return self.request.url
+
+    @property
+    def links(self) -> dict[str | None, dict[str, str]]:
+        """The ``Link`` header(s) (RFC 8288) as httpx gives them: ``{rel or url: link}``,
+        each link a dict with ``"url"`` and its parameters (see :func:`parse_header_links`;
+        a ``rel`` of several types, ``"next last"``, is one key, as in httpx). ``{}`` when
+        there is no ``Link`` header."""
+        values = self.headers.get_list("link")
+        if not values:
+            return {}
+        return {
+            (link.get("rel") or link.get("url")): link
+            for link in parse_header_links(", ".join(values))
+        }
 
     @property
     def cookies(self) -> Cookies:
@@ -924,6 +1030,19 @@ class Response:
 
     async def __aexit__(self, *args: object) -> None:
         await self.aclose()
+
+    def __getstate__(self) -> dict[str, typing.Any]:
+        # As httpx: the stream (a connection), the extensions and the cookies cache do not
+        # travel. An unpickled response is closed: its content if it was read, else
+        # ResponseNotRead, and read() raises StreamClosed.
+        skip = ("extensions", "stream", "is_closed", "_cookies")
+        return {k: v for k, v in self.__dict__.items() if k not in skip}
+
+    def __setstate__(self, state: dict[str, typing.Any]) -> None:
+        self.__dict__.update(state)
+        self.is_closed = True
+        self.extensions = {}
+        self.stream = _UnattachedStream()
 
     def __repr__(self) -> str:
         return f"<Response [{self.status_code} {self.reason_phrase}]>"

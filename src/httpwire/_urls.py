@@ -43,6 +43,22 @@ _SUB_DELIMS = r"!$&'()*+,;="
 _PCHAR = _UNRESERVED + _SUB_DELIMS + ":@"
 _PATH_CHARS = _PCHAR + "/"
 _QUERY_CHARS = _PCHAR + "/?"
+# What a path, query or fragment keeps as given: every visible ASCII character (RFC 5234 VCHAR,
+# what an HTTP/1.1 request-target may carry), '%' included, so that signed URLs and servers that
+# read '[', ']', '{', '}', '|', '^', '"', '<', '>' or a lone '%' literally get exactly the bytes
+# written. Only space, control characters and non-ASCII are percent-encoded (as UTF-8), plus the
+# delimiter that would end the component ('?' and '#' in a path, '#' in a query).
+_VCHAR = "".join(chr(c) for c in range(0x21, 0x7F))
+_PATH_KEEP = re.escape(_VCHAR.replace("?", "").replace("#", ""))
+_QUERY_KEEP = re.escape(_VCHAR.replace("#", ""))
+_FRAGMENT_KEEP = re.escape(_VCHAR)
+# Special schemes (WHATWG URL): their hosts are domains or IP addresses. Other schemes have an
+# "opaque host", which may hold percent-escapes and more punctuation.
+_SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "file", ""})
+# An opaque host: VCHAR except the WHATWG "forbidden host code points" ('%' is allowed).
+_OPAQUE_HOST = re.compile(
+    "[" + re.escape("".join(c for c in _VCHAR if c not in "#/:<>?@[\\]^|")) + "]*"
+)
 _USERINFO_CHARS = _UNRESERVED + _SUB_DELIMS + ":"
 _USER_CHARS = _UNRESERVED + _SUB_DELIMS  # username / password alone: ':' must be escaped
 
@@ -64,7 +80,7 @@ _SPLIT = re.compile(r"(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 _PORT = re.compile(r"[0-9]{1,5}")
 _ASCII_HOST = re.compile(r"[A-Za-z0-9\-._~" + _SUB_DELIMS + r"]*")
-_DIGITS_AND_DOTS = re.compile(r"[0-9.]+")
+_DIGITS_AND_DOTS = re.compile(r"[0-9.]*[0-9][0-9.]*")
 # Control characters (C0, including TAB, CR, LF, NUL, and DEL) are refused anywhere.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PCT_HEX = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -76,10 +92,12 @@ def _component_checker(chars: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     return valid, escape
 
 
-_PATH_RE = _component_checker(_PATH_CHARS)
-_QUERY_RE = _component_checker(_QUERY_CHARS)
-_USERINFO_RE = _component_checker(_USERINFO_CHARS)
-_USER_RE = _component_checker(_USER_CHARS)
+_PATH_RE = _component_checker(_PATH_KEEP)
+_QUERY_RE = _component_checker(_QUERY_KEEP)
+_FRAGMENT_RE = _component_checker(_FRAGMENT_KEEP)
+# A lone '%' in a user name or password is kept as given too (WHATWG, httpx).
+_USERINFO_RE = _component_checker(_USERINFO_CHARS + "%")
+_USER_RE = _component_checker(_USER_CHARS + "%")
 
 
 def _escape_match(match: re.Match[str]) -> str:
@@ -126,8 +144,27 @@ def _has_dot_segment(path: str) -> bool:
     return "/." in path or path.startswith(".")
 
 
-def _encode_host(host: str, url: str) -> str:
-    """Validate and normalise a host (without brackets); return the ASCII form, lowercased."""
+def _check_ace_label(label: str, host: str, url: str) -> None:
+    """An ``xn--`` label must be valid Punycode. IDNA 2008 (the ``idna`` package) is asked
+    first; a label it refuses but that decodes as Punycode (``xn--n3h``, a snowman: allowed by
+    UTS 46 and by browsers) is accepted as it is, since it is ASCII already."""
+    try:
+        idna.decode(label)
+    except (idna.IDNAError, UnicodeError) as exc:
+        try:
+            label[4:].encode("ascii").decode("punycode")
+        except UnicodeError:
+            raise InvalidURL(
+                f"Invalid IDNA label {label!r} in host {host!r} of URL {url!r}: {exc}"
+            ) from None
+
+
+def _encode_host(host: str, url: str, scheme: str = "") -> str:
+    """Validate and normalise a host (without brackets); return the ASCII form, lowercased.
+
+    Hosts of special schemes (http, https, ws, wss, ftp, file, or none) are domain names or
+    IPv4 addresses; other schemes' hosts are WHATWG "opaque hosts", which may also carry
+    percent-escapes and punctuation such as ``"``, ``{`` or ``%``."""
     if host.isascii():
         lowered = host.lower()
         if _DIGITS_AND_DOTS.fullmatch(lowered):
@@ -138,24 +175,41 @@ def _encode_host(host: str, url: str) -> str:
             except ValueError:
                 raise InvalidURL(f"Invalid IPv4 address {host!r} in URL {url!r}") from None
             return lowered
-        if not _ASCII_HOST.fullmatch(lowered):
-            bad = next(c for c in lowered if not _ASCII_HOST.fullmatch(c))
+        if not _ASCII_HOST.fullmatch(lowered) and (
+            scheme in _SPECIAL_SCHEMES or not _OPAQUE_HOST.fullmatch(lowered)
+        ):
+            allowed = _ASCII_HOST if scheme in _SPECIAL_SCHEMES else _OPAQUE_HOST
+            bad = next(c for c in lowered if not allowed.fullmatch(c))
             raise InvalidURL(f"Invalid character {bad!r} in host {host!r} of URL {url!r}")
         if "xn--" in lowered:
             for label in lowered.split("."):
                 if label.startswith("xn--"):
-                    try:
-                        idna.decode(label)
-                    except (idna.IDNAError, UnicodeError) as exc:
-                        raise InvalidURL(
-                            f"Invalid IDNA label {label!r} in host {host!r} of URL {url!r}: {exc}"
-                        ) from None
+                    _check_ace_label(label, host, url)
         return lowered
     try:
         encoded: bytes = idna.encode(host, uts46=True)
     except (idna.IDNAError, UnicodeError) as exc:
         raise InvalidURL(f"Invalid IDNA host name {host!r} in URL {url!r}: {exc}") from None
     return encoded.decode("ascii")
+
+
+def _unicode_host(ascii_host: str) -> str:
+    """The host for display and ``URL.host``: ``xn--`` labels decoded (``"xn--fa-hia.de"`` ->
+    ``"faß.de"``); anything else as it is."""
+    if "xn--" not in ascii_host:
+        return ascii_host
+    labels = []
+    for label in ascii_host.split("."):
+        if label.startswith("xn--"):
+            try:
+                label = idna.decode(label)
+            except (idna.IDNAError, UnicodeError):
+                try:
+                    label = label[4:].encode("ascii").decode("punycode")
+                except UnicodeError:  # pragma: no cover - validated when parsed
+                    pass
+        labels.append(label)
+    return ".".join(labels)
 
 
 def _encode_ipv6(literal: str, url: str) -> str:
@@ -197,13 +251,19 @@ class URL:
     Attributes (all computed when the URL is built):
 
     * ``scheme``: ``str``, lowercase (``""`` for a relative reference);
-    * ``host``: ``str``, IDNA-encoded ASCII, lowercase, IPv6 without brackets;
-    * ``raw_host``: ``bytes`` of ``host``;
+    * ``host``: ``str``, lowercase, IPv6 without brackets, in Unicode: IDNA labels decoded
+      (``URL("https://xn--fa-hia.de").host == "faß.de"``, as in httpx);
+    * ``raw_host``: ``bytes``, the ASCII (IDNA-encoded) host that goes to DNS, TLS SNI and the
+      ``Host`` header (``b"xn--fa-hia.de"``);
     * ``port``: ``int``, or ``None`` when absent or the scheme's default;
     * ``netloc``: ``bytes`` ``host[:port]`` as sent in a ``Host`` header (IPv6 in brackets);
-    * ``raw_path``: ``bytes`` path plus ``?query``; ``b"/"`` when the path is empty
-      (the request-target in origin-form, RFC 9112 §3.2.1);
-    * ``path``: ``str``, percent-decoded (``"/"`` when empty and the URL has a host);
+    * ``raw_path``: ``bytes`` path plus ``?query``; ``b"/"`` when the path is empty (the
+      request-target in origin-form, RFC 9112 §3.2.1) in http(s), ws(s), ftp and file URLs
+      (other schemes keep an empty path empty, as the WHATWG URL standard does). Sent as given: visible ASCII
+      (``[ ] { } | ^ " < > %`` included) is never re-encoded; only spaces, control characters
+      and non-ASCII are percent-encoded (UTF-8);
+    * ``path``: ``str``, percent-decoded (``"/"`` when empty, the URL has a host and a scheme
+      of those);
     * ``query``: ``bytes``, percent-encoded, without the ``?``;
     * ``fragment``: ``str``, percent-decoded;
     * ``userinfo``: ``bytes``, percent-encoded; ``username`` / ``password``: decoded ``str``.
@@ -354,7 +414,7 @@ class URL:
         if ipv6:
             host = _encode_ipv6(host, source)
         elif host:
-            host = _encode_host(host, source)
+            host = _encode_host(host, source, scheme)
         elif scheme in _HOST_REQUIRED:
             raise InvalidURL(f"Invalid URL {source!r}: empty host ({scheme} URLs need one)")
         port_number = _parse_port(port, source)
@@ -374,17 +434,19 @@ class URL:
         if query is not None:
             query = _quote(query, _QUERY_RE, "query")
         if fragment is not None:
-            fragment = _quote(fragment, _QUERY_RE, "fragment")
+            fragment = _quote(fragment, _FRAGMENT_RE, "fragment")
 
         raw_host = host.encode("ascii")
         bracketed = b"[" + raw_host.replace(b"%", b"%25") + b"]" if ipv6 else raw_host
         self.scheme = scheme
         self.userinfo = userinfo.encode("ascii")
-        self.host = host
+        self.host = _unicode_host(host)
         self.raw_host = raw_host
         self.port = port_number
         self.netloc = bracketed if port_number is None else b"%b:%d" % (bracketed, port_number)
-        origin_path = path or "/"
+        # An empty path is "/" in origin-form for the special schemes (RFC 9112 section 3.2.1,
+        # WHATWG URL); other schemes keep it empty, as the WHATWG URL standard does.
+        origin_path = path or ("/" if scheme in _SPECIAL_SCHEMES else "")
         self.raw_path = origin_path.encode("ascii")
         self.query = b"" if query is None else query.encode("ascii")
         if query is not None:
@@ -432,18 +494,14 @@ class URL:
 
     @property
     def origin(self) -> tuple[str, str, int | None]:
-        """``(scheme, host, effective_port)``: the key a connection pool groups connections by."""
-        return (self.scheme, self.host, self.effective_port)
+        """``(scheme, ASCII host, effective_port)``: the key a connection pool groups
+        connections by."""
+        return (self.scheme, self.raw_host.decode("ascii"), self.effective_port)
 
     @property
     def unicode_host(self) -> str:
-        """The host with IDNA labels decoded for display (``"xn--fiqs8s"`` -> ``"中国"``)."""
-        if "xn--" not in self.host:
-            return self.host
-        try:
-            return str(idna.decode(self.host))
-        except (idna.IDNAError, UnicodeError):  # pragma: no cover - validated at parse time
-            return self.host
+        """The host with IDNA labels decoded (``"xn--fiqs8s"`` -> ``"中国"``): ``host``."""
+        return self.host
 
     @property
     def params(self) -> QueryParams:
@@ -481,6 +539,14 @@ class URL:
         parts: dict[str, typing.Any] = {
             k: (v.decode("ascii") if isinstance(v, bytes) else v) for k, v in kwargs.items()
         }
+        for name, value in parts.items():
+            # As in a parsed URL, control characters are refused, never percent-encoded.
+            control = _CONTROL.search(value) if isinstance(value, str) else None
+            if control is not None:
+                raise InvalidURL(
+                    f"Invalid control character {control.group(0)!r} at position "
+                    f"{control.start()} in URL {name} component {value!r}"
+                )
         scheme = parts.get("scheme", self.scheme)
         userinfo = self.userinfo.decode("ascii")
         if "userinfo" in parts:
@@ -494,7 +560,8 @@ class URL:
             if "password" not in parts:
                 password = old_password
             userinfo = user + (":" + password if password else "")
-        host, ipv6 = self.host, ":" in self.host
+        host = self.raw_host.decode("ascii")
+        ipv6 = ":" in host
         if ipv6 and "%" in host:
             host = host.replace("%", "%25")
         port: str | int | None = self.port

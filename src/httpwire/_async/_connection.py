@@ -79,9 +79,11 @@ def origin_of(url: URL) -> Origin:
                 f"the URL {str(url)!r} has no scheme: use http:// or https://"
             )
         raise UnsupportedProtocol(f"the URL scheme {scheme!r} is not supported: use http or https")
-    if not url.host:
+    host = url.raw_host
+    if not host:
         raise UnsupportedProtocol(f"the URL {str(url)!r} has no host")
-    return (scheme, url.host, url.port or default)
+    # The ASCII (IDNA) host: what DNS, TLS SNI and the pool key use (url.host is Unicode).
+    return (scheme, host.decode("ascii"), url.port or default)
 
 
 def _format_host(host: str) -> str:

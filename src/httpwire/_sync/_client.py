@@ -63,8 +63,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _BODY_HEADERS = ("content-length", "transfer-encoding", "content-type", "content-encoding")
 
 
-def _origin(url: URL) -> tuple[str, str, int | None]:
-    return (url.scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(url.scheme))
+def _origin(url: URL) -> tuple[str, bytes, int | None]:
+    return (url.scheme, url.raw_host.lower(), url.port or _DEFAULT_PORTS.get(url.scheme))
 
 
 def _keeps_authorization(old: URL, new: URL) -> bool:
@@ -75,7 +75,7 @@ def _keeps_authorization(old: URL, new: URL) -> bool:
     return (
         old.scheme == "http"
         and new.scheme == "https"
-        and old.host.lower() == new.host.lower()
+        and old.raw_host.lower() == new.raw_host.lower()
         and old.port in (None, 80)
         and new.port in (None, 443)
     )
@@ -106,6 +106,9 @@ class Client:
     - ``base_url``: prefix for relative request URLs (see :meth:`build_request`).
     - ``headers``, ``params``, ``cookies``: sent with every request; per-request values are
       merged over them (a request header of the same name replaces the client's).
+      ``cookies`` may be a dict, a :class:`Cookies` (shared, not copied) or an
+      ``http.cookiejar.CookieJar`` (a ``MozillaCookieJar`` you load and save): the client
+      reads and updates that jar.
     - ``auth``: ``(username, password)`` for Basic, an :class:`Auth` (``BasicAuth``,
       ``DigestAuth``, ``NetRCAuth``, your own flow) or a callable (see ``httpwire._auth``).
     - ``verify``, ``cert``, ``http2``, ``proxy``, ``limits``: configure the default transport, an
