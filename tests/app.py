@@ -28,6 +28,18 @@ Endpoints (all bodies are deterministic so tests can compare bytes exactly):
 - ``/close``                 ``200`` with ``Connection: close`` (the server then closes).
 - ``/set-cookie?name=value`` one ``Set-Cookie`` per query parameter.
 - ``/cookies``               JSON object of the cookies the request carried.
+- ``/small``                 :func:`pattern` (100 bytes), as nginx serves it in ``servers.py``.
+- ``/big`` (``/big/{n}``)    ``n`` bytes of :func:`pattern` (default :data:`BIG_SIZE`) with
+                             ``ETag``, ``Last-Modified`` and ``Accept-Ranges: bytes``; honours a
+                             single ``Range: bytes=A-`` / ``A-B`` (``206``, or ``416``) and
+                             ``If-Range`` (a stale validator gets the whole body, ``200``).
+- ``/slow?seconds=S&size=B`` a body that trickles: a ``B``-byte piece (default 1) every 0.1 s for
+                             ``S`` seconds (default 3), then ``done\n``.
+- ``/basic-auth/{user}/{passwd}``  ``200`` with JSON ``{"authenticated": true, "user": ...}`` for
+                             the right Basic credentials, else ``401`` with a challenge.
+- ``/digest-auth/{qop}/{user}/{passwd}[/{algorithm}]``  the same with Digest (RFC 7616: ``qop``
+                             ``auth``, algorithm ``MD5`` (default), ``SHA-256``, or their
+                             ``-sess`` forms); the server checks the response hash.
 
 Every stall is capped at :data:`MAX_STALL` seconds and ends early when the client disconnects,
 so no request handler outlives its test by much.
@@ -36,9 +48,14 @@ so no request handler outlives its test by much.
 from __future__ import annotations
 
 import asyncio
+import base64
+import collections
 import functools
 import gzip
+import hashlib
 import json
+import os
+import re
 import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -425,7 +442,150 @@ async def _cookies(scope: Scope, receive: Receive, send: Send, arg: str | None) 
     await _respond_json(send, jar)
 
 
+async def _small(scope: Scope, receive: Receive, send: Send, arg: str | None) -> None:
+    await _read_body(receive)
+    await _respond(send, 200, pattern(100), b"application/octet-stream")
+
+
+BIG_SIZE = 4 << 20
+BIG_LAST_MODIFIED = b"Thu, 01 Jan 2026 00:00:00 GMT"
+_RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
+
+
+async def _big(scope: Scope, receive: Receive, send: Send, arg: str | None) -> None:
+    await _read_body(receive)
+    n = _int(arg, BIG_SIZE, high=256 << 20)
+    data = pattern(n)
+    etag = b'"pattern-%d"' % n
+    headers = _headers(scope)
+    common = [
+        (b"content-type", b"application/octet-stream"),
+        (b"etag", etag),
+        (b"last-modified", BIG_LAST_MODIFIED),
+        (b"accept-ranges", b"bytes"),
+    ]
+    start, end = 0, n - 1
+    status = 200
+    match = _RANGE.match(headers.get("range", "").replace(" ", ""))
+    if_range = headers.get("if-range")
+    fresh = if_range is None or if_range.encode() in (etag, BIG_LAST_MODIFIED)
+    if match and fresh:
+        start = int(match.group(1))
+        if match.group(2):
+            end = min(end, int(match.group(2)))
+        if start >= n or start > end:
+            await _respond(
+                send, 416, b"", extra=common[1:] + [(b"content-range", b"bytes */%d" % n)]
+            )
+            return
+        status = 206
+        common.append((b"content-range", b"bytes %d-%d/%d" % (start, end, n)))
+    body = data[start : end + 1]
+    await _start(send, status, common + [(b"content-length", str(len(body)).encode())])
+    step = 1 << 20
+    for offset in range(0, len(body), step):
+        piece = body[offset : offset + step]
+        await send({"type": "http.response.body", "body": piece, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _slow(scope: Scope, receive: Receive, send: Send, arg: str | None) -> None:
+    await _read_body(receive)
+    query = _query(scope)
+    seconds = _float(query.get("seconds"), 3.0)
+    size = _int(query.get("size"), 1, low=1, high=1 << 16)
+    await _start(send, 200, [(b"content-type", b"text/plain")])
+    watch = _DisconnectWatch(receive)
+    try:
+        for _ in range(int(seconds / 0.1)):
+            if await watch.sleep(0.1):
+                return
+            await send({"type": "http.response.body", "body": b"." * size, "more_body": True})
+    finally:
+        watch.stop()
+    await send({"type": "http.response.body", "body": b"done\n"})
+
+
+def _path_args(scope: Scope) -> list[str]:
+    return scope["path"].strip("/").split("/")[1:]
+
+
+async def _basic_auth(scope: Scope, receive: Receive, send: Send, arg: str | None) -> None:
+    await _read_body(receive)
+    args = _path_args(scope)
+    user, passwd = (args + ["user", "passwd"][len(args) :])[:2]
+    want = "Basic " + base64.b64encode(f"{user}:{passwd}".encode()).decode()
+    if _headers(scope).get("authorization") == want:
+        await _respond_json(send, {"authenticated": True, "user": user})
+        return
+    challenge = [(b"www-authenticate", b'Basic realm="httpwire demo"')]
+    await _respond(send, 401, b"", extra=challenge)
+
+
+_DIGEST_HASHES = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
+_NONCES: collections.OrderedDict[str, None] = collections.OrderedDict()  # issued, bounded
+_MAX_NONCES = 1024
+_DIGEST_PARAM = re.compile(r'(\w+)=(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
+
+
+def _digest_ok(authorization: str, method: str, user: str, passwd: str, algorithm: str) -> bool:
+    """RFC 7616 section 3.4.1: recompute ``response`` from the client's parameters."""
+    scheme, _, rest = authorization.partition(" ")
+    if scheme.lower() != "digest":
+        return False
+    params = {
+        m.group(1).lower(): m.group(2) or m.group(3) or "" for m in _DIGEST_PARAM.finditer(rest)
+    }
+    if params.get("username") != user or params.get("nonce") not in _NONCES:
+        return False
+    if params.get("algorithm", "MD5").upper() != algorithm.upper():
+        return False
+    base = algorithm.upper().removesuffix("-SESS")
+    h = _DIGEST_HASHES.get(base)
+    if h is None:
+        return False
+
+    def hx(text: str) -> str:
+        return h(text.encode()).hexdigest()
+
+    ha1 = hx(f"{user}:{params.get('realm', '')}:{passwd}")
+    if algorithm.upper().endswith("-SESS"):
+        ha1 = hx(f"{ha1}:{params['nonce']}:{params.get('cnonce', '')}")
+    ha2 = hx(f"{method}:{params.get('uri', '')}")
+    if params.get("qop"):
+        data = f"{params['nonce']}:{params.get('nc', '')}:{params.get('cnonce', '')}:"
+        data += f"{params['qop']}:{ha2}"
+    else:
+        data = f"{params['nonce']}:{ha2}"
+    return params.get("response") == hx(f"{ha1}:{data}")
+
+
+async def _digest_auth(scope: Scope, receive: Receive, send: Send, arg: str | None) -> None:
+    await _read_body(receive)
+    args = _path_args(scope)
+    qop, user, passwd = (args + ["auth", "user", "passwd"][len(args) :])[:3]
+    algorithm = args[3] if len(args) > 3 else "MD5"
+    authorization = _headers(scope).get("authorization", "")
+    if authorization and _digest_ok(authorization, scope["method"], user, passwd, algorithm):
+        await _respond_json(send, {"authenticated": True, "user": user})
+        return
+    nonce = os.urandom(16).hex()
+    _NONCES[nonce] = None
+    while len(_NONCES) > _MAX_NONCES:
+        _NONCES.popitem(last=False)
+    challenge = (
+        f'Digest realm="httpwire demo", qop="{qop}", nonce="{nonce}", '
+        f'opaque="{os.urandom(8).hex()}", algorithm={algorithm}'
+    )
+    await _respond(send, 401, b"", extra=[(b"www-authenticate", challenge.encode())])
+
+
 _ROUTES: dict[str, Handler] = {
+    "small": _small,
+    "big": _big,
+    "slow": _slow,
+    "basic-auth": _basic_auth,
+    "digest-auth": _digest_auth,
     "": _root,
     "bytes": _bytes,
     "stream": _stream,

@@ -45,6 +45,8 @@ class HypercornServer:
 
     TLS when ``certfile`` is given (ALPN offers ``h2`` first); cleartext otherwise, where
     hypercorn speaks HTTP/1.1 or, to a client that starts with the HTTP/2 preface, HTTP/2.
+    ``port`` 0 (the default, and the only value tests use) picks a free port; ``scripts/serve``
+    asks for a fixed one.
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class HypercornServer:
         client_ssl_context: ssl.SSLContext | None = None,
         max_concurrent_streams: int = 100,
         keep_alive_timeout: float = 30.0,
+        port: int = 0,
     ) -> None:
         from hypercorn.config import Config
 
@@ -63,7 +66,7 @@ class HypercornServer:
         self.client_ssl_context = client_ssl_context
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((HOST, 0))
+        self._sock.bind((HOST, port))
         self._sock.listen(512)
         self.port = int(self._sock.getsockname()[1])
         self.url = f"{self.scheme}://{HOST}:{self.port}"

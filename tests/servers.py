@@ -87,6 +87,7 @@ class UvicornServer:
         keyfile: str | None = None,
         client_ssl_context: ssl.SSLContext | None = None,
         http: str = "auto",
+        port: int = 0,
         **config: Any,
     ) -> None:
         self.scheme = "https" if certfile else "http"
@@ -94,7 +95,7 @@ class UvicornServer:
         self.client_ssl_context = client_ssl_context
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((HOST, 0))
+        self._sock.bind((HOST, port))  # 0 in tests; scripts/serve asks for 8080
         self.port = int(self._sock.getsockname()[1])
         self.url = f"{self.scheme}://{HOST}:{self.port}"
         settings: dict[str, Any] = {

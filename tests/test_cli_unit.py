@@ -98,7 +98,7 @@ def test_coloured_json_on_a_terminal() -> None:
 
     stream = Terminal()
     printer = _Printer(stream, colour=True)
-    printer.head(["HTTP/1.1 200 OK", "content-type: application/json"], request=False)
+    printer.head(["HTTP/1.1 200 OK", "content-type: application/json"], status=200)
     printer.body_json({"key": [1, 2]})
     text = stream.getvalue()
     assert "\x1b[" in text  # ANSI colour codes
@@ -138,9 +138,11 @@ def test_method_headers_and_data(
         (["-H", "no colon", "h"], "invalid header"),
         (["--json", "{not json", "h"], "not valid JSON"),
         (["-d", "@/nonexistent/file", "h"], "cannot read --data file"),
-        (["GE T", "h"], "invalid HTTP method"),
+        (["-X", "GE T", "h"], "invalid HTTP method"),
+        (["h", "not-an-item"], "not a request item"),
         (["--timeout", "0", "h"], "--timeout"),
-        (["-d", "a", "--json", "{}", "h"], "not allowed with"),
+        (["-d", "a", "--json", "{}", "h"], "use only one of"),
+        (["-d", "a", "-F", "f=1", "h"], "use only one of"),
         (["http://exa mple.org/"], "InvalidURL"),
         (["--cacert", "/nonexistent/ca.pem", "h"], "TLS setup failed"),
     ],
@@ -159,11 +161,18 @@ def test_usage_errors_exit_2(
 
 
 @pytest.mark.parametrize(
-    ("exc", "name"),
-    [(ConnectError("refused"), "ConnectError"), (ReadTimeout("slow"), "ReadTimeout")],
+    ("exc", "name", "message"),
+    [
+        (ConnectError("refused"), "ConnectError", "refused"),
+        (ReadTimeout("slow"), "ReadTimeout", "timed out waiting for data from h:80"),
+    ],
 )
 def test_transport_error_is_one_line_and_exit_1(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], exc: Exception, name: str
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    exc: Exception,
+    name: str,
+    message: str,
 ) -> None:
     def fail(request: Request, body: bytes) -> Reply:
         raise exc
@@ -171,7 +180,7 @@ def test_transport_error_is_one_line_and_exit_1(
     Capture(monkeypatch, fail)
     assert main(["h"]) == 1
     err = capsys.readouterr().err
-    assert err == f"httpwire: error: {name}: {exc}\n"
+    assert err == f"httpwire: error: {name}: {message}\n"
 
 
 def test_check_status(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -230,9 +239,9 @@ def test_verbose_heads_go_to_stderr_when_piped(
     out, err = capsysbinary.readouterr()
     assert out == JSON_BODY
     lines = err.decode().splitlines()
-    assert lines[0] == "GET /v HTTP/1.1"
-    assert "X-Trace: 7" in lines and "Host: h" in lines
-    assert "HTTP/1.1 200 OK" in lines
+    assert lines[0] == "> GET /v HTTP/1.1"
+    assert "> X-Trace: 7" in lines and "> Host: h" in lines
+    assert "< HTTP/1.1 200 OK" in lines
 
 
 def test_output_file(
@@ -299,3 +308,24 @@ def test_python_dash_m() -> None:
     )
     assert result.returncode == 2
     assert "invalid header" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "method", "url"),
+    [
+        (["GET", "h/?a=b"], "GET", "http://h/?a=b"),
+        (["delete", "h/items/1"], "DELETE", "http://h/items/1"),
+        (["PATCH", "h", "a=1"], "PATCH", "http://h"),
+        (["localhost", "q==1"], "GET", "http://localhost?q=1"),
+        (["localhost:8000/x", "a=1"], "POST", "http://localhost:8000/x"),
+        (["h/search?q=a", "X-A:1"], "GET", "http://h/search?q=a"),
+        (["-X", "put", "h"], "PUT", "http://h"),
+    ],
+)
+def test_method_url_and_items_are_told_apart(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], method: str, url: str
+) -> None:
+    cap = Capture(monkeypatch, json_reply)
+    assert main(["--raw", *argv]) == 0
+    assert cap.request.method == method
+    assert str(cap.request.url) == url
