@@ -482,7 +482,7 @@ def sync_client(name: str, url: str, length: int) -> Iterator[tuple[SyncGet, str
                 curl.perform()
                 return out.getvalue()
 
-            yield get_pc, str(pycurl.version_info()[1])
+            yield get_pc, f"{_dist_version('pycurl')} (libcurl {pycurl.version_info()[1]})"
         finally:
             curl.close()
     else:

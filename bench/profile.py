@@ -44,6 +44,7 @@ from bench.nginx import NginxServer  # noqa: E402
 # "<method 'recv_into' of '_socket.socket' objects>".
 LAYERS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     # (layer, substrings of the file path, substrings of the function name)
+    ("benchmark loop", ("/bench/profile.py",), ()),
     ("client", ("/httpwire/_sync/_client.py", "/httpwire/_async/_client.py", "/httpwire/_auth.py",
                 "/httpwire/_cookies.py", "/httpwire/_config.py", "/httpwire/_api.py",
                 "/ahttpwire/_api.py", "/httpwire/_trace.py", "/httpwire/_async/_trace.py",
@@ -58,8 +59,9 @@ LAYERS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
                     "/httpwire/_sync/_interfaces.py", "/httpwire/_async/_interfaces.py"), ()),
     ("http11", ("/httpwire/http11/",), ()),
     ("backend", ("/httpwire/_backends/",), ()),
-    ("syscalls", ("~",), ("recv", "send", "_ssl._SSLSocket", "select", "poll", "epoll",
-                          "getsockopt", "setsockopt")),
+    ("TLS (ssl read/write: record crypto + syscalls)", ("~",), ("_ssl._SSLSocket",)),
+    ("syscalls", ("~",), ("recv", "send", "select", "poll", "epoll", "getsockopt",
+                          "setsockopt")),
     ("event loop", ("/asyncio/",), ()),
     ("ssl module", ("/ssl.py",), ()),
     ("socket module", ("/socket.py", "/selectors.py"), ()),
@@ -82,9 +84,13 @@ def layers_report(path: Path, measured_us: float | None) -> str:
     """Markdown: per-layer self time per request from a cProfile dump (``path.json``: requests).
 
     Self time ("tottime") is summed per layer, so the rows add up to the total. Under cProfile
-    every Python call costs extra (about 1 µs here), while a system call costs what it costs,
-    so the last column scales every layer but "syscalls" by one factor that makes the total
-    equal ``measured_us`` (CPU µs per request measured without the profiler), when given.
+    every call costs extra (a CPU-time reading per event), so the profiled total is several
+    times the real one. When ``measured_us`` (CPU µs per request measured without the
+    profiler) is given, the last column removes the same overhead ``c`` from every call,
+    ``c = (profiled total - measured_us) / calls per request``, clamped at zero per layer: the
+    calibration the ``profile`` module documents, applied to layers rather than functions. A
+    layer of many cheap calls (builtins) is then approximate; the order of the big layers and
+    the syscall figures are robust.
     """
     meta = json.loads(Path(str(path) + ".json").read_text())
     requests = int(meta["requests"])
@@ -101,22 +107,26 @@ def layers_report(path: Path, measured_us: float | None) -> str:
         total += tt
         short = filename.split("/src/")[-1] if "/src/" in filename else filename.split("/")[-1]
         funcs.append((tt, ct, nc, f"{short}:{funcname}", layer))
-    sys_us = 1e6 * per_layer.get("syscalls", 0.0) / requests
     total_us = 1e6 * total / requests
-    scale = (measured_us - sys_us) / (total_us - sys_us) if measured_us else None
+    calls_per_req = sum(calls.values()) / requests
+    scale = (total_us - measured_us) / calls_per_req if measured_us else None
     lines = [
         f"{requests:,} requests; profiled total {1e6 * total / requests:.1f} µs/req"
-        + (f"; unprofiled {measured_us:.1f} µs/req (scale {scale:.2f})" if scale else ""),
+        + (
+            f"; unprofiled {measured_us:.1f} µs/req; profiler overhead {scale:.2f} µs per call"
+            if scale is not None
+            else ""
+        ),
         "",
         "| layer | self µs/req (profiled) | share | calls/req |"
-        + (" µs/req scaled to unprofiled |" if scale else ""),
-        "|---|---|---|---|" + ("---|" if scale else ""),
+        + (" µs/req, overhead removed |" if scale is not None else ""),
+        "|---|---|---|---|" + ("---|" if scale is not None else ""),
     ]
     for layer, tt in sorted(per_layer.items(), key=lambda kv: -kv[1]):
         us = 1e6 * tt / requests
         row = f"| {layer} | {us:.1f} | {100 * tt / total:.0f}% | {calls[layer] / requests:.1f} |"
-        if scale:
-            row += f" {us if layer == 'syscalls' else us * scale:.1f} |"
+        if scale is not None:
+            row += f" {max(0.0, us - scale * calls[layer] / requests):.1f} |"
         lines.append(row)
     lines += ["", "Top functions by self time (µs/req, profiled; cumulative in brackets):", ""]
     for tt, ct, nc, name, layer in sorted(funcs, reverse=True)[:30]:
@@ -124,6 +134,85 @@ def layers_report(path: Path, measured_us: float | None) -> str:
             f"- {1e6 * tt / requests:.2f} ({1e6 * ct / requests:.2f}) {name} "
             f"[{layer}, {nc / requests:.1f} calls/req]"
         )
+    return "\n".join(lines)
+
+
+# Source lines that are (mostly) a system call or TLS record work, for sampled stacks: py-spy
+# sees Python frames only, so the time of ``sock.send`` lands on the line that calls it.
+_TLS_LINE = ("_sslobj.",)
+_SYSCALL_LINE = ("_sock.send", "_sock.recv", "sock.send(", "sock.recv", "sendall(", "recv_into(",
+                 "selector.poll(", ".select(", "epoll", "_sock.setsockopt")  # fmt: skip
+
+
+def _sampled_layer(leaf: str) -> str:
+    """The layer of one py-spy leaf frame ``func (/abs/path/file.py:LINE)``."""
+    import linecache
+
+    name, _, where = leaf.rpartition(" (")
+    filename, _, line = where.rstrip(")").rpartition(":")
+    if filename.endswith("bench/profile.py"):
+        return "benchmark loop"
+    text = linecache.getline(filename, int(line)) if line.isdigit() else ""
+    if any(t in text for t in _TLS_LINE):
+        return "TLS (ssl read/write: record crypto + syscalls)"
+    if any(t in text for t in _SYSCALL_LINE):
+        return "syscalls"
+    return layer_of(filename, name)
+
+
+def sampled_shares(
+    path: Path, loop_markers: tuple[str, ...] = ("run_sync (", "run_forever (")
+) -> tuple[dict[str, int], int]:
+    """Samples per layer (by leaf frame) of a py-spy ``--format raw --full-filenames`` file,
+    counting only stacks through the request loop (see :func:`sampled_layers`)."""
+    per_layer: dict[str, int] = {}
+    total = 0
+    if path.suffix == ".gz":
+        import gzip
+
+        text = gzip.decompress(path.read_bytes()).decode()
+    else:
+        text = path.read_text()
+    for line in text.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not any(m in stack for m in loop_markers) or "importlib" in stack:
+            continue
+        layer = _sampled_layer(stack.split(";")[-1])
+        per_layer[layer] = per_layer.get(layer, 0) + int(count)
+        total += int(count)
+    return per_layer, total
+
+
+def combined_report(pstats_path: Path, raw_path: Path, measured_us: float) -> str:
+    """Markdown: µs per request by layer, from both profiles and the unprofiled CPU figure.
+
+    The syscall and TLS layers come from cProfile (C calls, timed in CPU time, a handful per
+    request, so the profiler's overhead hardly touches them); the rest of ``measured_us`` is
+    split among the Python layers in proportion to py-spy's samples (a sampler adds no
+    per-call cost, and a builtin such as ``dict.get`` counts toward the layer that called it).
+    """
+    meta = json.loads(Path(str(pstats_path) + ".json").read_text())
+    requests = int(meta["requests"])
+    raw: dict[Any, Any] = pstats.Stats(str(pstats_path)).stats  # type: ignore[attr-defined]
+    exact: dict[str, float] = {}
+    for (filename, _line, funcname), (_cc, _nc, tt, _ct, _callers) in raw.items():
+        layer = layer_of(filename, funcname)
+        if layer in ("syscalls", "TLS (ssl read/write: record crypto + syscalls)"):
+            exact[layer] = exact.get(layer, 0.0) + 1e6 * tt / requests
+    shares, total = sampled_shares(raw_path)
+    rest = {k: v for k, v in shares.items() if k not in exact}
+    rest_total = sum(rest.values())
+    left = measured_us - sum(exact.values())
+    rows = [(k, v) for k, v in exact.items()]
+    rows += [(k, left * v / rest_total) for k, v in rest.items()]
+    lines = [
+        f"CPU per request {measured_us:.1f} µs (unprofiled); {total:,} samples",
+        "",
+        "| layer | µs/req | share |",
+        "|---|---|---|",
+    ]
+    for k, v in sorted(rows, key=lambda kv: -kv[1]):
+        lines.append(f"| {k} | {v:.1f} | {100 * v / measured_us:.0f}% |")
     return "\n".join(lines)
 
 
@@ -139,21 +228,7 @@ def sampled_layers(
     that made it (mostly the backend's ``write`` / ``read``), so "backend" here includes the
     syscalls that cProfile lists separately.
     """
-    per_layer: dict[str, int] = {}
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not any(m in stack for m in loop_markers) or "importlib" in stack:
-            continue
-        leaf = stack.split(";")[-1]
-        # "func (path/to/file.py:123)"
-        name, _, where = leaf.rpartition(" (")
-        filename = where.rsplit(":", 1)[0]
-        layer = layer_of("/" + filename.lstrip("/"), name)
-        if filename.endswith("bench/profile.py"):
-            layer = "benchmark loop"
-        per_layer[layer] = per_layer.get(layer, 0) + int(count)
-        total += int(count)
+    per_layer, total = sampled_shares(path, loop_markers)
     lines = [f"{total:,} samples in the measured loop", "", "| layer | share of samples |"]
     lines.append("|---|---|")
     for layer, n in sorted(per_layer.items(), key=lambda kv: -kv[1]):
@@ -162,6 +237,7 @@ def sampled_layers(
 
 
 def _pin(server: NginxServer, same_cpu: bool) -> None:
+    """nginx on the last CPU; this process on the same one or the one before."""
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
         return
@@ -216,12 +292,29 @@ async def run_async(url: str, n: int, prof: cProfile.Profile | None) -> tuple[in
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--scenario", choices=["seq_small", "tls_small", "async_100"])
+    parser.add_argument(
+        "--split-cpus",
+        action="store_true",
+        help="nginx and this process on different CPUs even in S1/S5 (for wall-clock samplers)",
+    )
     parser.add_argument("--n", type=int, default=20_000, help="measured requests")
     parser.add_argument("--cprofile", type=Path, help="profile with cProfile, dump stats here")
     parser.add_argument("--layers", type=Path, help="report a saved cProfile dump by layer")
     parser.add_argument("--measured-us", type=float, help="unprofiled CPU µs/req (--layers)")
     parser.add_argument("--sampled", type=Path, help="report py-spy --format raw output by layer")
+    parser.add_argument(
+        "--combined",
+        nargs=2,
+        type=Path,
+        metavar=("PSTATS", "RAW"),
+        help="µs/req by layer from a cProfile dump and a py-spy raw file (needs --measured-us)",
+    )
     args = parser.parse_args(argv)
+    if args.combined:
+        if args.measured_us is None:
+            parser.error("--combined needs --measured-us")
+        print(combined_report(args.combined[0], args.combined[1], args.measured_us))
+        return 0
     if args.layers or args.sampled:
         if args.layers:
             print(layers_report(args.layers, args.measured_us))
@@ -230,9 +323,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.scenario:
         parser.error("--scenario is required")
-    prof = cProfile.Profile() if args.cprofile else None
+    # CPU time, not wall time: with nginx on the same CPU (S1, S5) a send() that wakes nginx
+    # is often preempted until nginx has answered, and a wall clock would charge nginx's work
+    # to sock.send. thread_time costs a system call per event (the profiled total grows more
+    # than with the default timer); --layers scales the Python layers back (see layers_report).
+    prof = cProfile.Profile(time.thread_time_ns, 1e-9) if args.cprofile else None
     with NginxServer() as server:
-        _pin(server, same_cpu=args.scenario != "async_100")
+        _pin(server, same_cpu=args.scenario != "async_100" and not args.split_cpus)
         if args.scenario == "async_100":
             done, cpu = asyncio.run(run_async(server.base_url + "/small", args.n, prof))
         else:
