@@ -2,7 +2,8 @@
 # Remake every profile in bench/profiles/ (see README.md there). From the repository root:
 #   sh bench/profiles/make.sh            # about 3 minutes
 #   sh bench/profiles/make.sh report     # only rewrite the *.layers.md reports
-# Each scenario: one unprofiled run (its CPU µs/req goes in <name>.cpu), a cProfile run
+# Each scenario: one unprofiled run (its CPU µs/req goes in <name>.cpu), a run timing only
+# the socket/TLS calls (<name>.io.json), a cProfile run
 # (<name>.pstats + .json), and two py-spy runs (<name>.svg flame graph, <name>.raw collapsed
 # stacks with full file names, for the layer report, gzipped), then the layer report
 # (<name>.layers.md).
@@ -18,7 +19,7 @@ report() {
     {
         echo "# $name ($scenario): where the CPU of one request goes"
         echo
-        $PY -m bench.profile --combined "$OUT/$name.pstats" "$OUT/$name.raw.gz" --measured-us "$us"
+        $PY -m bench.profile --combined "$OUT/$name.io.json" "$OUT/$name.raw.gz" --measured-us "$us"
         echo
         echo "## cProfile (CPU-time timer), self time by layer"
         echo
@@ -42,6 +43,7 @@ for pair in s1:seq_small s5:tls_small s3:async_100; do
     name=${pair%%:*}
     scenario=${pair#*:}
     $PY -m bench.profile --scenario "$scenario" --n $N 2>"$OUT/$name.cpu"
+    $PY -m bench.profile --scenario "$scenario" --n $N --io-times "$OUT/$name.io.json"
     $PY -m bench.profile --scenario "$scenario" --n $N --cprofile "$OUT/$name.pstats"
     $SPY record -r 997 -o "$OUT/$name.svg" -- \
         $PY -m bench.profile --scenario "$scenario" --n $N --split-cpus
