@@ -36,7 +36,7 @@ import sys
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 Body = bytes | bytearray | memoryview
@@ -46,6 +46,8 @@ AsyncGet = Callable[[int], Awaitable[Body]]
 SCENARIOS: dict[str, tuple[str, str]] = {
     # name: (path, kind)
     "seq_small": ("/small", "sync"),
+    # The same over TLS (nginx's second, TLS port; CA from --ca): issue 14's S5.
+    "tls_small": ("/small", "sync"),
     "get_1m": ("/1m", "sync"),
     "get_16m": ("/16m", "sync"),
     "async_100": ("/small", "async"),
@@ -63,12 +65,27 @@ SHAPES: dict[str, tuple[int, int]] = {
     "trio_1000": (1000, 100),
 }
 
-SYNC_CLIENTS = ["raw", "http.client", "urllib3", "httpx", "httpwire", "httpwire-pool"]
-ASYNC_CLIENTS = ["raw", "httpx", "aiohttp", "ahttpwire", "ahttpwire-pool"]
+SYNC_CLIENTS = [
+    "raw",
+    "http.client",
+    "urllib3",
+    "httpx",
+    "pyreqwest",
+    "pycurl",
+    "httpwire",
+    "httpwire-pool",
+]
+ASYNC_CLIENTS = ["raw", "httpx", "aiohttp", "pyreqwest", "ahttpwire", "ahttpwire-pool"]
 # Under trio.run: aiohttp is asyncio-only; httpx runs on trio through anyio.
 TRIO_CLIENTS = ["raw", "httpx", "ahttpwire", "ahttpwire-pool"]
 # Clients we compare against (the "anchors"); raw is the ceiling, httpwire* are under test.
-ANCHORS = {"http.client", "urllib3", "httpx", "aiohttp"}
+ANCHORS = {"http.client", "urllib3", "httpx", "aiohttp", "pyreqwest", "pycurl"}
+# Anchors written in a compiled language (issue 14): shown in the tables but not counted as the
+# "best anchor", which stays the best pure-Python (or, for aiohttp, C-accelerated) client.
+COMPILED = {"pyreqwest", "pycurl"}
+
+# The CA file (PEM) that signed nginx's TLS certificate (``--ca``; https URLs only).
+CA_FILE = ""
 
 # Room for the status line and headers in front of the body in the raw clients' buffers.
 _HEAD_ROOM = 64 * 1024
@@ -90,6 +107,34 @@ def _host_port(url: str) -> tuple[str, int]:
 
 def _version(module: Any) -> str:
     return str(getattr(module, "__version__", "?"))
+
+
+def _dist_version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "?"
+
+
+def _tls_context() -> Any:
+    """A client SSLContext trusting only the benchmark's CA (``--ca``)."""
+    import ssl
+
+    return ssl.create_default_context(cafile=CA_FILE)
+
+
+def _is_tls(url: str) -> bool:
+    return url.startswith("https:")
+
+
+def _import_optional(name: str) -> Any:
+    """Import an optional anchor; raise Skip (the row reads n/a) when it is not installed."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise Skip(f"{name} is not installed (pip install -e '.[bench]')") from exc
 
 
 def _import_httpwire(name: str) -> Any:
@@ -119,7 +164,8 @@ def _parse_head(buf: bytearray, head_end: int) -> int:
 def raw_sync(url: str, length: int) -> Iterator[tuple[SyncGet, str]]:
     """Precomputed request bytes, one socket, recv_into one preallocated buffer (the ceiling).
 
-    The body is returned as a memoryview into the buffer (overwritten by the next request): the
+    For an https URL the socket is wrapped with ``ssl`` (the CA of ``--ca``) and the same loop
+    runs over ``SSLSocket.sendall`` / ``recv_into``. The body is returned as a memoryview into the buffer (overwritten by the next request): the
     least work a client can do to have the whole body in memory.
     """
     host, port = _host_port(url)
@@ -127,6 +173,8 @@ def raw_sync(url: str, length: int) -> Iterator[tuple[SyncGet, str]]:
     request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
     sock = socket.create_connection((host, port), timeout=30)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if _is_tls(url):
+        sock = _tls_context().wrap_socket(sock, server_hostname=host)
     buf = bytearray(_HEAD_ROOM + length)
     view = memoryview(buf)
     sendall = sock.sendall
@@ -153,7 +201,7 @@ def raw_sync(url: str, length: int) -> Iterator[tuple[SyncGet, str]]:
                 return view[start:end]
 
     try:
-        yield get, "socket"
+        yield get, "ssl socket" if _is_tls(url) else "socket"
     finally:
         view.release()
         sock.close()
@@ -342,7 +390,11 @@ def sync_client(name: str, url: str, length: int) -> Iterator[tuple[SyncGet, str
 
         host, port = _host_port(url)
         path = urlsplit(url).path
-        conn = http.client.HTTPConnection(host, port, timeout=30)
+        conn: http.client.HTTPConnection
+        if _is_tls(url):
+            conn = http.client.HTTPSConnection(host, port, timeout=30, context=_tls_context())
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=30)
 
         def get_hc() -> Body:
             conn.request("GET", path)
@@ -355,7 +407,8 @@ def sync_client(name: str, url: str, length: int) -> Iterator[tuple[SyncGet, str
     elif name == "urllib3":
         import urllib3
 
-        with urllib3.PoolManager() as pm:
+        tls_kw = {"ssl_context": _tls_context()} if _is_tls(url) else {}
+        with urllib3.PoolManager(**tls_kw) as pm:
 
             def get_u3() -> Body:
                 return pm.request("GET", url).data
@@ -364,7 +417,7 @@ def sync_client(name: str, url: str, length: int) -> Iterator[tuple[SyncGet, str
     elif name == "httpx":
         import httpx
 
-        with httpx.Client() as client:
+        with httpx.Client(verify=_tls_context() if _is_tls(url) else True) as client:
 
             def get_hx() -> Body:
                 return client.get(url).content
@@ -372,7 +425,7 @@ def sync_client(name: str, url: str, length: int) -> Iterator[tuple[SyncGet, str
             yield get_hx, _version(httpx)
     elif name == "httpwire":
         hw = _import_httpwire("httpwire")
-        client = hw.Client()
+        client = hw.Client(verify=_tls_context() if _is_tls(url) else True)
         try:
 
             def get_hw() -> Body:
@@ -386,7 +439,7 @@ def sync_client(name: str, url: str, length: int) -> Iterator[tuple[SyncGet, str
         hw = _import_httpwire("httpwire")
         if not hasattr(hw, "ConnectionPool"):
             raise Skip("httpwire.ConnectionPool does not exist")
-        pool = hw.ConnectionPool()
+        pool = hw.ConnectionPool(ssl_context=_tls_context() if _is_tls(url) else None)
         try:
 
             def get_hwp() -> Body:
@@ -396,6 +449,42 @@ def sync_client(name: str, url: str, length: int) -> Iterator[tuple[SyncGet, str
             yield get_hwp, _version(hw)
         finally:
             pool.close()
+    elif name == "pyreqwest":
+        # Rust (reqwest + hyper + tokio, rustls): the client's own threads do the I/O; their CPU
+        # is in process_time like everyone's.
+        _import_optional("pyreqwest")
+        from pyreqwest.client import SyncClientBuilder
+
+        builder = SyncClientBuilder()
+        if _is_tls(url):
+            with open(CA_FILE, "rb") as f:
+                builder = builder.add_root_certificate_pem(f.read())
+        with builder.build() as rq:
+
+            def get_rq() -> Body:
+                return cast(Body, rq.get(url).build().send().bytes())
+
+            yield get_rq, _dist_version("pyreqwest")
+    elif name == "pycurl":
+        # C (libcurl): one easy handle reused, so its connection is kept alive.
+        pycurl = _import_optional("pycurl")
+        import io
+
+        curl = pycurl.Curl()
+        curl.setopt(pycurl.URL, url)
+        if _is_tls(url):
+            curl.setopt(pycurl.CAINFO, CA_FILE)
+        try:
+
+            def get_pc() -> Body:
+                out = io.BytesIO()
+                curl.setopt(pycurl.WRITEDATA, out)
+                curl.perform()
+                return out.getvalue()
+
+            yield get_pc, f"{_dist_version('pycurl')} (libcurl {pycurl.version_info()[1]})"
+        finally:
+            curl.close()
     else:
         raise ValueError(f"no sync client named {name!r}")
 
@@ -444,6 +533,18 @@ async def async_client(
                     return await response.read()
 
             yield get_aio, _version(aiohttp)
+    elif name == "pyreqwest":
+        if runtime != "asyncio":
+            raise Skip("pyreqwest's async client runs on asyncio only")
+        _import_optional("pyreqwest")
+        from pyreqwest.client import ClientBuilder
+
+        async with ClientBuilder().max_connections(connections).build() as rq:
+
+            async def get_rq(i: int) -> Body:
+                return cast(Body, await (await rq.get(url).build().send()).bytes())
+
+            yield get_rq, _dist_version("pyreqwest")
     elif name == "ahttpwire":
         ahw = _import_httpwire("ahttpwire")
         async with ahw.Client(limits=ahw.Limits(max_connections=connections)) as client:
@@ -623,7 +724,10 @@ def main(argv: list[str] | None = None) -> int:
         help="tasks and connections of an async scenario not in SHAPES",
     )
     parser.add_argument("--cpus", help="comma-separated CPU numbers to pin this process to")
+    parser.add_argument("--ca", default="", help="CA file (PEM) for https URLs")
     args = parser.parse_args(argv)
+    global CA_FILE
+    CA_FILE = args.ca
     if args.cpus:
         os.sched_setaffinity(0, {int(c) for c in args.cpus.split(",")})
     kind = SCENARIOS[args.scenario][1]

@@ -1,6 +1,8 @@
 """CPU cost per message of httpwire.http11 vs h11 vs httptools (llhttp), in one process run.
 
-Run: ``.venv/bin/python bench/http11.py [--quick]``.  Bounded (about 5 s; ``--quick`` about
+Run: ``.venv/bin/python bench/http11.py [--quick]``; ``--p1-json`` measures only issue 14's P1
+(a new Connection per request through the h11-compatible API, against h11; see
+:func:`measure_p1`) and prints one ``BENCH-RESULT {json}`` line, for bench/run.py.  Bounded (about 5 s; ``--quick`` about
 1 s, on the 2-core build VM).  Each scenario is run in short rounds, interleaving the
 implementations, and the best round is kept (the least disturbed by other processes); CPU time
 (``time.process_time``).
@@ -49,7 +51,7 @@ from typing import Any
 import h11
 import httptools
 
-sys.path.insert(0, "src")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
 import httpwire.http11 as hw  # noqa: E402
 
 REQ_HEADERS = [
@@ -406,6 +408,59 @@ def httptools_server(buffers: list[bytes], per: int) -> Callable[[], None]:
     return serve
 
 
+# --- P1 (issue 14): the h11-compatible API, harness style -----------------------------------
+
+
+def p1_cycle(mod: Any, send_only: bool = False) -> Callable[[], None]:
+    """One P1 iteration: a NEW client ``Connection``, send a GET with 4 headers and
+    EndOfMessage, feed one 200 response (8 headers, 100-byte body), read events up to
+    EndOfMessage. ``send_only`` stops after the two sends (the send side's share)."""
+    payloads = itertools.cycle(RESP_8_VARIANTS)
+    Connection, CLIENT, Request, EndOfMessage = (
+        mod.Connection,
+        mod.CLIENT,
+        mod.Request,
+        mod.EndOfMessage,
+    )
+    NEED_DATA = mod.NEED_DATA
+
+    def cycle() -> None:
+        conn = Connection(CLIENT)
+        conn.send(Request(method=b"GET", target=b"/index.html", headers=REQ_HEADERS))
+        conn.send(EndOfMessage())
+        if send_only:
+            return
+        conn.receive_data(next(payloads))
+        while True:
+            ev = conn.next_event()
+            if type(ev) is EndOfMessage or ev is NEED_DATA:
+                break
+
+    return cycle
+
+
+def measure_p1(number: int = 2000, rounds: int = 7) -> dict[str, float]:
+    """P1 in this process: best CPU µs per iteration for httpwire and h11, whole cycle and
+    send side only, interleaved; ``ratio`` = h11 / httpwire for the whole cycle."""
+    res = best_time(
+        {
+            "httpwire": p1_cycle(hw),
+            "h11": p1_cycle(h11),
+            "httpwire_send": p1_cycle(hw, send_only=True),
+            "h11_send": p1_cycle(h11, send_only=True),
+        },
+        number=number,
+        rounds=rounds,
+    )
+    out = {k: v * 1e6 for k, v in res.items()}
+    out["ratio"] = out["h11"] / out["httpwire"]
+    out["send_ratio"] = out["h11_send"] / out["httpwire_send"]
+    recv_hw = out["httpwire"] - out["httpwire_send"]
+    recv_h11 = out["h11"] - out["h11_send"]
+    out["receive_ratio"] = recv_h11 / recv_hw if recv_hw > 0 else float("nan")
+    return out
+
+
 def best_time(funcs: dict[str, Callable[[], None]], number: int, rounds: int) -> dict[str, float]:
     """Best CPU seconds per call over ``rounds`` interleaved rounds of ``number`` calls."""
     best = {name: float("inf") for name in funcs}
@@ -421,6 +476,14 @@ def best_time(funcs: dict[str, Callable[[], None]], number: int, rounds: int) ->
 
 
 def main() -> None:
+    if "--p1-json" in sys.argv:
+        # One P1 measurement for bench/run.py and scripts/bench-check (a child process each).
+        import json
+
+        quick = "--quick" in sys.argv
+        res = measure_p1(number=500 if quick else 2000, rounds=5 if quick else 7)
+        print("BENCH-RESULT " + json.dumps({"ok": True, **res}), flush=True)
+        return
     quick = "--quick" in sys.argv
     rounds = 5 if quick else 15
     n = 300 if quick else 1000

@@ -7,6 +7,10 @@ accepts connections, and on ``stop()`` terminates exactly the process it started
 directory. A single nginx process means one server core; on a 2-core machine the client under
 test gets the other.
 
+With ``trustme`` installed, the same server also listens with TLS on a second free port
+(``tls_base_url``), with a certificate for ``127.0.0.1`` issued by a throw-away ``trustme`` CA
+whose PEM file is ``ca_file`` (scenario ``tls_small``, issue 14's S5).
+
 ``/status`` is nginx's ``stub_status``: its ``accepts`` counter tells how many TCP connections a
 client opened during a run (see :meth:`NginxServer.accepted_connections`).
 """
@@ -53,7 +57,7 @@ http {{
     keepalive_timeout 75s;
     server {{
         listen 127.0.0.1:{port} backlog=4096;
-        root {tmp}/www;
+{tls_listen}        root {tmp}/www;
         location = /status {{
             stub_status;
         }}
@@ -64,6 +68,16 @@ http {{
         }}
     }}
 }}
+"""
+
+
+# The TLS listener of the same server block (one worker serves both ports). TLS 1.2 and 1.3 with
+# nginx's default ciphers; a keep-alive connection does one handshake per run, so session caching
+# does not matter.
+_TLS_LISTEN = """\
+        listen 127.0.0.1:{port} ssl backlog=4096;
+        ssl_certificate {tmp}/cert.pem;
+        ssl_certificate_key {tmp}/key.pem;
 """
 
 
@@ -115,6 +129,9 @@ class NginxServer:
         self.base_url = ""
         self.docroot = Path()
         self.pid = 0
+        self.tls_port = 0
+        self.tls_base_url = ""
+        self.ca_file = ""
 
     def __enter__(self) -> NginxServer:
         self.start()
@@ -138,11 +155,14 @@ class NginxServer:
             path = self.docroot / name
             path.write_bytes(body_bytes(name))
             os.chmod(path, 0o644)
+        tls = self._write_tls_files()
         last_error = ""
         for _attempt in range(3):
             port = _free_port()
+            tls_port = _free_port() if tls else 0
+            tls_listen = _TLS_LISTEN.format(tmp=self.tmp, port=tls_port) if tls else ""
             conf = self.tmp / "nginx.conf"
-            conf.write_text(_CONFIG.format(tmp=self.tmp, port=port))
+            conf.write_text(_CONFIG.format(tmp=self.tmp, port=port, tls_listen=tls_listen))
             self.proc = subprocess.Popen(
                 [NGINX, "-p", f"{self.tmp}/", "-e", f"{self.tmp}/error.log", "-c", str(conf)],
                 stdin=subprocess.DEVNULL,
@@ -151,14 +171,35 @@ class NginxServer:
                 # Own session: a Ctrl-C in the terminal reaches us, and we stop nginx ourselves.
                 start_new_session=True,
             )
-            if self._wait_ready(port):
+            if self._wait_ready(port) and (not tls or self._wait_ready(tls_port)):
                 self.port = port
                 self.pid = self.proc.pid
                 self.base_url = f"http://127.0.0.1:{port}"
+                if tls:
+                    self.tls_port = tls_port
+                    self.tls_base_url = f"https://127.0.0.1:{tls_port}"
+                    self.ca_file = str(self.tmp / "ca.pem")
                 return
             last_error = self._stop_proc()
         self.stop()
         raise NginxError(f"nginx did not start: {last_error}")
+
+    def _write_tls_files(self) -> bool:
+        """Write ``ca.pem``, ``cert.pem`` and ``key.pem``; False when trustme is missing."""
+        assert self.tmp is not None
+        try:
+            import trustme
+        except ImportError:
+            return False
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        ca.cert_pem.write_to_path(str(self.tmp / "ca.pem"))
+        cert.private_key_pem.write_to_path(str(self.tmp / "key.pem"))
+        cert.cert_chain_pems[0].write_to_path(str(self.tmp / "cert.pem"))
+        for extra in cert.cert_chain_pems[1:]:
+            extra.write_to_path(str(self.tmp / "cert.pem"), append=True)
+        os.chmod(self.tmp / "key.pem", 0o644)
+        return True
 
     def _wait_ready(self, port: int) -> bool:
         assert self.proc is not None

@@ -44,6 +44,7 @@ if str(REPO) not in sys.path:
 from bench.clients import (  # noqa: E402
     ANCHORS,
     ASYNC_CLIENTS,
+    COMPILED,
     SCENARIOS,
     SHAPES,
     SYNC_CLIENTS,
@@ -69,6 +70,7 @@ class Params:
 # (async: max(1, seconds / 2)).
 PARAMS: dict[str, tuple[Params, Params]] = {
     "seq_small": (Params(30_000, 1.2, 500), Params(10_000, 0.5, 200)),
+    "tls_small": (Params(30_000, 1.2, 500), Params(10_000, 0.5, 200)),
     "get_1m": (Params(1_000, 0.8, 10), Params(200, 0.4, 5)),
     "get_16m": (Params(40, 0.8, 2), Params(10, 0.4, 1)),
     "async_100": (Params(30_000, 1.2, 200), Params(10_000, 0.5, 100)),
@@ -88,11 +90,14 @@ QUICK_ROUNDS = 2
 # Where nginx and the client run (see docs/benchmarks.md, "CPU placement"). A sequential
 # request/response ping-pong is fastest and steadiest with both on one CPU (no cross-CPU wake-up
 # per request); bulk transfers and 100 concurrent tasks keep both busy, so they get one each.
-SAME_CPU = {"seq_small"}
+SAME_CPU = {"seq_small", "tls_small"}
+# Scenarios over nginx's TLS port.
+TLS = {"tls_small"}
 # Scenarios whose main figure is a byte rate (MB/s) rather than a request rate.
 BYTE_RATE = {"get_1m", "get_16m"}
 TITLES = {
     "seq_small": "seq_small: sync, 1 keep-alive connection, sequential GET /small (100 B)",
+    "tls_small": "tls_small: sync TLS, 1 keep-alive connection, sequential GET /small (100 B)",
     "get_1m": "get_1m: sync, GET /1m (1 MiB) repeatedly on one connection, body in memory",
     "get_16m": "get_16m: sync, GET /16m (16 MiB) repeatedly, body in memory, peak RSS",
     "async_100": "async_100: asyncio, 100 tasks sharing one client (pool of 100), GET /small",
@@ -236,6 +241,9 @@ def run_child(
     """
     path = SCENARIOS[scenario][0]
     length, sha = files[path.lstrip("/")]
+    tls = scenario in TLS
+    if tls and not server.tls_base_url:
+        return {"ok": False, "skip": "no TLS listener (trustme is not installed)"}
     cmd = [
         sys.executable,
         "-m",
@@ -245,7 +253,7 @@ def run_child(
         "--scenario",
         scenario,
         "--url",
-        server.base_url + path,
+        (server.tls_base_url if tls else server.base_url) + path,
         "--length",
         str(length),
         "--sha256",
@@ -260,6 +268,8 @@ def run_child(
     where = placement(scenario, affinity)
     all_cpus = os.sched_getaffinity(0)
     os.sched_setaffinity(server.pid, where[0] if where else all_cpus)
+    if tls:
+        cmd += ["--ca", server.ca_file]
     if where:
         cmd += ["--cpus", ",".join(map(str, sorted(where[1])))]
     limit = 2 * params.seconds + 20
@@ -296,6 +306,185 @@ def run_child(
         if counts[1] is not None:
             result["peak_open"] = counts[1]
     return result
+
+
+P1 = "p1"
+P1_TITLE = "p1: h11-compatible API, new Connection + GET + 200/8 headers/100 B, vs h11 (in-process)"
+
+
+def run_p1(quick: bool, affinity: str) -> dict[str, Any]:
+    """Issue 14's P1 in a fresh process (``bench/http11.py --p1-json``), on the client's CPU."""
+    cmd = [sys.executable, str(REPO / "bench" / "http11.py"), "--p1-json"]
+    if quick:
+        cmd.append("--quick")
+    where = placement("get_1m", affinity)
+    preexec = None
+    if where:
+        cpus = where[1]
+
+        def preexec() -> None:
+            os.sched_setaffinity(0, cpus)
+
+    try:
+        proc = subprocess.run(
+            cmd,
+            cwd=REPO,
+            env=_child_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=preexec,
+        )
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": "timed out after 120 s"}
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH-RESULT "):
+            result: dict[str, Any] = json.loads(line[len("BENCH-RESULT ") :])
+            return result
+    why = _last_line(proc.stderr) or _last_line(proc.stdout) or "no output"
+    return {"ok": False, "error": f"exit code {proc.returncode}: {why}"}
+
+
+def p1_table(out: Outcome) -> str:
+    """The P1 section: medians over the rounds of each round's best µs per iteration."""
+    lines = [f"### {P1_TITLE}", ""]
+    if out.failed or not out.runs:
+        lines.append(f"failed: {out.failed or 'no runs'}")
+        return "\n".join(lines)
+    med = {k: _median(out.runs, k) for k in ("httpwire", "h11", "httpwire_send", "h11_send")}
+    ratio = _median(out.runs, "ratio")
+    lines += [
+        "| part | httpwire µs | h11 µs | h11 ÷ httpwire |",
+        "|---|---|---|---|",
+        f"| whole cycle | {med['httpwire']:.2f} | {med['h11']:.2f} | {ratio:.2f}x |",
+        f"| send side (new Connection, Request, EndOfMessage) | {med['httpwire_send']:.2f} "
+        f"| {med['h11_send']:.2f} | {med['h11_send'] / med['httpwire_send']:.2f}x |",
+        f"| receive side (the rest) | {med['httpwire'] - med['httpwire_send']:.2f} "
+        f"| {med['h11'] - med['h11_send']:.2f} "
+        f"| {(med['h11'] - med['h11_send']) / (med['httpwire'] - med['httpwire_send']):.2f}x |",
+        "",
+        f"{len(out.runs)} process(es); each reports the best of 7 interleaved rounds of 2,000 "
+        "iterations (CPU time); the table gives the median of those bests.",
+    ]
+    return "\n".join(lines)
+
+
+# Issue 14's table: (row label, scenario, the httpwire client, figure). "cpu" rows give CPU
+# µs/req; "xraw" rows give MB/s as a multiple of the raw client's.
+SUMMARY_ROWS = [
+    ("S1 sync, small GET, keep-alive", "seq_small", "httpwire", "cpu"),
+    ("S5 sync TLS, small GET", "tls_small", "httpwire", "cpu"),
+    ("S3 asyncio, 100 tasks, small GET", "async_100", "ahttpwire", "cpu"),
+    ("S2 sync 1 MiB body, MB/s (x raw)", "get_1m", "httpwire", "xraw"),
+    ("S2b 16 MiB body, MB/s (x raw)", "get_16m", "httpwire", "xraw"),
+]
+SUMMARY_COLUMNS = ["http.client", "aiohttp", "pyreqwest", "pycurl", "raw"]
+
+
+def key_ratios(results: dict[str, dict[str, Outcome]]) -> dict[str, float]:
+    """The ratios scripts/bench-check guards, all "higher is better", from one run's medians.
+
+    ``S1.speed`` = httpwire req/s ÷ http.client's, ``S1.cpu`` = http.client CPU/req ÷
+    httpwire's (so 2.0 means half the CPU); the same for S5 (``tls_small``), S2 (``get_1m``) and
+    S2b (``get_16m``); S3 (``async_100``) compares ahttpwire with aiohttp; ``P1`` is h11's µs
+    per iteration ÷ httpwire's. A ratio whose clients did not both run is left out.
+    """
+    out: dict[str, float] = {}
+    pairs = [
+        ("S1", "seq_small", "httpwire", "http.client"),
+        ("S5", "tls_small", "httpwire", "http.client"),
+        ("S3", "async_100", "ahttpwire", "aiohttp"),
+        ("S2", "get_1m", "httpwire", "http.client"),
+        ("S2b", "get_16m", "httpwire", "http.client"),
+    ]
+    for label, sc, ours, theirs in pairs:
+        if sc not in results:
+            continue
+        st = summarise(sc, results[sc])
+        if ours in st and theirs in st:
+            out[f"{label}.speed"] = st[ours]["rate"] / st[theirs]["rate"]
+            out[f"{label}.cpu"] = st[theirs]["cpu_us"] / st[ours]["cpu_us"]
+    p1 = results.get(P1, {}).get("httpwire")
+    if p1 is not None and p1.runs and not p1.failed:
+        out["P1"] = _median(p1.runs, "ratio")
+    return out
+
+
+def _summary_cell(
+    client: str, kind: str, st: dict[str, dict[str, float]], outs: dict[str, Outcome]
+) -> str:
+    if client in st:
+        if kind == "cpu":
+            return f"{st[client]['cpu_us']:.1f}"
+        raw = st.get("raw")
+        return f"{st[client]['rate'] / raw['rate']:.2f}x" if raw else "?"
+    out = outs.get(client)
+    if out is not None and out.skipped:
+        return "n/a"
+    if out is not None and out.failed:
+        return "failed"
+    return "-"
+
+
+def summary_table(results: dict[str, dict[str, Outcome]]) -> str:
+    """Issue 14's table, refilled from this run: CPU µs/req, or MB/s as a multiple of raw's."""
+    head = ["scenario", "httpwire", *SUMMARY_COLUMNS]
+    lines = [
+        "### Issue 14's table (client CPU µs per request, lower is better; bodies: MB/s ÷ raw's)",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for label, sc, ours, kind in SUMMARY_ROWS:
+        if sc not in results:
+            continue
+        st = summarise(sc, results[sc])
+        outs = results[sc]
+
+        lines.append(
+            "| "
+            + " | ".join(
+                [label, *(_summary_cell(c, kind, st, outs) for c in (ours, *SUMMARY_COLUMNS))]
+            )
+            + " |"
+        )
+    p1 = results.get(P1, {}).get("httpwire")
+    if p1 is not None and p1.runs:
+        cells = ["-"] * len(SUMMARY_COLUMNS)
+        lines.append(
+            f"| P1 h11 API, parse a response (x h11) | {_median(p1.runs, 'ratio'):.2f}x | "
+            + " | ".join(cells)
+            + " |"
+        )
+    extra = []
+    if "get_16m" in results:
+        st = summarise("get_16m", results["get_16m"])
+        rss = ", ".join(
+            f"{c} {st[c]['rss_mib']:.0f}" for c in ("httpwire", *SUMMARY_COLUMNS) if c in st
+        )
+        extra.append(f"Peak RSS in S2b (MiB): {rss}.")
+    ratios = key_ratios(results)
+    if ratios:
+        extra.append(
+            "Ratios guarded by scripts/bench-check (higher is better): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items())
+            + "."
+        )
+    for sc, ours in (
+        ("seq_small", "httpwire"),
+        ("tls_small", "httpwire"),
+        ("async_100", "ahttpwire"),
+    ):
+        if sc in results:
+            st = summarise(sc, results[sc])
+            if ours in st and "pyreqwest" in st:
+                extra.append(
+                    f"`{sc}`: {ours} CPU/req ÷ pyreqwest's = "
+                    f"{st[ours]['cpu_us'] / st['pyreqwest']['cpu_us']:.2f}."
+                )
+    if extra:
+        lines += ["", *extra]
+    return "\n".join(lines)
 
 
 def _fmt_int(x: float) -> str:
@@ -343,7 +532,9 @@ def table(scenario: str, outcomes: dict[str, Outcome]) -> str:
     stats = summarise(scenario, outcomes)
     unit = "MB/s" if scenario in BYTE_RATE else "req/s"
     raw = stats.get("raw")
-    anchors = {c: s for c, s in stats.items() if c in ANCHORS}
+    # The best anchor is the best Python client; the compiled ones (pyreqwest, pycurl) are
+    # shown in their own rows and in the issue 14 table (see summary_table()).
+    anchors = {c: s for c, s in stats.items() if c in ANCHORS and c not in COMPILED}
     best_speed = max(anchors, key=lambda c: anchors[c]["rate"]) if anchors else None
     best_cpu = min(anchors, key=lambda c: anchors[c]["cpu_us"]) if anchors else None
     lines = [f"### {TITLES[scenario]}", ""]
@@ -479,6 +670,8 @@ def report(
         parts.append("")
     bounds = []
     for sc in scenarios:
+        if sc == P1:
+            continue
         p = PARAMS[sc][1 if quick else 0]
         bounds.append(f"`{sc}` {p.n:,} requests or {p.seconds:g} s")
     parts.append(
@@ -492,8 +685,14 @@ def report(
             "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) + "."
         )
         parts.append("")
+    if any(row[1] in scenarios for row in SUMMARY_ROWS) or P1 in scenarios:
+        parts.append(summary_table(results))
+        parts.append("")
     for scenario in scenarios:
-        parts.append(table(scenario, results[scenario]))
+        if scenario == P1:
+            parts.append(p1_table(results[P1]["httpwire"]))
+        else:
+            parts.append(table(scenario, results[scenario]))
         parts.append("")
     for few, many in SCALING:
         if few in scenarios and many in scenarios:
@@ -600,12 +799,23 @@ def measure(
         print(f"nginx pid {server.pid} on {server.base_url}", file=sys.stderr)
         for rnd in range(rounds):
             for sc, order in plan.items():
-                params = PARAMS[sc][1 if quick else 0]
+                params = PARAMS[sc][1 if quick else 0] if sc != P1 else PARAMS["seq_small"][0]
                 # Rotate the order each round so no client always runs first or last.
                 k = rnd % len(order) if order else 0
                 for client in order[k:] + order[:k]:
                     out = results[sc][client]
                     if out.failed or out.skipped:
+                        continue
+                    if sc == P1:
+                        res = run_p1(quick, affinity)
+                        out = results[sc][client]
+                        if res.get("ok"):
+                            out.runs.append(res)
+                            msg = f"h11/httpwire {res['ratio']:.2f}x"
+                        else:
+                            out.failed = str(res.get("error", "unknown error"))
+                            msg = "failed: " + out.failed
+                        print(f"[{rnd + 1}/{rounds}] {sc:9} {client:14} {msg}", file=sys.stderr)
                         continue
                     res = run_child(server, client, sc, params, files, affinity)
                     if res.get("ok"):
@@ -644,7 +854,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Benchmark httpwire against raw sockets and the usual Python HTTP clients."
     )
     parser.add_argument("--quick", action="store_true", help="short runs, two rounds (~70 s)")
-    parser.add_argument("--scenarios", help="comma-separated: " + ", ".join(SCENARIOS))
+    parser.add_argument("--scenarios", help="comma-separated: " + ", ".join([*SCENARIOS, P1]))
     parser.add_argument(
         "--clients", help="comma-separated: " + ", ".join(all_clients) + " (raw is always run)"
     )
@@ -674,13 +884,18 @@ def main(argv: list[str] | None = None) -> int:
             dump["quick"], dump["rounds"],
         )  # fmt: skip
     else:
-        scenarios = _split(args.scenarios, list(SCENARIOS), "scenario") or list(SCENARIOS)
+        all_scenarios = [*SCENARIOS, P1]
+        scenarios = _split(args.scenarios, all_scenarios, "scenario") or all_scenarios
         wanted = _split(args.clients, all_clients, "client")
         rounds = args.rounds or (QUICK_ROUNDS if args.quick else DEFAULT_ROUNDS)
         if not 1 <= rounds <= 20:
             raise SystemExit("--rounds must be between 1 and 20")
         plan = {
-            sc: [c for c in clients_for(sc) if wanted is None or c in wanted or c == "raw"]
+            sc: (
+                ["httpwire"]
+                if sc == P1
+                else [c for c in clients_for(sc) if wanted is None or c in wanted or c == "raw"]
+            )
             for sc in scenarios
         }
         command = _command(argv if argv is not None else sys.argv[1:])
