@@ -60,7 +60,13 @@ from ._state import (
     SWITCHED_PROTOCOL,
     ConnectionState,
 )
-from ._util import LocalProtocolError, ProtocolError, RemoteProtocolError, Sentinel
+from ._util import (
+    BoundedCache,
+    LocalProtocolError,
+    ProtocolError,
+    RemoteProtocolError,
+    Sentinel,
+)
 from ._writers import (
     ChunkedWriter,
     ContentLengthWriter,
@@ -70,9 +76,9 @@ from ._writers import (
     write_request,
 )
 
-#: (status code, reason) of responses sent before -> their checked status line.  Bounded.
-_STATUS_LINES: dict[tuple[int, bytes], bytes] = {}
-_STATUS_LINES_MAX = 256
+#: (status code, reason) of responses sent before -> their checked status line.  The key size
+#: is the reason's length.
+_STATUS_LINES: BoundedCache[tuple[int, bytes], bytes] = BoundedCache(256, max_key_size=64)
 
 __all__ = ["Connection", "NEED_DATA", "PAUSED", "DEFAULT_MAX_INCOMPLETE_EVENT_SIZE"]
 
@@ -827,8 +833,7 @@ class Connection:
                 self._process_error(SERVER)
                 raise
             status_line = status_line[: status_line.find(b"\r\n") + 2]
-            if len(_STATUS_LINES) < _STATUS_LINES_MAX and len(event.reason) <= 64:
-                _STATUS_LINES[(status, event.reason)] = status_line
+            _STATUS_LINES.put((status, event.reason), status_line, len(event.reason))
         wire = headers._wire
         if wire is None:
             wire = _field_lines(headers)

@@ -18,7 +18,7 @@ from ._abnf import (
     MAX_CONTENT_LENGTH_DIGITS,
     TCHAR,
 )
-from ._util import LocalProtocolError, ProtocolError, RemoteProtocolError, bytesify
+from ._util import BoundedCache, LocalProtocolError, ProtocolError, RemoteProtocolError, bytesify
 
 __all__ = ["Headers", "normalize_and_validate", "get_comma_header", "set_comma_header"]
 
@@ -212,38 +212,40 @@ _FORBIDDEN_IN_VALUES = b"\r\n\x00\x0b\x0c"
 #: checked to be a token, so a hit both validates and lowercases it with one dict lookup, and the
 #: lowercased object is shared (its hash is cached, which makes the ``_SPECIAL`` test cheap).
 #: Bounded in entries and name length so a peer sending random names cannot grow it.
-_NAME_CACHE: dict[bytes, bytes] = {}
 _NAME_CACHE_MAX = 2048
-_NAME_CACHE_MAX_LEN = 64
+_NAME_CACHE: BoundedCache[bytes, bytes] = BoundedCache(_NAME_CACHE_MAX, max_key_size=64)
 
 
 #: Received field lines seen before (other than the framing fields) -> their (raw, lowercased)
 #: pairs.  Servers repeat most of their field lines verbatim (Server, Content-Type, Vary...),
 #: and a hit replaces the split, strip and name lookup with one dict lookup.  Only lines that
 #: passed every check get in; cleared when full, so lines that vary (Date) cannot grow it.
-_LINE_CACHE: dict[bytes, tuple[tuple[bytes, bytes], tuple[bytes, bytes]]] = {}
+#: (Every line cache here keeps lines of up to 128 bytes.)
+_FIELD_LINE_MAX_LEN = 128
 _LINE_CACHE_MAX = 1024
-_LINE_CACHE_MAX_LEN = 128
+_LINE_CACHE: BoundedCache[bytes, tuple[tuple[bytes, bytes], tuple[bytes, bytes]]] = BoundedCache(
+    _LINE_CACHE_MAX, _FIELD_LINE_MAX_LEN
+)
 
 
 #: Sent (name, value) pairs seen before -> (pair, lowercased pair, wire line, tag).  Clients send
 #: the same fields again and again (Host, User-Agent, Accept...); a hit skips every check.
 #: The tag is _TAG_PLAIN, _TAG_HOST, or for a Content-Length its value (>= 0).
-_SENT_CACHE: dict[
+_SENT_CACHE: BoundedCache[
     tuple[bytes, bytes], tuple[tuple[bytes, bytes], tuple[bytes, bytes], bytes, int]
-] = {}
+] = BoundedCache(1024, _FIELD_LINE_MAX_LEN)
 #: Received Host lines and Content-Length lines with a valid value seen before ->
 #: (pair, item, the length, or -1 for Host).  Consulted only for lines not in _LINE_CACHE;
 #: a Content-Length after the first takes the full check.  Cleared when full.
-_SPECIAL_LINES: dict[bytes, tuple[tuple[bytes, bytes], tuple[bytes, bytes], int]] = {}
-_SPECIAL_LINES_MAX = 256
+_SPECIAL_LINES: BoundedCache[bytes, tuple[tuple[bytes, bytes], tuple[bytes, bytes], int]] = (
+    BoundedCache(256, _FIELD_LINE_MAX_LEN)
+)
 
-#: Whole header lists (tuples of (bytes, bytes) pairs) seen before -> their Headers.
-_HEADERS_CACHE: dict[tuple[Any, ...], Headers] = {}
-_HEADERS_CACHE_MAX = 256
+#: Whole header lists (tuples of (bytes, bytes) pairs) seen before -> their Headers.  The key
+#: size is the number of fields: lists of up to 32 are kept.
+_HEADERS_CACHE: BoundedCache[tuple[Any, ...], Headers] = BoundedCache(256, max_key_size=32)
 _TAG_PLAIN = -1
 _TAG_HOST = -2
-_SENT_CACHE_MAX = 1024
 
 #: Field names whose values usually differ on every message: not worth remembering lines of.
 _VOLATILE = frozenset([b"date", b"age", b"expires", b"last-modified", b"etag", b"set-cookie"])
@@ -254,8 +256,7 @@ def lower_token(name: bytes) -> bytes | None:
     if not name or name.translate(None, TCHAR):
         return None
     lname = name.lower()
-    if len(_NAME_CACHE) < _NAME_CACHE_MAX and len(name) <= _NAME_CACHE_MAX_LEN:
-        _NAME_CACHE[name] = lname
+    _NAME_CACHE.put(name, lname, len(name))
     return lname
 
 
@@ -286,14 +287,12 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
         if hit_all is not None:
             return hit_all
     h = _validate(headers)
-    if key is not None and len(key) <= 32:
+    if key is not None and len(key) <= _HEADERS_CACHE.max_key_size:
         for pair in key:
             if type(pair) is not tuple or type(pair[0]) is not bytes or type(pair[1]) is not bytes:
                 break
         else:
-            if len(_HEADERS_CACHE) >= _HEADERS_CACHE_MAX:
-                _HEADERS_CACHE.clear()
-            _HEADERS_CACHE[key] = h
+            _HEADERS_CACHE.put(key, h, len(key))
     return h
 
 
@@ -384,8 +383,6 @@ def _validate(headers: Any) -> Headers:
                 if _value_ok(value) is None:
                     raise LocalProtocolError(f"Illegal header value {value!r}")
             raise LocalProtocolError("Illegal header values")  # pragma: no cover
-        if len(_SENT_CACHE) >= _SENT_CACHE_MAX:
-            _SENT_CACHE.clear()
         for pair, item, line in zip(raw, items, wire, strict=True):
             tag = _TAG_PLAIN
             if item[0] in _SPECIAL:
@@ -397,8 +394,8 @@ def _validate(headers: Any) -> Headers:
                     tag = int(pair[1])
                 else:
                     continue
-            if type(pair) is tuple and len(line) <= _LINE_CACHE_MAX_LEN:
-                _SENT_CACHE[pair] = (pair, item, line, tag)
+            if type(pair) is tuple:
+                _SENT_CACHE.put(pair, (pair, item, line, tag), len(line))
     h = _new(Headers)
     h._raw = raw
     h._items = items
@@ -482,9 +479,7 @@ def fields_from_lines(lines: list[bytes], start: int, error: type[ProtocolError]
                 ):
                     flags |= F_CONTENT_LENGTH
                     clen = int(value)
-                    if len(_SPECIAL_LINES) >= _SPECIAL_LINES_MAX:
-                        _SPECIAL_LINES.clear()
-                    _SPECIAL_LINES[line] = ((name, value), (lname, value), clen)
+                    _SPECIAL_LINES.put(line, ((name, value), (lname, value), clen), len(line))
                 else:
                     flags, clen, kept = _special(lname, value, flags, clen, error)
                     if kept is None:
@@ -497,10 +492,7 @@ def fields_from_lines(lines: list[bytes], start: int, error: type[ProtocolError]
                 item = (lname, value)
                 raw_append(pair)
                 items_append(item)
-                if len(line) <= _LINE_CACHE_MAX_LEN:
-                    if len(_SPECIAL_LINES) >= _SPECIAL_LINES_MAX:
-                        _SPECIAL_LINES.clear()
-                    _SPECIAL_LINES[line] = (pair, item, -1)
+                _SPECIAL_LINES.put(line, (pair, item, -1), len(line))
                 continue
             elif lname != b"connection" or value.lower() != b"keep-alive":
                 flags, clen, _ = _special(lname, value, flags, clen, error)
@@ -519,10 +511,8 @@ def fields_from_lines(lines: list[bytes], start: int, error: type[ProtocolError]
         item = (lname, value)
         raw_append(pair)
         items_append(item)
-        if len(line) <= _LINE_CACHE_MAX_LEN and lname not in _VOLATILE:
-            if len(_LINE_CACHE) >= _LINE_CACHE_MAX:
-                _LINE_CACHE.clear()
-            _LINE_CACHE[line] = (pair, item)
+        if lname not in _VOLATILE:
+            _LINE_CACHE.put(line, (pair, item), len(line))
     h = _new(Headers)
     h._raw = raw
     h._items = items

@@ -46,7 +46,7 @@ from ._headers import (
     headers_from_field_section,
 )
 from ._receivebuffer import ReceiveBuffer
-from ._util import RemoteProtocolError
+from ._util import BoundedCache, RemoteProtocolError
 
 __all__ = [
     "read_response_head",
@@ -203,9 +203,7 @@ def parse_response_head(head: bytes) -> InformationalResponse | Response:
 
 
 #: Status lines seen before -> (version, status code, reason).  Bounded like the name cache.
-_STATUS_CACHE: dict[bytes, tuple[bytes, int, bytes]] = {}
-_STATUS_CACHE_MAX = 256
-_LINE_CACHE_MAX_LEN = 64
+_STATUS_CACHE: BoundedCache[bytes, tuple[bytes, int, bytes]] = BoundedCache(256, max_key_size=64)
 
 
 def _status_line(line: bytes) -> tuple[bytes, int, bytes] | None:
@@ -217,8 +215,7 @@ def _status_line(line: bytes) -> tuple[bytes, int, bytes] | None:
         return None
     version, code, reason = m.groups()
     st = (version, int(code), reason or b"")
-    if len(_STATUS_CACHE) < _STATUS_CACHE_MAX and len(line) <= _LINE_CACHE_MAX_LEN:
-        _STATUS_CACHE[line] = st
+    _STATUS_CACHE.put(line, st, len(line))
     return st
 
 
@@ -350,9 +347,7 @@ _REQUEST_VERSIONS = {b"HTTP/1.1": b"1.1", b"HTTP/1.0": b"1.0"}
 #: request to the next (only the target changes); a hit replaces the split, the CR/LF/NUL
 #: check and the per-line work by one lookup.  Filled only after the full parse succeeded;
 #: bounded in entries and key length, emptied when full.
-_SECTIONS: dict[bytes, Headers] = {}
-_SECTIONS_MAX = 128
-_SECTION_MAX_LEN = 2048
+_SECTIONS: BoundedCache[bytes, Headers] = BoundedCache(128, max_key_size=2048)
 
 
 def _make_request_head_reader(parse: Any) -> Any:
@@ -422,10 +417,7 @@ def _make_request_head_reader(parse: Any) -> Any:
                         flags = headers._flags
                         if not flags & F_MULTI_HOST and (flags & F_HOST or http_version != b"1.1"):
                             buf.pos = after
-                            if len(section) <= _SECTION_MAX_LEN:
-                                if len(_SECTIONS) >= _SECTIONS_MAX:
-                                    _SECTIONS.clear()
-                                _SECTIONS[section] = headers
+                            _SECTIONS.put(section, headers, len(section))
                             return _make_request(method, headers, target, http_version)
         head = find_head(buf, max_size, True)
         if head is None:
@@ -515,8 +507,7 @@ class ContentLengthReader:
 
 
 #: Chunk-size lines seen before -> size.  Bounded like the other caches.
-_CHUNK_SIZES: dict[bytes, int] = {}
-_CHUNK_SIZES_MAX = 256
+_CHUNK_SIZES: BoundedCache[bytes, int] = BoundedCache(256, max_key_size=20)
 
 
 def _chunk_size(line: bytes) -> int:
@@ -532,8 +523,8 @@ def _chunk_size(line: bytes) -> int:
     ):
         raise RemoteProtocolError(f"illegal chunk header: {line!r} (RFC 9112 §7.1)")
     n = int(size, 16)
-    if not ext and len(line) <= 20 and len(_CHUNK_SIZES) < _CHUNK_SIZES_MAX:
-        _CHUNK_SIZES[line] = n
+    if not ext:
+        _CHUNK_SIZES.put(line, n, len(line))
     return n
 
 
