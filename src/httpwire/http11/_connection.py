@@ -224,8 +224,12 @@ class Connection:
         self._request_method: bytes | None = None
         #: True between a request with ``Expect: 100-continue`` and the first response or body.
         self.client_is_waiting_for_100_continue = False
-        self._writer: Any = None
+        #: How our next head is written (None in states where we send no head), and our
+        #: body's writer while we are in SEND_BODY.
+        self._writer: Any = write_request if our_role is CLIENT else write_any_response
         self._body_writer: Any = None
+        #: The receive side (see _install_reader): the parser of what the peer sends next,
+        #: and what EOF means in the middle of a body.
         self._reader: Any = None
         self._reader_eof: Any = None
         self._cl_reader: ContentLengthReader | None = None
@@ -237,8 +241,7 @@ class Connection:
         self._cl_read: Any = None
         self._cl_bytes: Any = None
         self._cl_eof: Any = None
-        self._set_writer(None)
-        self._set_reader(None)
+        self._install_reader(self._head_reader)  # (IDLE/IDLE)
 
     # -- state --------------------------------------------------------------------------------
 
@@ -273,18 +276,11 @@ class Connection:
 
         Raises :class:`LocalProtocolError` unless both roles are DONE (keep-alive in force).
         """
-        cs = self._cstate
-        if cs.client is DONE and cs.server is DONE:
-            # (keep-alive is on and no switch is pending whenever both are DONE)
-            cs.client = cs.server = IDLE
-        else:
-            cs.start_next_cycle()  # raises LocalProtocolError
+        self._cstate.start_next_cycle()  # raises LocalProtocolError unless both are DONE
         self._request_method = None
         assert not self.client_is_waiting_for_100_continue
         self._body_writer = None
-        self._reader_eof = None
-        self._body_read = self._body_bytes = None
-        self._reader = self._head_reader
+        self._install_reader(self._head_reader)
         self._writer = write_request if self._we_are_client else write_any_response
 
     # -- reader / writer selection ------------------------------------------------------------
@@ -317,37 +313,41 @@ class Connection:
         if state is SEND_BODY:
             kind, n = _body_framing(self._request_method, event, RemoteProtocolError)
             if kind == "content-length":
-                # One reader per connection, reset for each message: no allocation per cycle.
-                clr = self._cl_reader
-                if clr is None:
-                    clr = self._cl_reader = ContentLengthReader(n)
-                    self._cl_read = clr.read
-                    self._cl_bytes = clr.read_bytes
-                    self._cl_eof = clr.read_eof
-                else:
-                    clr._length = clr._remaining = n
-                self._reader = self._body_read = self._cl_read
-                self._body_bytes = self._cl_bytes
-                self._reader_eof = self._cl_eof
-                return
-            if kind == "chunked":
-                self._set_reader_chunked()
-                return
-            r: Any = Http10Reader()
-            self._reader = self._body_read = r.read
-            self._body_bytes = r.read_bytes
-            self._reader_eof = r.read_eof
-            return
-        self._reader_eof = None
-        self._body_read = self._body_bytes = None
-        if state is DONE or state is MUST_CLOSE or state is CLOSED:
-            self._reader = expect_nothing
+                self._install_content_length_reader(n)
+            elif kind == "chunked":
+                self._install_chunked_reader()
+            else:
+                r = Http10Reader()
+                self._install_reader(r.read, r.read_bytes, r.read_eof)
+        elif state is DONE or state is MUST_CLOSE or state is CLOSED:
+            self._install_reader(expect_nothing)
         elif state is IDLE or state is SEND_RESPONSE:
-            self._reader = self._head_reader
+            self._install_reader(self._head_reader)
         else:
-            self._reader = None
+            self._install_reader(None)
 
-    def _set_reader_chunked(self) -> None:
+    def _install_reader(self, read: Any, read_bytes: Any = None, read_eof: Any = None) -> None:
+        """The one place the receive side is switched: ``read(buf, max_size)`` parses what the
+        peer sends next (a head reader, ``expect_nothing``, None); a body reader also gives
+        ``read_bytes`` (for next_body) and ``read_eof`` (what EOF means mid-body)."""
+        self._reader = read
+        self._body_read = read if read_bytes is not None else None
+        self._body_bytes = read_bytes
+        self._reader_eof = read_eof
+
+    def _install_content_length_reader(self, length: int) -> None:
+        # One reader per connection, reset for each message: no allocation per cycle.
+        clr = self._cl_reader
+        if clr is None:
+            clr = self._cl_reader = ContentLengthReader(length)
+            self._cl_read = clr.read
+            self._cl_bytes = clr.read_bytes
+            self._cl_eof = clr.read_eof
+        else:
+            clr.reset(length)
+        self._install_reader(self._cl_read, self._cl_bytes, self._cl_eof)
+
+    def _install_chunked_reader(self) -> None:
         # One chunked reader per connection, like the Content-Length one (it also remembers
         # the last chunk-size line across messages).
         r = self._ch_reader
@@ -355,9 +355,7 @@ class Connection:
             r = self._ch_reader = ChunkedReader(self._max_incomplete_event_size)
         else:
             r.reset()
-        self._reader = self._body_read = r.read
-        self._body_bytes = r.read_bytes
-        self._reader_eof = r.read_eof
+        self._install_reader(r.read, r.read_bytes, r.read_eof)
 
     # -- the state machine --------------------------------------------------------------------
 
@@ -379,22 +377,9 @@ class Connection:
         etype = type(event)
         if etype is EndOfMessage:
             # The common end of a body: SEND_BODY -> DONE, no other bookkeeping.
+            cs.process_event(role, etype)
             if role is CLIENT:
-                if old_client is not SEND_BODY:
-                    cs._refuse(role, etype)
-                cs.client = DONE
                 self.client_is_waiting_for_100_continue = False
-            else:
-                if old_server is not SEND_BODY:
-                    cs._refuse(role, etype)
-                cs.server = DONE
-            if (
-                not cs.keep_alive
-                or cs.pending_switch_proposals
-                or cs.client in _UNSETTLED
-                or cs.server in _UNSETTLED
-            ):
-                cs._settle()
         else:
             if etype is Request and role is CLIENT:
                 if event.method == b"CONNECT":
@@ -586,99 +571,75 @@ class Connection:
         """Apply an event other than Data that the peer sent while in ``state``."""
         cs = self._cstate
         etype = type(event)
-        # Fast paths for the transitions of every keep-alive cycle; anything unusual (a
-        # close, a protocol switch, an error state on our side) takes the general path.
-        if cs.keep_alive and not cs.pending_switch_proposals:
-            ours = cs.client if self._we_are_client else cs.server
-            if ours not in _UNSETTLED:
-                if etype is EndOfMessage:
-                    if state is SEND_BODY:
-                        if self._we_are_client:
-                            cs.server = DONE
-                        else:
-                            cs.client = DONE
-                            self.client_is_waiting_for_100_continue = False
-                        self._reader = expect_nothing
-                        self._reader_eof = None
-                        self._body_read = self._body_bytes = None
-                        return event
-                elif etype is Response:
-                    if (
-                        state is SEND_RESPONSE
-                        and event.http_version == b"1.1"
-                        and not event.headers._flags & F_CLOSE
-                    ):
-                        flags = event.headers._flags
-                        status = event.status_code
-                        framing = flags & _FRAMING_FLAGS
-                        if (
-                            status == 204
-                            or status == 304
-                            or self._request_method == b"HEAD"
-                            or self._request_method == b"CONNECT"
-                            or (framing != F_CONTENT_LENGTH and framing != _CHUNKED_ONLY)
-                        ):
-                            cs.server = SEND_BODY
-                            self._set_reader(event)
-                        elif framing == _CHUNKED_ONLY:
-                            # "Transfer-Encoding: chunked" alone in an HTTP/1.1 response: this
-                            # connection's chunked reader, reset for this message.
-                            self._set_reader_chunked()
-                            cs.server = SEND_BODY
-                        else:
-                            # A body framed by Content-Length alone: reuse this connection's
-                            # reader, reset for this message.
-                            clr = self._cl_reader
-                            if clr is None:
-                                clr = self._cl_reader = ContentLengthReader(0)
-                                self._cl_read = clr.read
-                                self._cl_bytes = clr.read_bytes
-                                self._cl_eof = clr.read_eof
-                            clr._length = clr._remaining = event.headers._clen
-                            cs.server = SEND_BODY
-                            self._reader = self._body_read = self._cl_read
-                            self._body_bytes = self._cl_bytes
-                            self._reader_eof = self._cl_eof
-                        self.their_http_version = b"1.1"
-                        self.client_is_waiting_for_100_continue = False
-                        return event
-                elif etype is Request:
-                    flags = event.headers._flags
-                    if (
-                        state is IDLE
-                        and ours is IDLE
-                        and not flags & _SLOW_RECEIVED_REQUEST_FLAGS
-                        and event.http_version == b"1.1"
-                        and event.method != b"CONNECT"
-                    ):
-                        # A keep-alive request without Transfer-Encoding: IDLE/IDLE ->
-                        # SEND_BODY/SEND_RESPONSE, its body framed by Content-Length (or none).
-                        clr = self._cl_reader
-                        if clr is None:
-                            clr = self._cl_reader = ContentLengthReader(0)
-                            self._cl_read = clr.read
-                            self._cl_bytes = clr.read_bytes
-                            self._cl_eof = clr.read_eof
-                        clr._length = clr._remaining = (
-                            event.headers._clen if flags & F_CONTENT_LENGTH else 0
-                        )
-                        cs.client = SEND_BODY
-                        cs.server = SEND_RESPONSE
-                        self._request_method = event.method
-                        self.their_http_version = b"1.1"
-                        if flags & F_EXPECT_100:
-                            self.client_is_waiting_for_100_continue = True
-                        self._reader = self._body_read = self._cl_read
-                        self._body_bytes = self._cl_bytes
-                        self._reader_eof = self._cl_eof
-                        self._writer = write_any_response
-                        self._body_writer = None
-                        return event
-                elif etype is InformationalResponse:
-                    if state is SEND_RESPONSE and event.status_code != 101:
-                        self.their_http_version = event.http_version
-                        self.client_is_waiting_for_100_continue = False
-                        return event
+        # The steps of every keep-alive cycle first (ConnectionState's *_step methods, which
+        # refuse anything unusual: a close, a protocol switch, an error state); the rest takes
+        # the general path.
+        if etype is EndOfMessage:
+            if cs.end_of_message_step(self.their_role):
+                if not self._we_are_client:
+                    self.client_is_waiting_for_100_continue = False
+                self._install_reader(expect_nothing)
+                return event
+        elif etype is Response:
+            flags = event.headers._flags
+            if (
+                state is SEND_RESPONSE
+                and event.http_version == b"1.1"
+                and not flags & F_CLOSE
+                and cs.response_step()
+            ):
+                framing = flags & _FRAMING_FLAGS
+                method = self._request_method
+                status = event.status_code
+                if (
+                    status == 204
+                    or status == 304
+                    or method == b"HEAD"
+                    or method == b"CONNECT"
+                    or (framing != F_CONTENT_LENGTH and framing != _CHUNKED_ONLY)
+                ):
+                    self._set_reader(event)
+                elif framing == _CHUNKED_ONLY:
+                    # "Transfer-Encoding: chunked" alone: this connection's chunked reader.
+                    self._install_chunked_reader()
+                else:
+                    # Content-Length alone: this connection's Content-Length reader.
+                    self._install_content_length_reader(event.headers._clen)
+                self.their_http_version = b"1.1"
+                self.client_is_waiting_for_100_continue = False
+                return event
+        elif etype is Request:
+            flags = event.headers._flags
+            if (
+                not flags & _SLOW_RECEIVED_REQUEST_FLAGS
+                and event.http_version == b"1.1"
+                and event.method != b"CONNECT"
+                and cs.request_step()
+            ):
+                # A keep-alive request without Transfer-Encoding: its body framed by
+                # Content-Length (or none).
+                self._install_content_length_reader(
+                    event.headers._clen if flags & F_CONTENT_LENGTH else 0
+                )
+                self._request_method = event.method
+                self.their_http_version = b"1.1"
+                if flags & F_EXPECT_100:
+                    self.client_is_waiting_for_100_continue = True
+                self._writer = write_any_response
+                self._body_writer = None
+                return event
+        elif etype is InformationalResponse:
+            if (
+                state is SEND_RESPONSE
+                and event.status_code != 101
+                and cs.keep_alive
+                and not cs.pending_switch_proposals
+                and cs.client not in _UNSETTLED
+            ):
+                # SEND_RESPONSE -> SEND_RESPONSE: no state changes.
+                self.their_http_version = event.http_version
+                self.client_is_waiting_for_100_continue = False
+                return event
         self._process_event(self.their_role, event)
         return event
 
@@ -716,17 +677,13 @@ class Connection:
         elif etype is EndOfMessage:
             bw = self._body_writer
             if bw is not None:
-                cs = self._cstate
                 if (
                     bw is _NO_BODY_WRITER
-                    and self._we_are_client
-                    and cs.keep_alive
-                    and not cs.pending_switch_proposals
                     and not event.headers._items  # type: ignore[attr-defined]
-                    and (cs.server is SEND_RESPONSE or cs.server is SEND_BODY)
+                    and self._we_are_client
+                    and self._cstate.end_of_message_step(CLIENT)
                 ):
                     # The end of a GET: client DONE, nothing to write.
-                    cs.client = DONE
                     self.client_is_waiting_for_100_continue = False
                     self._body_writer = None
                     return b""
@@ -755,16 +712,8 @@ class Connection:
         return b"".join(parts)
 
     def _send_request_fast(self, event: Request) -> bytes | None:
-        # A plain keep-alive request from IDLE/IDLE: the whole state machine step is known in
-        # advance.  Returns None (nothing done) when the general path must handle it.
-        cs = self._cstate
-        if (
-            cs.client is not IDLE
-            or cs.server is not IDLE
-            or not cs.keep_alive
-            or cs.pending_switch_proposals
-        ):
-            return None
+        # A plain keep-alive HTTP/1.1 request (ConnectionState.request_step).  Returns None
+        # (nothing done) when the general path must handle it.
         headers = event.headers
         flags = headers._flags
         if (
@@ -772,19 +721,11 @@ class Connection:
             or (flags & F_TRANSFER_ENCODING and flags & F_CONTENT_LENGTH)
             or event.method == b"CONNECT"
             or event.http_version != b"1.1"
+            or not self._cstate.request_step()
         ):
             return None
-        wire = headers._wire
-        if wire is None:
-            try:
-                data = write_request(event)
-            except BaseException:
-                self._process_error(CLIENT)
-                raise
-        else:
-            data = b"".join((event.method, b" ", event.target, b" HTTP/1.1\r\n", wire, b"\r\n"))
-        cs.client = SEND_BODY
-        cs.server = SEND_RESPONSE
+        # (The reader is already the head reader: IDLE/IDLE is only reached through __init__
+        # and start_next_cycle, which install it.)
         self._request_method = event.method
         if flags & F_EXPECT_100:
             self.client_is_waiting_for_100_continue = True
@@ -795,27 +736,23 @@ class Connection:
             self._body_writer = ContentLengthWriter(headers._clen)
         else:
             self._body_writer = _NO_BODY_WRITER
-        self._reader = self._head_reader
-        self._reader_eof = None
-        self._body_read = self._body_bytes = None
-        return data
+        wire = headers._wire
+        if wire is None:
+            wire = _field_lines(headers)
+        # (what write_request makes; it cannot fail for an HTTP/1.1 request)
+        return b"".join((event.method, b" ", event.target, b" HTTP/1.1\r\n", wire, b"\r\n"))
 
     def _send_response_fast(self, event: Response) -> bytes | None:
         # A keep-alive HTTP/1.1 response with a declared Content-Length to an HTTP/1.1 GET or
-        # POST (not HEAD / CONNECT), nothing pending: SEND_RESPONSE -> SEND_BODY, with none of
-        # the header rewriting the general path may do.  Returns None (nothing done) when the
-        # general path must handle it.
-        cs = self._cstate
+        # POST (not HEAD / CONNECT), nothing pending (ConnectionState.response_step), with none
+        # of the header rewriting the general path may do.  Returns None (nothing done) when
+        # the general path must handle it.
         headers = event.headers
         flags = headers._flags
         method = self._request_method
         status = event.status_code
         if (
-            cs.server is not SEND_RESPONSE
-            or not cs.keep_alive
-            or cs.pending_switch_proposals
-            or cs.client in _UNSETTLED
-            or not flags & F_CONTENT_LENGTH
+            not flags & F_CONTENT_LENGTH
             or flags & _SLOW_RESPONSE_FLAGS
             or event.http_version != b"1.1"
             or self.their_http_version != b"1.1"
@@ -823,6 +760,7 @@ class Connection:
             or status == 304
             or method == b"HEAD"
             or method == b"CONNECT"
+            or not self._cstate.response_step()
         ):
             return None
         status_line = _STATUS_LINES.get((status, event.reason))
@@ -830,6 +768,7 @@ class Connection:
             try:
                 status_line = write_any_response(event)
             except BaseException:
+                # (our state becomes ERROR, as if the step had been refused)
                 self._process_error(SERVER)
                 raise
             status_line = status_line[: status_line.find(b"\r\n") + 2]
@@ -837,7 +776,6 @@ class Connection:
         wire = headers._wire
         if wire is None:
             wire = _field_lines(headers)
-        cs.server = SEND_BODY
         self.client_is_waiting_for_100_continue = False
         self._writer = None
         clen = headers._clen
@@ -845,32 +783,24 @@ class Connection:
         return b"".join((status_line, wire, b"\r\n"))
 
     def _send_eom_fast(self, bw: Any, event: EndOfMessage) -> bytes | None:
-        # The end of our body on a keep-alive connection with nothing pending.
-        cs = self._cstate
-        if not cs.keep_alive or cs.pending_switch_proposals:
-            return None
-        client = self._we_are_client
-        theirs = cs.server if client else cs.client
-        if theirs is MUST_CLOSE or theirs in _UNSETTLED:
-            return None
+        # The end of our body on a keep-alive connection with nothing pending.  Returns None
+        # (nothing done) when the general path must handle it.
         if bw is _NO_BODY_WRITER and not event.headers._items:
-            parts: list[Any] = []
+            data = b""  # the end of a GET: nothing to write
         else:
             try:
-                parts = bw.eom(event.headers)
+                parts = bw.eom(event.headers)  # (no side effects: the general path may redo it)
             except BaseException:
                 self._process_error(self.our_role)
                 raise
-        if client:
-            cs.client = DONE
+            data = parts[0] if len(parts) == 1 else b"".join(parts)
+        if not self._cstate.end_of_message_step(self.our_role):
+            return None
+        if self._we_are_client:
             self.client_is_waiting_for_100_continue = False
-        else:
-            cs.server = DONE
         self._body_writer = None
         self._writer = None
-        if not parts:
-            return b""
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        return data
 
     def send_with_data_passthrough(self, event: Event) -> list[Any] | None:
         """Like :meth:`send`, but returns a list of bytes-like pieces, and for :class:`Data`
@@ -926,25 +856,20 @@ class Connection:
         :meth:`next_event`.
         """
         event = self.next_event()
-        if type(event) is Request:
-            clr = self._cl_reader
-            if clr is not None and not clr._remaining and self._body_read is self._cl_read:
-                # The bodiless request's EndOfMessage, which next_event() would return next.
-                cs = self._cstate
-                if (
-                    cs.keep_alive
-                    and not cs.pending_switch_proposals
-                    and cs.client is SEND_BODY
-                    and cs.server is SEND_RESPONSE
-                ):
-                    # next_event()'s own fast step for it (see _received), inline.
-                    cs.client = DONE
-                    self.client_is_waiting_for_100_continue = False
-                    self._reader = expect_nothing
-                    self._reader_eof = None
-                    self._body_read = self._body_bytes = None
-                else:
-                    self.next_event()
+        if (
+            type(event) is Request
+            and event.headers._clen <= 0
+            and self._body_read is not None
+            and self._body_read is self._cl_read
+        ):
+            # A request framed by no or a zero Content-Length (RFC 9112 §6.3): its
+            # EndOfMessage, which next_event() would return next.
+            if self._cstate.end_of_message_step(CLIENT):
+                # next_event()'s own step for it (see _received).
+                self.client_is_waiting_for_100_continue = False
+                self._install_reader(expect_nothing)
+            else:
+                self.next_event()
         return event
 
     def send_response(
@@ -989,11 +914,7 @@ class Connection:
             and 200 <= status_code < 1000
             and type(reason) is bytes
             and type(body) is bytes
-            and cs.server is SEND_RESPONSE
             and not self._we_are_client
-            and cs.keep_alive
-            and not cs.pending_switch_proposals
-            and cs.client not in _UNSETTLED
             and flags & F_CONTENT_LENGTH
             and not flags & _SLOW_RESPONSE_FLAGS
             and h._clen == len(body)
@@ -1008,22 +929,20 @@ class Connection:
             # start_next_cycle() are known in advance.
             status_line = _STATUS_LINES.get((status_code, reason))
             if status_line is not None:
-                wire = h._wire
-                if wire is None:
-                    wire = _field_lines(h)
-                self.client_is_waiting_for_100_continue = False
-                self._body_writer = None
-                if cs.client is DONE:
-                    cs.client = cs.server = IDLE
-                    self._request_method = None
-                    self._reader = self._head_reader
-                    self._reader_eof = None
-                    self._body_read = self._body_bytes = None
-                    self._writer = write_any_response
-                else:
-                    cs.server = DONE
-                    self._writer = None
-                return b"".join((status_line, wire, b"\r\n", body))
+                restarted = cs.whole_response_step()
+                if restarted is not None:
+                    wire = h._wire
+                    if wire is None:
+                        wire = _field_lines(h)
+                    self.client_is_waiting_for_100_continue = False
+                    self._body_writer = None
+                    if restarted:
+                        self._request_method = None
+                        self._install_reader(self._head_reader)
+                        self._writer = write_any_response
+                    else:
+                        self._writer = None
+                    return b"".join((status_line, wire, b"\r\n", body))
         event = Response(status_code=status_code, headers=h, reason=reason)
         out = [self.send(event)]
         if body:

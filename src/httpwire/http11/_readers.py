@@ -456,6 +456,11 @@ class ContentLengthReader:
         self._length = length
         self._remaining = length
 
+    def reset(self, length: int) -> None:
+        """Make this reader ready for a new body of ``length`` bytes (one reader serves a
+        whole connection)."""
+        self._length = self._remaining = length
+
     def read(self, buf: ReceiveBuffer, max_size: int = 0) -> object:
         remaining = self._remaining
         if not remaining:
