@@ -113,6 +113,36 @@ _FRAMING_FLAGS = (
 _CHUNKED_ONLY = F_TRANSFER_ENCODING | F_CHUNKED
 _NO_READER_STATES = (MIGHT_SWITCH_PROTOCOL, SWITCHED_PROTOCOL)
 
+#: A receiver: the receive side of a connection, set whole in one slot (``Connection._rx``) so
+#: it can never be half-switched: ``(reader, body read, body read_bytes, read_eof)``.
+#: ``reader(buf, max_size)`` parses what the peer sends next (a head reader,
+#: ``expect_nothing``, or None while a protocol switch is pending); for a body reader it is the
+#: reader's ``read``, repeated as the second item (the fast path of next_event), with its
+#: ``read_bytes`` (next_body) and ``read_eof`` (what EOF means mid-body); otherwise those three
+#: are None.
+_Receiver = tuple[Any, Any, Any, Any]
+_RX_NOTHING: _Receiver = (expect_nothing, None, None, None)
+_RX_NONE: _Receiver = (None, None, None, None)
+_RX_HEADS: dict[Any, _Receiver] = {
+    r: (r, None, None, None)
+    for r in (
+        read_response_head,
+        read_response_head_tolerant,
+        read_request_head,
+        read_request_head_tolerant,
+    )
+}
+
+
+def _body_receiver(reader: Any) -> _Receiver:
+    read = reader.read
+    return (read, read, reader.read_bytes, reader.read_eof)
+
+
+#: The receiver of an empty body (Content-Length: 0, or a request without one): a reader at
+#: length 0 never changes, so one serves every connection.
+_RX_EMPTY_BODY = _body_receiver(ContentLengthReader(0))
+
 
 def _body_framing(
     request_method: bytes | None,
@@ -181,17 +211,13 @@ class Connection:
         "_request_method",
         "_writer",
         "_body_writer",
-        "_reader",
-        "_reader_eof",
+        "_rx",
+        "_rx_head",
+        "_rx_cl",
+        "_rx_ch",
         "_we_are_client",
         "_cl_reader",
         "_ch_reader",
-        "_body_read",
-        "_body_bytes",
-        "_cl_read",
-        "_cl_bytes",
-        "_cl_eof",
-        "_head_reader",
         "tolerant",
     )
 
@@ -209,9 +235,13 @@ class Connection:
         #: Whether the tolerant receive mode is on (see the class docstring).
         self.tolerant: bool = bool(tolerant)
         if our_role is CLIENT:
-            self._head_reader: Any = read_response_head_tolerant if tolerant else read_response_head
+            head = read_response_head_tolerant if tolerant else read_response_head
         else:
-            self._head_reader = read_request_head_tolerant if tolerant else read_request_head
+            head = read_request_head_tolerant if tolerant else read_request_head
+        #: The receiver for a head from the peer (see _Receiver).
+        self._rx_head: _Receiver = _RX_HEADS[head]
+        #: The receive side, always set whole (see _Receiver): what the peer may send next.
+        self._rx: _Receiver = self._rx_head
         self.our_role: type[Sentinel] = our_role
         self.their_role: type[Sentinel] = SERVER if our_role is CLIENT else CLIENT
         self._we_are_client = our_role is CLIENT
@@ -228,20 +258,12 @@ class Connection:
         #: body's writer while we are in SEND_BODY.
         self._writer: Any = write_request if our_role is CLIENT else write_any_response
         self._body_writer: Any = None
-        #: The receive side (see _install_reader): the parser of what the peer sends next,
-        #: and what EOF means in the middle of a body.
-        self._reader: Any = None
-        self._reader_eof: Any = None
+        #: This connection's Content-Length and chunked readers (made on first use, reset for
+        #: each message) and their receivers.
         self._cl_reader: ContentLengthReader | None = None
         self._ch_reader: ChunkedReader | None = None
-        #: The reader's bound method while the peer is in SEND_BODY, else None.
-        self._body_read: Any = None
-        #: The same reader's coalescing ``read_bytes`` (for next_body), else None.
-        self._body_bytes: Any = None
-        self._cl_read: Any = None
-        self._cl_bytes: Any = None
-        self._cl_eof: Any = None
-        self._install_reader(self._head_reader)  # (IDLE/IDLE)
+        self._rx_cl: _Receiver | None = None
+        self._rx_ch: _Receiver | None = None
 
     # -- state --------------------------------------------------------------------------------
 
@@ -280,7 +302,7 @@ class Connection:
         self._request_method = None
         assert not self.client_is_waiting_for_100_continue
         self._body_writer = None
-        self._install_reader(self._head_reader)
+        self._rx = self._rx_head
         self._writer = write_request if self._we_are_client else write_any_response
 
     # -- reader / writer selection ------------------------------------------------------------
@@ -313,49 +335,41 @@ class Connection:
         if state is SEND_BODY:
             kind, n = _body_framing(self._request_method, event, RemoteProtocolError)
             if kind == "content-length":
-                self._install_content_length_reader(n)
+                self._rx = self._content_length_receiver(n)
             elif kind == "chunked":
-                self._install_chunked_reader()
+                self._rx = self._chunked_receiver()
             else:
-                r = Http10Reader()
-                self._install_reader(r.read, r.read_bytes, r.read_eof)
+                self._rx = _body_receiver(Http10Reader())
         elif state is DONE or state is MUST_CLOSE or state is CLOSED:
-            self._install_reader(expect_nothing)
+            self._rx = _RX_NOTHING
         elif state is IDLE or state is SEND_RESPONSE:
-            self._install_reader(self._head_reader)
+            self._rx = self._rx_head
         else:
-            self._install_reader(None)
+            self._rx = _RX_NONE
 
-    def _install_reader(self, read: Any, read_bytes: Any = None, read_eof: Any = None) -> None:
-        """The one place the receive side is switched: ``read(buf, max_size)`` parses what the
-        peer sends next (a head reader, ``expect_nothing``, None); a body reader also gives
-        ``read_bytes`` (for next_body) and ``read_eof`` (what EOF means mid-body)."""
-        self._reader = read
-        self._body_read = read if read_bytes is not None else None
-        self._body_bytes = read_bytes
-        self._reader_eof = read_eof
-
-    def _install_content_length_reader(self, length: int) -> None:
-        # One reader per connection, reset for each message: no allocation per cycle.
+    def _content_length_receiver(self, length: int) -> _Receiver:
+        # One reader per connection, reset for each message: no allocation per cycle.  (The
+        # fast paths use _RX_EMPTY_BODY directly for length 0.)
+        if not length:
+            return _RX_EMPTY_BODY
         clr = self._cl_reader
         if clr is None:
             clr = self._cl_reader = ContentLengthReader(length)
-            self._cl_read = clr.read
-            self._cl_bytes = clr.read_bytes
-            self._cl_eof = clr.read_eof
+            self._rx_cl = _body_receiver(clr)
         else:
             clr.reset(length)
-        self._install_reader(self._cl_read, self._cl_bytes, self._cl_eof)
+        return self._rx_cl  # type: ignore[return-value]
 
-    def _install_chunked_reader(self) -> None:
+    def _chunked_receiver(self) -> _Receiver:
         # One chunked reader per connection, like the Content-Length one (it also remembers
         # the last chunk-size line across messages).
         r = self._ch_reader
         if r is None:
             r = self._ch_reader = ChunkedReader(self._max_incomplete_event_size)
+            self._rx_ch = _body_receiver(r)
         else:
             r.reset()
-        self._install_reader(r.read, r.read_bytes, r.read_eof)
+        return self._rx_ch  # type: ignore[return-value]
 
     # -- the state machine --------------------------------------------------------------------
 
@@ -463,7 +477,8 @@ class Connection:
         Raises :class:`RemoteProtocolError` if the peer broke the protocol; after any exception
         :attr:`their_state` is ``ERROR``.
         """
-        read = self._body_read
+        rx = self._rx
+        read = rx[1]
         if read is not None:
             # The peer is sending a body: the common case, checked first and kept short.
             try:
@@ -474,6 +489,13 @@ class Connection:
                         self.client_is_waiting_for_100_continue = False
                     return event
                 if event is not None:
+                    # The end of the body (_received's first step, inline: one call less
+                    # per message).
+                    if self._cstate.end_of_message_step(self.their_role):
+                        if not self._we_are_client:
+                            self.client_is_waiting_for_100_continue = False
+                        self._rx = _RX_NOTHING
+                        return event
                     return self._received(event, SEND_BODY)
             except BaseException as exc:
                 self._receive_failed(exc)
@@ -489,11 +511,11 @@ class Connection:
                 return PAUSED
             if state is MIGHT_SWITCH_PROTOCOL or state is SWITCHED_PROTOCOL:
                 return PAUSED
-            event = self._reader(buf, self._max_incomplete_event_size)
+            event = rx[0](buf, self._max_incomplete_event_size)
             if event is None:
                 buffered = len(buf.data) - buf.pos
                 if self._closed and not buffered:
-                    eof = self._reader_eof
+                    eof = rx[3]
                     event = eof() if eof is not None else ConnectionClosed()
                 else:
                     if buffered > self._max_incomplete_event_size:
@@ -537,7 +559,8 @@ class Connection:
         ``error_status_hint``) as :meth:`next_event` does; afterwards :attr:`their_state` is
         ``ERROR``.
         """
-        read = self._body_bytes
+        rx = self._rx
+        read = rx[2]
         if read is None:
             return self.next_event()
         buf = self._buf
@@ -551,7 +574,7 @@ class Connection:
                 return self._received(got, SEND_BODY)
             buffered = len(buf.data) - buf.pos
             if self._closed and not buffered:
-                return self._received(self._reader_eof(), SEND_BODY)
+                return self._received(rx[3](), SEND_BODY)
             if buffered > self._max_incomplete_event_size:
                 raise RemoteProtocolError("Receive buffer too long", error_status_hint=431)
             if self._closed:
@@ -578,7 +601,7 @@ class Connection:
             if cs.end_of_message_step(self.their_role):
                 if not self._we_are_client:
                     self.client_is_waiting_for_100_continue = False
-                self._install_reader(expect_nothing)
+                self._rx = _RX_NOTHING
                 return event
         elif etype is Response:
             flags = event.headers._flags
@@ -601,10 +624,11 @@ class Connection:
                     self._set_reader(event)
                 elif framing == _CHUNKED_ONLY:
                     # "Transfer-Encoding: chunked" alone: this connection's chunked reader.
-                    self._install_chunked_reader()
+                    self._rx = self._chunked_receiver()
                 else:
                     # Content-Length alone: this connection's Content-Length reader.
-                    self._install_content_length_reader(event.headers._clen)
+                    clen = event.headers._clen
+                    self._rx = self._content_length_receiver(clen) if clen else _RX_EMPTY_BODY
                 self.their_http_version = b"1.1"
                 self.client_is_waiting_for_100_continue = False
                 return event
@@ -618,8 +642,11 @@ class Connection:
             ):
                 # A keep-alive request without Transfer-Encoding: its body framed by
                 # Content-Length (or none).
-                self._install_content_length_reader(
-                    event.headers._clen if flags & F_CONTENT_LENGTH else 0
+                clen = event.headers._clen
+                self._rx = (
+                    self._content_length_receiver(clen)
+                    if clen > 0  # (-1: no Content-Length)
+                    else _RX_EMPTY_BODY
                 )
                 self._request_method = event.method
                 self.their_http_version = b"1.1"
@@ -856,18 +883,13 @@ class Connection:
         :meth:`next_event`.
         """
         event = self.next_event()
-        if (
-            type(event) is Request
-            and event.headers._clen <= 0
-            and self._body_read is not None
-            and self._body_read is self._cl_read
-        ):
+        if type(event) is Request and self._rx is _RX_EMPTY_BODY:
             # A request framed by no or a zero Content-Length (RFC 9112 §6.3): its
             # EndOfMessage, which next_event() would return next.
             if self._cstate.end_of_message_step(CLIENT):
                 # next_event()'s own step for it (see _received).
                 self.client_is_waiting_for_100_continue = False
-                self._install_reader(expect_nothing)
+                self._rx = _RX_NOTHING
             else:
                 self.next_event()
         return event
@@ -938,7 +960,7 @@ class Connection:
                     self._body_writer = None
                     if restarted:
                         self._request_method = None
-                        self._install_reader(self._head_reader)
+                        self._rx = self._rx_head
                         self._writer = write_any_response
                     else:
                         self._writer = None

@@ -302,7 +302,6 @@ def _validate(headers: Any) -> Headers:
     wire: list[bytes] = []
     flags = 0
     clen = -1
-    cache_get = _NAME_CACHE.get
     sent_get = _SENT_CACHE.get
     raw_append = raw.append
     items_append = items.append
@@ -333,41 +332,9 @@ def _validate(headers: Any) -> Headers:
                 items_append(item)
                 wire_append(line)
                 continue
-        name, value = pair
-        if type(name) is not bytes or type(value) is not bytes:
-            name = bytesify(name)
-            value = bytesify(value)
-            pair = (name, value)
-        elif type(pair) is not tuple:
-            pair = (name, value)
-        lname = cache_get(name)
-        if lname is None:
-            lname = lower_token(name)
-            if lname is None:
-                raise LocalProtocolError(f"Illegal header name {name!r}")
-        # strip() hands back the very object when there is nothing to strip.
-        if value.strip(b" \t") is not value:
-            raise LocalProtocolError(f"Illegal header value {value!r}")
-        line = name + b": " + value + b"\r\n"
-        item = (lname, value)
-        if lname in _SPECIAL:
-            if lname == b"host":
-                flags |= F_MULTI_HOST if flags & F_HOST else F_HOST
-            else:
-                flags, clen, kept = _special(lname, value, flags, clen, LocalProtocolError)
-                if kept is None:
-                    continue
-                if kept is not value:
-                    value = kept
-                    pair = (name, value)
-                    item = (lname, value)
-                    line = name + b": " + value + b"\r\n"
-                # Framing fields are never remembered (their effect is not just the line).
-                unchecked = True
-                raw_append(pair)
-                items_append(item)
-                wire_append(line)
-                continue
+        pair, item, line, flags, clen = _sent_field(pair, flags, clen)
+        if pair is None:
+            continue  # a repeated, identical Content-Length: merged
         raw_append(pair)
         items_append(item)
         wire_append(line)
@@ -375,27 +342,7 @@ def _validate(headers: Any) -> Headers:
         unchecked = True
     block = b"".join(wire)
     if unchecked:
-        # Checking the whole block in one pass for the bytes no value may hold is cheaper than a
-        # check per value.  Each line ends in exactly one CRLF, so any other CR, LF, NUL, VT or
-        # FF shows up as a longer deletion.
-        if len(block) - len(block.translate(None, _FORBIDDEN_IN_VALUES)) != 2 * len(raw):
-            for _, value in raw:
-                if _value_ok(value) is None:
-                    raise LocalProtocolError(f"Illegal header value {value!r}")
-            raise LocalProtocolError("Illegal header values")  # pragma: no cover
-        for pair, item, line in zip(raw, items, wire, strict=True):
-            tag = _TAG_PLAIN
-            if item[0] in _SPECIAL:
-                if item[0] == b"host":
-                    tag = _TAG_HOST
-                elif item[0] == b"content-length" and pair[1].isdigit():
-                    # (a plain digit string, already checked by _special: its only effect
-                    # is the length, which the tag carries)
-                    tag = int(pair[1])
-                else:
-                    continue
-            if type(pair) is tuple:
-                _SENT_CACHE.put(pair, (pair, item, line, tag), len(line))
+        _check_values_and_remember(block, raw, items, wire)
     h = _new(Headers)
     h._raw = raw
     h._items = items
@@ -405,6 +352,74 @@ def _validate(headers: Any) -> Headers:
     # exact block to send.
     h._wire = block if not flags & F_HOST or items[0][0] == b"host" else None
     return h
+
+
+def _sent_field(pair: Any, flags: int, clen: int) -> tuple[Any, Any, bytes, int, int]:
+    """:func:`_validate` for a field not sent before: ``(pair, item, wire line, flags, clen)``,
+    pair None when the field is dropped.  Raises :class:`LocalProtocolError` for a name that is
+    not a token, a value with surrounding whitespace, or bad framing fields (the other bytes no
+    value may hold are refused for the whole block, by :func:`_check_values_and_remember`)."""
+    name, value = pair
+    if type(name) is not bytes or type(value) is not bytes:
+        name = bytesify(name)
+        value = bytesify(value)
+        pair = (name, value)
+    elif type(pair) is not tuple:
+        pair = (name, value)
+    lname = _NAME_CACHE.get(name)
+    if lname is None:
+        lname = lower_token(name)
+        if lname is None:
+            raise LocalProtocolError(f"Illegal header name {name!r}")
+    # strip() hands back the very object when there is nothing to strip.
+    if value.strip(b" \t") is not value:
+        raise LocalProtocolError(f"Illegal header value {value!r}")
+    line = name + b": " + value + b"\r\n"
+    item = (lname, value)
+    if lname in _SPECIAL:
+        if lname == b"host":
+            flags |= F_MULTI_HOST if flags & F_HOST else F_HOST
+        else:
+            flags, clen, kept = _special(lname, value, flags, clen, LocalProtocolError)
+            if kept is None:
+                return None, None, b"", flags, clen
+            if kept is not value:
+                value = kept
+                pair = (name, value)
+                item = (lname, value)
+                line = name + b": " + value + b"\r\n"
+    return pair, item, line, flags, clen
+
+
+def _check_values_and_remember(
+    block: bytes,
+    raw: list[tuple[bytes, bytes]],
+    items: list[tuple[bytes, bytes]],
+    wire: list[bytes],
+) -> None:
+    """The rest of :func:`_validate` when some field was not sent before: refuse CR, LF, NUL,
+    VT, FF in any value (RFC 9110 §5.5), then remember each checked pair in ``_SENT_CACHE``."""
+    # Checking the whole block in one pass for the bytes no value may hold is cheaper than a
+    # check per value.  Each line ends in exactly one CRLF, so any other CR, LF, NUL, VT or FF
+    # shows up as a longer deletion.
+    if len(block) - len(block.translate(None, _FORBIDDEN_IN_VALUES)) != 2 * len(raw):
+        for _, value in raw:
+            if _value_ok(value) is None:
+                raise LocalProtocolError(f"Illegal header value {value!r}")
+        raise LocalProtocolError("Illegal header values")  # pragma: no cover
+    for pair, item, line in zip(raw, items, wire, strict=True):
+        tag = _TAG_PLAIN
+        if item[0] in _SPECIAL:
+            if item[0] == b"host":
+                tag = _TAG_HOST
+            elif item[0] == b"content-length" and pair[1].isdigit():
+                # (a plain digit string, already checked by _special: its only effect is the
+                # length, which the tag carries)
+                tag = int(pair[1])
+            else:
+                continue
+        if type(pair) is tuple:
+            _SENT_CACHE.put(pair, (pair, item, line, tag), len(line))
 
 
 def headers_from_field_section(block: bytes, error: type[ProtocolError]) -> Headers:
@@ -471,42 +486,15 @@ def fields_from_lines(lines: list[bytes], start: int, error: type[ProtocolError]
             return None
         value = value.strip(b" \t")
         if lname in _SPECIAL:
-            if lname == b"content-length":
-                if (
-                    not flags & F_CONTENT_LENGTH
-                    and value.isdigit()
-                    and len(value) < MAX_CONTENT_LENGTH_DIGITS  # (19 digits: full check)
-                ):
-                    flags |= F_CONTENT_LENGTH
-                    clen = int(value)
-                    _SPECIAL_LINES.put(line, ((name, value), (lname, value), clen), len(line))
-                else:
-                    flags, clen, kept = _special(lname, value, flags, clen, error)
-                    if kept is None:
-                        continue
-                    value = kept
-            elif lname == b"host":
-                # (every request has one: folded here rather than through _special)
-                flags |= F_MULTI_HOST if flags & F_HOST else F_HOST
-                pair = (name, value)
-                item = (lname, value)
-                raw_append(pair)
-                items_append(item)
-                _SPECIAL_LINES.put(line, (pair, item, -1), len(line))
+            flags, clen, kept, plain = _received_special(
+                line, name, lname, value, flags, clen, error
+            )
+            if kept is None:
                 continue
-            elif lname != b"connection" or value.lower() != b"keep-alive":
-                flags, clen, _ = _special(lname, value, flags, clen, error)
-                if lname == b"transfer-encoding":
-                    value = value.lower()
-            else:
-                # "Connection: keep-alive" changes nothing, so it can be remembered like any
-                # other line.
-                lname = None
-            if lname is not None:
-                raw_append((name, value))
-                items_append((lname, value))
+            if not plain:
+                raw_append((name, kept))
+                items_append((lname, kept))
                 continue
-            lname = b"connection"
         pair = (name, value)
         item = (lname, value)
         raw_append(pair)
@@ -520,6 +508,42 @@ def fields_from_lines(lines: list[bytes], start: int, error: type[ProtocolError]
     h._clen = clen
     h._wire = None
     return h
+
+
+def _received_special(
+    line: bytes,
+    name: bytes,
+    lname: bytes,
+    value: bytes,
+    flags: int,
+    clen: int,
+    error: type[ProtocolError],
+) -> tuple[int, int, bytes | None, bool]:
+    """:func:`fields_from_lines` for a field in ``_SPECIAL`` whose line is in no cache:
+    ``(flags, clen, value to keep or None to drop the field, whether the line may be
+    remembered as a plain line)``.  Raises ``error`` as :func:`_special` does."""
+    if lname == b"content-length":
+        if (
+            not flags & F_CONTENT_LENGTH
+            and value.isdigit()
+            and len(value) < MAX_CONTENT_LENGTH_DIGITS  # (19 digits: full check)
+        ):
+            clen = int(value)
+            _SPECIAL_LINES.put(line, ((name, value), (lname, value), clen), len(line))
+            return flags | F_CONTENT_LENGTH, clen, value, False
+        flags, clen, kept = _special(lname, value, flags, clen, error)
+        return flags, clen, kept, False
+    if lname == b"host":
+        # (every request has one: folded here rather than through _special)
+        _SPECIAL_LINES.put(line, ((name, value), (lname, value), -1), len(line))
+        return flags | (F_MULTI_HOST if flags & F_HOST else F_HOST), clen, value, False
+    if lname != b"connection" or value.lower() != b"keep-alive":
+        flags, clen, _ = _special(lname, value, flags, clen, error)
+        if lname == b"transfer-encoding":
+            value = value.lower()
+        return flags, clen, value, False
+    # "Connection: keep-alive" changes nothing, so it can be remembered like any other line.
+    return flags, clen, value, True
 
 
 def get_comma_header(headers: Headers, name: bytes) -> list[bytes]:
