@@ -395,35 +395,7 @@ class Connection:
             if role is CLIENT:
                 self.client_is_waiting_for_100_continue = False
         else:
-            if etype is Request and role is CLIENT:
-                if event.method == b"CONNECT":
-                    cs.process_client_switch_proposal(_SWITCH_CONNECT)
-                if event.headers._flags & F_UPGRADE:
-                    cs.process_client_switch_proposal(_SWITCH_UPGRADE)
-            switch = self._server_switch_event(event) if role is SERVER else None
-            cs.process_event(role, etype, switch)
-
-            if etype is Request:
-                self._request_method = event.method
-            if role is self.their_role and etype in _HEAD_EVENTS:
-                self.their_http_version = event.http_version
-
-            if etype is Request or etype is Response:
-                # h11's keep-alive rule: Connection: close, or an HTTP/1.0 peer, ends the
-                # connection after this cycle (no HTTP/1.0 keep-alive).
-                if event.headers._flags & F_CLOSE or event.http_version < b"1.1":
-                    cs.process_keep_alive_disabled()
-                if etype is Request:
-                    # RFC 9110 §10.1.1: ignore 100-continue in an HTTP/1.0 request.
-                    if event.headers._flags & F_EXPECT_100 and event.http_version >= b"1.1":
-                        self.client_is_waiting_for_100_continue = True
-                else:
-                    self.client_is_waiting_for_100_continue = False
-            elif etype is InformationalResponse:
-                self.client_is_waiting_for_100_continue = False
-            elif role is CLIENT and etype is Data:
-                self.client_is_waiting_for_100_continue = False
-
+            self._process_other_event(role, event, etype)
         if self._we_are_client:
             if cs.client is not old_client:
                 self._set_writer(event)
@@ -434,6 +406,40 @@ class Connection:
                 self._set_writer(event)
             if cs.client is not old_client:
                 self._set_reader(event)
+
+    def _process_other_event(self, role: type[Sentinel], event: Any, etype: type) -> None:
+        # _process_event for anything but EndOfMessage: what the event means to the state
+        # machine (switch proposals, keep-alive, the request method, the peer's version,
+        # 100-continue), then the transition itself.
+        cs = self._cstate
+        if etype is Request and role is CLIENT:
+            if event.method == b"CONNECT":
+                cs.process_client_switch_proposal(_SWITCH_CONNECT)
+            if event.headers._flags & F_UPGRADE:
+                cs.process_client_switch_proposal(_SWITCH_UPGRADE)
+        switch = self._server_switch_event(event) if role is SERVER else None
+        cs.process_event(role, etype, switch)
+
+        if etype is Request:
+            self._request_method = event.method
+        if role is self.their_role and etype in _HEAD_EVENTS:
+            self.their_http_version = event.http_version
+
+        if etype is Request or etype is Response:
+            # h11's keep-alive rule: Connection: close, or an HTTP/1.0 peer, ends the
+            # connection after this cycle (no HTTP/1.0 keep-alive).
+            if event.headers._flags & F_CLOSE or event.http_version < b"1.1":
+                cs.process_keep_alive_disabled()
+            if etype is Request:
+                # RFC 9110 §10.1.1: ignore 100-continue in an HTTP/1.0 request.
+                if event.headers._flags & F_EXPECT_100 and event.http_version >= b"1.1":
+                    self.client_is_waiting_for_100_continue = True
+            else:
+                self.client_is_waiting_for_100_continue = False
+        elif etype is InformationalResponse:
+            self.client_is_waiting_for_100_continue = False
+        elif role is CLIENT and etype is Data:
+            self.client_is_waiting_for_100_continue = False
 
     def _process_error(self, role: type[Sentinel]) -> None:
         cs = self._cstate
