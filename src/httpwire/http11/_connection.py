@@ -519,16 +519,9 @@ class Connection:
                 return PAUSED
             event = rx[0](buf, self._max_incomplete_event_size)
             if event is None:
-                buffered = len(buf.data) - buf.pos
-                if self._closed and not buffered:
-                    eof = rx[3]
-                    event = eof() if eof is not None else ConnectionClosed()
-                else:
-                    if buffered > self._max_incomplete_event_size:
-                        raise RemoteProtocolError("Receive buffer too long", error_status_hint=431)
-                    if self._closed:
-                        raise RemoteProtocolError("peer unexpectedly closed connection")
-                    return NEED_DATA
+                event = self._nothing_complete(rx[3])
+                if event is NEED_DATA:
+                    return event
             if type(event) is Data:
                 if not self._we_are_client:
                     self.client_is_waiting_for_100_continue = False
@@ -576,19 +569,29 @@ class Connection:
                 if not self._we_are_client:
                     self.client_is_waiting_for_100_continue = False
                 return got
-            if got is not None:
-                return self._received(got, SEND_BODY)
-            buffered = len(buf.data) - buf.pos
-            if self._closed and not buffered:
-                return self._received(rx[3](), SEND_BODY)
-            if buffered > self._max_incomplete_event_size:
-                raise RemoteProtocolError("Receive buffer too long", error_status_hint=431)
-            if self._closed:
-                raise RemoteProtocolError("peer unexpectedly closed connection")
-            return NEED_DATA
+            if got is None:
+                got = self._nothing_complete(rx[3])
+                if got is NEED_DATA:
+                    return got
+            return self._received(got, SEND_BODY)
         except BaseException as exc:
             self._receive_failed(exc)
             raise
+
+    def _nothing_complete(self, eof: Any) -> Any:
+        """next_event / next_body when the reader found no complete event: the event EOF
+        means now (``eof()`` of a body reader, else ConnectionClosed) when the peer closed and
+        nothing is left; else NEED_DATA.  Raises :class:`RemoteProtocolError` when more than
+        ``max_incomplete_event_size`` bytes wait (hint 431) or the peer closed mid-event."""
+        buf = self._buf
+        buffered = len(buf.data) - buf.pos
+        if self._closed and not buffered:
+            return eof() if eof is not None else ConnectionClosed()
+        if buffered > self._max_incomplete_event_size:
+            raise RemoteProtocolError("Receive buffer too long", error_status_hint=431)
+        if self._closed:
+            raise RemoteProtocolError("peer unexpectedly closed connection")
+        return NEED_DATA
 
     def _receive_failed(self, exc: BaseException) -> None:
         self._process_error(self.their_role)
@@ -726,22 +729,26 @@ class Connection:
         elif etype is Data:
             bw = self._body_writer
             if bw is not None:
-                try:
-                    parts = bw.data(event.data)  # type: ignore[attr-defined]
-                except BaseException:
-                    self._process_error(self.our_role)
-                    raise
-                if self._we_are_client:
-                    self.client_is_waiting_for_100_continue = False
-                if len(parts) == 1:
-                    d = parts[0]
-                    return d if type(d) is bytes else bytes(d)
-                return b"".join(parts)
+                return self._send_data_fast(bw, event)  # type: ignore[arg-type]
         parts = self.send_with_data_passthrough(event)
         if parts is None:
             return None
         if len(parts) == 1 and type(parts[0]) is bytes:
             return parts[0]
+        return b"".join(parts)
+
+    def _send_data_fast(self, bw: Any, event: Data) -> bytes:
+        # A piece of our body (SEND_BODY -> SEND_BODY: no state change).
+        try:
+            parts = bw.data(event.data)
+        except BaseException:
+            self._process_error(self.our_role)
+            raise
+        if self._we_are_client:
+            self.client_is_waiting_for_100_continue = False
+        if len(parts) == 1:
+            d = parts[0]
+            return d if type(d) is bytes else bytes(d)
         return b"".join(parts)
 
     def _send_request_fast(self, event: Request) -> bytes | None:

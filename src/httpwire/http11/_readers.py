@@ -613,27 +613,13 @@ class ChunkedReader:
                 remaining = self._last_size
                 pos += len(last)
             else:
-                nl = data.find(b"\r\n", pos)
-                if nl < 0:
-                    if data.find(b"\n", pos) >= 0:
-                        raise RemoteProtocolError(
-                            "chunk line not terminated by CRLF (RFC 9112 §7.1)"
-                        )
+                got = self._new_chunk_line(buf, data, pos, False)
+                if type(got) is not int:
+                    return got  # the last chunk: the trailer section's result
+                if got < 0:
                     return None
-                line = data[pos:nl]
-                if type(line) is not bytes:
-                    line = bytes(line)
-                size = _CHUNK_SIZES.get(line)
-                remaining = _chunk_size(line) if size is None else size
-                pos = nl + 2
-                if remaining:
-                    self._last_line = line + b"\r\n"
-                    self._last_rep = b"\r\n" + self._last_line
-                    self._last_size = remaining
-            if not remaining:
-                buf.pos = pos
-                self._in_trailer = True
-                return self._read_trailer(buf)
+                remaining = self._last_size
+                pos = got
             start = True
         else:
             start = self._chunk_start
@@ -793,7 +779,8 @@ class ChunkedReader:
         return True
 
     def _new_chunk_line(self, buf: ReceiveBuffer, data: Any, pos: int, after_bytes: bool) -> Any:
-        """:meth:`read_bytes` at a chunk line unlike the last one, at ``pos``.
+        """:meth:`read` / :meth:`read_bytes` at a chunk line unlike the last one, at ``pos``
+        (``after_bytes``: read_bytes has gathered body bytes before it).
 
         Returns the offset of the chunk's data (its size in ``_last_size``); -1 to stop here
         (the line is not all here, or, with ``after_bytes``, it is invalid: the next call
