@@ -716,15 +716,7 @@ class ChunkedReader:
                 pos = end
                 break
             spans.append((first, stop))
-            # Chunks of one size tend to follow each other: while this chunk's data is followed
-            # by CRLF, the very chunk line just validated and all of the next chunk's data,
-            # one comparison takes the next chunk.
-            rep = self._last_rep
-            lrep = len(rep)
-            step = lrep + size
-            while stop + step <= end and data.startswith(rep, stop):
-                stop += step
-                spans.append((stop - size, stop))
+            stop = self._same_size_run(data, stop, end, size, spans)
             pos = self._after_chunk_data(data, stop)
         buf.pos = pos
         self._remaining = remaining
@@ -735,6 +727,21 @@ class ChunkedReader:
             a, b = spans[0]
             return data if a == 0 and b == end else data[a:b]
         return _joined_spans(data, spans)
+
+    def _same_size_run(
+        self, data: Any, stop: int, end: int, size: int, spans: list[tuple[int, int]]
+    ) -> int:
+        # Chunks of one size tend to follow each other: while the chunk's data that ends at
+        # ``stop`` is followed by CRLF, the very chunk line just validated and all of the next
+        # chunk's data, one comparison takes the next chunk (its span added to ``spans``).
+        # Returns where the last chunk's data taken ends.  (Split out of read_bytes: measured
+        # +0.07 us on bench/http11.py case (5) lower-level.)
+        rep = self._last_rep
+        step = len(rep) + size
+        while stop + step <= end and data.startswith(rep, stop):
+            stop += step
+            spans.append((stop - size, stop))
+        return stop
 
     def _rest_of_chunk(self, buf: ReceiveBuffer, spans: list[tuple[int, int]]) -> Any:
         # read_bytes in the middle of a chunk's data: the bytes when all that is buffered
