@@ -98,6 +98,7 @@ _HEAD_EVENTS = (Request, InformationalResponse, Response)
 
 # Request flags that need the general path when sending (closing, switching, or refused).
 _SLOW_REQUEST_FLAGS = F_CLOSE | F_UPGRADE
+# The writer of an empty body (stateless at length 0, so shared).
 _NO_BODY_WRITER = ContentLengthWriter(0)
 # Received request flags that need the general path (closing, switching, chunked or refused
 # framing).
@@ -106,12 +107,9 @@ _SLOW_RECEIVED_REQUEST_FLAGS = F_CLOSE | F_UPGRADE | F_TRANSFER_ENCODING | F_CHU
 # switching).
 _SLOW_RESPONSE_FLAGS = F_CLOSE | F_UPGRADE | F_TRANSFER_ENCODING | F_CHUNKED
 # The flags that decide how a response body is framed (F_CONTENT_LENGTH alone: the simple case).
-_FRAMING_FLAGS = (
-    F_TRANSFER_ENCODING | F_CHUNKED | F_CONTENT_LENGTH | F_UPGRADE
-)  # stateless at length 0, so shared
+_FRAMING_FLAGS = F_TRANSFER_ENCODING | F_CHUNKED | F_CONTENT_LENGTH | F_UPGRADE
 # Framing flags of a body framed by "Transfer-Encoding: chunked" alone.
 _CHUNKED_ONLY = F_TRANSFER_ENCODING | F_CHUNKED
-_NO_READER_STATES = (MIGHT_SWITCH_PROTOCOL, SWITCHED_PROTOCOL)
 
 #: A receiver: the receive side of a connection, set whole in one slot (``Connection._rx``) so
 #: it can never be half-switched: ``(reader, body read, body read_bytes, read_eof)``.
