@@ -173,3 +173,25 @@ def test_bounded_cache_keeps_small_keys_and_empties_when_full() -> None:
     assert len(cache) == 3 and cache.get(b"k1") == 1
     cache.put(b"k3", 3, 2)  # full: emptied first, then kept
     assert dict(cache) == {b"k3": 3}
+
+
+def test_str_header_lists_are_checked_once_and_bad_ones_always_refused() -> None:
+    # (str, str) pairs, as httpwire's connection layer passes them, hit the caches as bytes
+    # pairs do; nothing unchecked gets in.
+    from httpwire.http11._headers import normalize_and_validate
+
+    good = [("Host", "example.com"), ("User-Agent", "state-test/1")]
+    first = normalize_and_validate(list(good))
+    assert normalize_and_validate(list(good)) is first
+    assert list(first.raw_items()) == [(b"Host", b"example.com"), (b"User-Agent", b"state-test/1")]
+    assert normalize_and_validate([("User-Agent", "state-test/1"), ("Accept", "*/*")])._wire == (
+        b"User-Agent: state-test/1\r\nAccept: */*\r\n"
+    )
+    bad = [("Host", "example.com"), ("X-Bad", "a\r\nInjected: 1")]
+    for _ in range(2):
+        with pytest.raises(LocalProtocolError):
+            normalize_and_validate(list(bad))
+    with pytest.raises(LocalProtocolError):
+        normalize_and_validate([("X-Bad", "a\r\nInjected: 1")])
+    with pytest.raises(UnicodeEncodeError):
+        normalize_and_validate([("X-Name", "caf\u00e9")])

@@ -275,8 +275,8 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
     ):
         return headers  # type: ignore[return-value]
     # Callers send the same header lists again and again (a client's default fields, a
-    # server's fixed response fields): a whole list of (bytes, bytes) pairs checked before
-    # gives back its Headers (read-only, so it can be shared) with one lookup.
+    # server's fixed response fields): a whole list of (bytes, bytes) or (str, str) pairs
+    # checked before gives back its Headers (read-only, so it can be shared) with one lookup.
     key: Any = None
     if htype is list or htype is tuple:
         try:
@@ -289,11 +289,18 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
     h = _validate(headers)
     if key is not None and len(key) <= _HEADERS_CACHE.max_key_size:
         for pair in key:
-            if type(pair) is not tuple or type(pair[0]) is not bytes or type(pair[1]) is not bytes:
+            if type(pair) is not tuple or not _plain_pair(pair):
                 break
         else:
             _HEADERS_CACHE.put(key, h, len(key))
     return h
+
+
+def _plain_pair(pair: tuple[Any, ...]) -> bool:
+    # A (bytes, bytes) or (str, str) pair: hashable, immutable, and (for str) turned into bytes
+    # the same way every time, so it can be a cache key.
+    t = type(pair[0])
+    return (t is bytes or t is str) and type(pair[1]) is t and len(pair) == 2
 
 
 def _validate(headers: Any) -> Headers:
@@ -307,6 +314,8 @@ def _validate(headers: Any) -> Headers:
     items_append = items.append
     wire_append = wire.append
     unchecked = False
+    # (str pairs given, index of their checked bytes pair): remembered under the str pair too
+    str_pairs: list[tuple[Any, int]] = []
     pairs: Iterable[Any] = headers
     for pair in pairs:
         if type(pair) is tuple:
@@ -332,9 +341,12 @@ def _validate(headers: Any) -> Headers:
                 items_append(item)
                 wire_append(line)
                 continue
+        given = pair
         pair, item, line, flags, clen = _sent_field(pair, flags, clen)
         if pair is None:
             continue  # a repeated, identical Content-Length: merged
+        if type(given) is tuple and type(given[0]) is str and _plain_pair(given):
+            str_pairs.append((given, len(raw)))
         raw_append(pair)
         items_append(item)
         wire_append(line)
@@ -342,7 +354,7 @@ def _validate(headers: Any) -> Headers:
         unchecked = True
     block = b"".join(wire)
     if unchecked:
-        _check_values_and_remember(block, raw, items, wire)
+        _check_values_and_remember(block, raw, items, wire, str_pairs)
     h = _new(Headers)
     h._raw = raw
     h._items = items
@@ -396,9 +408,12 @@ def _check_values_and_remember(
     raw: list[tuple[bytes, bytes]],
     items: list[tuple[bytes, bytes]],
     wire: list[bytes],
+    str_pairs: list[tuple[Any, int]],
 ) -> None:
     """The rest of :func:`_validate` when some field was not sent before: refuse CR, LF, NUL,
-    VT, FF in any value (RFC 9110 §5.5), then remember each checked pair in ``_SENT_CACHE``."""
+    VT, FF in any value (RFC 9110 §5.5), then remember each checked pair in ``_SENT_CACHE``
+    (and under the ``(str, str)`` pair it was given as, for ``str_pairs``: ``(given pair,
+    index in raw)``)."""
     # Checking the whole block in one pass for the bytes no value may hold is cheaper than a
     # check per value.  Each line ends in exactly one CRLF, so any other CR, LF, NUL, VT or FF
     # shows up as a longer deletion.
@@ -420,6 +435,10 @@ def _check_values_and_remember(
                 continue
         if type(pair) is tuple:
             _SENT_CACHE.put(pair, (pair, item, line, tag), len(line))
+    for given, i in str_pairs:
+        entry = _SENT_CACHE.get(raw[i])
+        if entry is not None:
+            _SENT_CACHE.put(given, entry, len(wire[i]))
 
 
 def headers_from_field_section(block: bytes, error: type[ProtocolError]) -> Headers:
