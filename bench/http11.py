@@ -29,10 +29,12 @@ h11-compatible API (``next_event``), httpwire's lower-level path (client role: a
   (6) 10 pipelined GETs in one buffer, server role, as (2) for each request; per request;
   (7) a 16 MiB Content-Length body fed in 64 KiB pieces (MB/s);
   (8) the send path alone (issue 14): a new Connection, build a GET with 4 headers, send it
-      and its EndOfMessage (httptools: the same bytes with one ``bytes.join``);
+      and its EndOfMessage (httptools: the same bytes with one ``bytes.join``); (8s) the same
+      with method, target and headers given as ``str`` (what httpwire's connection layer
+      passes);
   (9) issue 14's P1, harness style: a new Connection, send a GET, parse a 200 with 8 headers
       and a 100-byte body up to EndOfMessage (httptools: as in (3)).
-(8) and (9) have no lower-level column (there is no other send path for a client).
+(8), (8s) and (9) have no lower-level column (there is no other send path for a client).
 Parity: in every case each column does the same work.  h11's state machine (and so
 httpwire's) must send a request before it can receive a response, so in (1), (3), (4) and (5)
 httptools builds the same GET's bytes too, with one ``bytes.join`` of its lines; in (2) and
@@ -236,16 +238,24 @@ def httptools_parse(variants: list[bytes]) -> Callable[[], None]:
     return parse
 
 
-def h11_like_send(mod: Any) -> Callable[[], None]:
+def h11_like_send(mod: Any, text: bool = False) -> Callable[[], None]:
     """Send only, harness style: a new Connection, build a GET with 4 headers (targets vary),
-    send it and its EndOfMessage."""
+    send it and its EndOfMessage.  ``text``: method, target and headers as ``str``, as
+    httpwire's connection layer passes them."""
     Connection, CLIENT = mod.Connection, mod.CLIENT
     Request, EndOfMessage = mod.Request, mod.EndOfMessage
-    targets = itertools.cycle([b"/item/%d" % i for i in range(997)])
+    if text:
+        targets: Any = itertools.cycle([f"/item/{i}" for i in range(997)])
+        headers: Any = [(n.decode(), v.decode()) for n, v in REQ_HEADERS]
+        method: Any = "GET"
+    else:
+        targets = itertools.cycle([b"/item/%d" % i for i in range(997)])
+        headers = REQ_HEADERS
+        method = b"GET"
 
     def send() -> None:
         c = Connection(CLIENT)
-        c.send(Request(method=b"GET", target=next(targets), headers=REQ_HEADERS))
+        c.send(Request(method=method, target=next(targets), headers=headers))
         c.send(EndOfMessage())
 
     return send
@@ -556,6 +566,15 @@ def main() -> None:
         {
             "compat": h11_like_send(hw),
             "h11": h11_like_send(h11),
+            "httptools": httptools_send(),
+        },
+        n,
+    )
+    case(
+        "(8s) send only, str method/target/headers",
+        {
+            "compat": h11_like_send(hw, text=True),
+            "h11": h11_like_send(h11, text=True),
             "httptools": httptools_send(),
         },
         n,
