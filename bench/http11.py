@@ -29,7 +29,14 @@ h11-compatible API (``next_event``), httpwire's lower-level path (client role: a
   (4) a 12-header response with a 1 KiB Content-Length body (a pre-built GET is sent first);
   (5) a response with a chunked body of 8 x 1 KiB chunks (same);
   (6) 10 pipelined GETs in one buffer, server role, as (2) for each request; per request;
-  (7) a 16 MiB Content-Length body fed in 64 KiB pieces (MB/s).
+  (7) a 16 MiB Content-Length body fed in 64 KiB pieces (MB/s);
+  (8) the send path alone (issue 14): a new Connection, build a GET with 4 headers, send it
+      and its EndOfMessage (httptools: the same bytes with one ``bytes.join``); (8s) the same
+      with method, target and headers given as ``str`` (what httpwire's connection layer
+      passes);
+  (9) issue 14's P1, harness style: a new Connection, send a GET, parse a 200 with 8 headers
+      and a 100-byte body up to EndOfMessage (httptools: as in (3)).
+(8), (8s) and (9) have no lower-level column (there is no other send path for a client).
 Parity: in every case each column does the same work.  h11's state machine (and so
 httpwire's) must send a request before it can receive a response, so in (1), (3), (4) and (5)
 httptools builds the same GET's bytes too, with one ``bytes.join`` of its lines; in (2) and
@@ -231,6 +238,69 @@ def httptools_parse(variants: list[bytes]) -> Callable[[], None]:
         assert p.done
 
     return parse
+
+
+def h11_like_send(mod: Any, text: bool = False) -> Callable[[], None]:
+    """Send only, harness style: a new Connection, build a GET with 4 headers (targets vary),
+    send it and its EndOfMessage.  ``text``: method, target and headers as ``str``, as
+    httpwire's connection layer passes them."""
+    Connection, CLIENT = mod.Connection, mod.CLIENT
+    Request, EndOfMessage = mod.Request, mod.EndOfMessage
+    if text:
+        targets: Any = itertools.cycle([f"/item/{i}" for i in range(997)])
+        headers: Any = [(n.decode(), v.decode()) for n, v in REQ_HEADERS]
+        method: Any = "GET"
+    else:
+        targets = itertools.cycle([b"/item/%d" % i for i in range(997)])
+        headers = REQ_HEADERS
+        method = b"GET"
+
+    def send() -> None:
+        c = Connection(CLIENT)
+        c.send(Request(method=method, target=next(targets), headers=headers))
+        c.send(EndOfMessage())
+
+    return send
+
+
+def httptools_send() -> Callable[[], None]:
+    targets = itertools.cycle([b"/item/%d" % i for i in range(997)])
+
+    def send() -> None:
+        b"".join(
+            [b"GET ", next(targets), b" HTTP/1.1\r\n"]
+            + [n + b": " + v + b"\r\n" for n, v in REQ_HEADERS]
+            + [b"\r\n"]
+        )
+
+    return send
+
+
+def h11_like_p1(mod: Any) -> Callable[[], None]:
+    """Issue 14's P1, harness style: a new Connection, build and send a GET, parse a 200 with
+    8 headers and a 100-byte body up to EndOfMessage."""
+    Connection, CLIENT = mod.Connection, mod.CLIENT
+    Request, EndOfMessage, Response, Data = mod.Request, mod.EndOfMessage, mod.Response, mod.Data
+    payloads = itertools.cycle(RESP_8_VARIANTS)
+    body: list[bytes] = []
+
+    def p1() -> None:
+        conn = Connection(CLIENT)
+        conn.send(Request(method=b"GET", target=b"/index.html", headers=REQ_HEADERS))
+        conn.send(EndOfMessage())
+        conn.receive_data(next(payloads))
+        while True:
+            ev = conn.next_event()
+            t = type(ev)
+            if t is Data:
+                body.append(ev.data)
+            elif t is Response:
+                ev.headers.raw_items()
+            elif t is EndOfMessage:
+                break
+        body.clear()
+
+    return p1
 
 
 def h11_like_big(mod: Any) -> Callable[[], None]:
@@ -554,6 +624,33 @@ def main() -> None:
         n // 10,
         per=10,
     )
+    case(
+        "(8) send only: new conn, GET/4 headers + EOM",
+        {
+            "compat": h11_like_send(hw),
+            "h11": h11_like_send(h11),
+            "httptools": httptools_send(),
+        },
+        n,
+    )
+    case(
+        "(8s) send only, str method/target/headers",
+        {
+            "compat": h11_like_send(hw, text=True),
+            "h11": h11_like_send(h11, text=True),
+            "httptools": httptools_send(),
+        },
+        n,
+    )
+    case(
+        "(9) P1: new conn, send GET, parse 200/8h/100 B",
+        {
+            "compat": h11_like_p1(hw),
+            "h11": h11_like_p1(h11),
+            "httptools": httptools_cycle(),
+        },
+        n,
+    )
     rows.append(
         (
             "(7) 16 MiB body in 64 KiB pieces",
@@ -583,9 +680,9 @@ def main() -> None:
             ratio, ratio2 = cells[0] / cells[2], cells[3] / max(cells[0], cells[1])
             txt = " ".join(f"{c:>7.0f} MB/s" for c in cells)
         else:
-            cells = [res[n] * 1e6 for n in names]
+            cells = [res.get(n, float("inf")) * 1e6 for n in names]
             ratio, ratio2 = cells[2] / cells[0], min(cells[0], cells[1]) / cells[3]
-            txt = " ".join(f"{c:>9.2f} us" for c in cells)
+            txt = " ".join(f"{c:>9.2f} us" if c != float("inf") else f"{'-':>12s}" for c in cells)
         print(f"{title:45s} {txt} {ratio:>10.1f}x {ratio2:>17.2f}x")
     if hasattr(os, "getloadavg"):
         one, five, fifteen = os.getloadavg()

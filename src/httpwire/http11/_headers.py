@@ -18,7 +18,7 @@ from ._abnf import (
     MAX_CONTENT_LENGTH_DIGITS,
     TCHAR,
 )
-from ._util import LocalProtocolError, ProtocolError, RemoteProtocolError, bytesify
+from ._util import BoundedCache, LocalProtocolError, ProtocolError, RemoteProtocolError, bytesify
 
 __all__ = ["Headers", "normalize_and_validate", "get_comma_header", "set_comma_header"]
 
@@ -212,38 +212,40 @@ _FORBIDDEN_IN_VALUES = b"\r\n\x00\x0b\x0c"
 #: checked to be a token, so a hit both validates and lowercases it with one dict lookup, and the
 #: lowercased object is shared (its hash is cached, which makes the ``_SPECIAL`` test cheap).
 #: Bounded in entries and name length so a peer sending random names cannot grow it.
-_NAME_CACHE: dict[bytes, bytes] = {}
 _NAME_CACHE_MAX = 2048
-_NAME_CACHE_MAX_LEN = 64
+_NAME_CACHE: BoundedCache[bytes, bytes] = BoundedCache(_NAME_CACHE_MAX, max_key_size=64)
 
 
 #: Received field lines seen before (other than the framing fields) -> their (raw, lowercased)
 #: pairs.  Servers repeat most of their field lines verbatim (Server, Content-Type, Vary...),
 #: and a hit replaces the split, strip and name lookup with one dict lookup.  Only lines that
 #: passed every check get in; cleared when full, so lines that vary (Date) cannot grow it.
-_LINE_CACHE: dict[bytes, tuple[tuple[bytes, bytes], tuple[bytes, bytes]]] = {}
+#: (Every line cache here keeps lines of up to 128 bytes.)
+_FIELD_LINE_MAX_LEN = 128
 _LINE_CACHE_MAX = 1024
-_LINE_CACHE_MAX_LEN = 128
+_LINE_CACHE: BoundedCache[bytes, tuple[tuple[bytes, bytes], tuple[bytes, bytes]]] = BoundedCache(
+    _LINE_CACHE_MAX, _FIELD_LINE_MAX_LEN
+)
 
 
 #: Sent (name, value) pairs seen before -> (pair, lowercased pair, wire line, tag).  Clients send
 #: the same fields again and again (Host, User-Agent, Accept...); a hit skips every check.
 #: The tag is _TAG_PLAIN, _TAG_HOST, or for a Content-Length its value (>= 0).
-_SENT_CACHE: dict[
+_SENT_CACHE: BoundedCache[
     tuple[bytes, bytes], tuple[tuple[bytes, bytes], tuple[bytes, bytes], bytes, int]
-] = {}
+] = BoundedCache(1024, _FIELD_LINE_MAX_LEN)
 #: Received Host lines and Content-Length lines with a valid value seen before ->
 #: (pair, item, the length, or -1 for Host).  Consulted only for lines not in _LINE_CACHE;
 #: a Content-Length after the first takes the full check.  Cleared when full.
-_SPECIAL_LINES: dict[bytes, tuple[tuple[bytes, bytes], tuple[bytes, bytes], int]] = {}
-_SPECIAL_LINES_MAX = 256
+_SPECIAL_LINES: BoundedCache[bytes, tuple[tuple[bytes, bytes], tuple[bytes, bytes], int]] = (
+    BoundedCache(256, _FIELD_LINE_MAX_LEN)
+)
 
-#: Whole header lists (tuples of (bytes, bytes) pairs) seen before -> their Headers.
-_HEADERS_CACHE: dict[tuple[Any, ...], Headers] = {}
-_HEADERS_CACHE_MAX = 256
+#: Whole header lists (tuples of (bytes, bytes) pairs) seen before -> their Headers.  The key
+#: size is the number of fields: lists of up to 32 are kept.
+_HEADERS_CACHE: BoundedCache[tuple[Any, ...], Headers] = BoundedCache(256, max_key_size=32)
 _TAG_PLAIN = -1
 _TAG_HOST = -2
-_SENT_CACHE_MAX = 1024
 
 #: Field names whose values usually differ on every message: not worth remembering lines of.
 _VOLATILE = frozenset([b"date", b"age", b"expires", b"last-modified", b"etag", b"set-cookie"])
@@ -254,8 +256,7 @@ def lower_token(name: bytes) -> bytes | None:
     if not name or name.translate(None, TCHAR):
         return None
     lname = name.lower()
-    if len(_NAME_CACHE) < _NAME_CACHE_MAX and len(name) <= _NAME_CACHE_MAX_LEN:
-        _NAME_CACHE[name] = lname
+    _NAME_CACHE.put(name, lname, len(name))
     return lname
 
 
@@ -274,8 +275,8 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
     ):
         return headers  # type: ignore[return-value]
     # Callers send the same header lists again and again (a client's default fields, a
-    # server's fixed response fields): a whole list of (bytes, bytes) pairs checked before
-    # gives back its Headers (read-only, so it can be shared) with one lookup.
+    # server's fixed response fields): a whole list of (bytes, bytes) or (str, str) pairs
+    # checked before gives back its Headers (read-only, so it can be shared) with one lookup.
     key: Any = None
     if htype is list or htype is tuple:
         try:
@@ -286,15 +287,20 @@ def normalize_and_validate(headers: Headers | HeaderInput, _parsed: bool = False
         if hit_all is not None:
             return hit_all
     h = _validate(headers)
-    if key is not None and len(key) <= 32:
+    if key is not None and len(key) <= _HEADERS_CACHE.max_key_size:
         for pair in key:
-            if type(pair) is not tuple or type(pair[0]) is not bytes or type(pair[1]) is not bytes:
+            if type(pair) is not tuple or not _plain_pair(pair):
                 break
         else:
-            if len(_HEADERS_CACHE) >= _HEADERS_CACHE_MAX:
-                _HEADERS_CACHE.clear()
-            _HEADERS_CACHE[key] = h
+            _HEADERS_CACHE.put(key, h, len(key))
     return h
+
+
+def _plain_pair(pair: tuple[Any, ...]) -> bool:
+    # A (bytes, bytes) or (str, str) pair: hashable, immutable, and (for str) turned into bytes
+    # the same way every time, so it can be a cache key.
+    t = type(pair[0])
+    return (t is bytes or t is str) and type(pair[1]) is t and len(pair) == 2
 
 
 def _validate(headers: Any) -> Headers:
@@ -303,12 +309,13 @@ def _validate(headers: Any) -> Headers:
     wire: list[bytes] = []
     flags = 0
     clen = -1
-    cache_get = _NAME_CACHE.get
     sent_get = _SENT_CACHE.get
     raw_append = raw.append
     items_append = items.append
     wire_append = wire.append
     unchecked = False
+    # (str pairs given, index of their checked bytes pair): remembered under the str pair too
+    str_pairs: list[tuple[Any, int]] = []
     pairs: Iterable[Any] = headers
     for pair in pairs:
         if type(pair) is tuple:
@@ -334,41 +341,12 @@ def _validate(headers: Any) -> Headers:
                 items_append(item)
                 wire_append(line)
                 continue
-        name, value = pair
-        if type(name) is not bytes or type(value) is not bytes:
-            name = bytesify(name)
-            value = bytesify(value)
-            pair = (name, value)
-        elif type(pair) is not tuple:
-            pair = (name, value)
-        lname = cache_get(name)
-        if lname is None:
-            lname = lower_token(name)
-            if lname is None:
-                raise LocalProtocolError(f"Illegal header name {name!r}")
-        # strip() hands back the very object when there is nothing to strip.
-        if value.strip(b" \t") is not value:
-            raise LocalProtocolError(f"Illegal header value {value!r}")
-        line = name + b": " + value + b"\r\n"
-        item = (lname, value)
-        if lname in _SPECIAL:
-            if lname == b"host":
-                flags |= F_MULTI_HOST if flags & F_HOST else F_HOST
-            else:
-                flags, clen, kept = _special(lname, value, flags, clen, LocalProtocolError)
-                if kept is None:
-                    continue
-                if kept is not value:
-                    value = kept
-                    pair = (name, value)
-                    item = (lname, value)
-                    line = name + b": " + value + b"\r\n"
-                # Framing fields are never remembered (their effect is not just the line).
-                unchecked = True
-                raw_append(pair)
-                items_append(item)
-                wire_append(line)
-                continue
+        given = pair
+        pair, item, line, flags, clen = _sent_field(pair, flags, clen)
+        if pair is None:
+            continue  # a repeated, identical Content-Length: merged
+        if type(given) is tuple and type(given[0]) is str and _plain_pair(given):
+            str_pairs.append((given, len(raw)))
         raw_append(pair)
         items_append(item)
         wire_append(line)
@@ -376,29 +354,7 @@ def _validate(headers: Any) -> Headers:
         unchecked = True
     block = b"".join(wire)
     if unchecked:
-        # Checking the whole block in one pass for the bytes no value may hold is cheaper than a
-        # check per value.  Each line ends in exactly one CRLF, so any other CR, LF, NUL, VT or
-        # FF shows up as a longer deletion.
-        if len(block) - len(block.translate(None, _FORBIDDEN_IN_VALUES)) != 2 * len(raw):
-            for _, value in raw:
-                if _value_ok(value) is None:
-                    raise LocalProtocolError(f"Illegal header value {value!r}")
-            raise LocalProtocolError("Illegal header values")  # pragma: no cover
-        if len(_SENT_CACHE) >= _SENT_CACHE_MAX:
-            _SENT_CACHE.clear()
-        for pair, item, line in zip(raw, items, wire, strict=True):
-            tag = _TAG_PLAIN
-            if item[0] in _SPECIAL:
-                if item[0] == b"host":
-                    tag = _TAG_HOST
-                elif item[0] == b"content-length" and pair[1].isdigit():
-                    # (a plain digit string, already checked by _special: its only effect
-                    # is the length, which the tag carries)
-                    tag = int(pair[1])
-                else:
-                    continue
-            if type(pair) is tuple and len(line) <= _LINE_CACHE_MAX_LEN:
-                _SENT_CACHE[pair] = (pair, item, line, tag)
+        _check_values_and_remember(block, raw, items, wire, str_pairs)
     h = _new(Headers)
     h._raw = raw
     h._items = items
@@ -408,6 +364,81 @@ def _validate(headers: Any) -> Headers:
     # exact block to send.
     h._wire = block if not flags & F_HOST or items[0][0] == b"host" else None
     return h
+
+
+def _sent_field(pair: Any, flags: int, clen: int) -> tuple[Any, Any, bytes, int, int]:
+    """:func:`_validate` for a field not sent before: ``(pair, item, wire line, flags, clen)``,
+    pair None when the field is dropped.  Raises :class:`LocalProtocolError` for a name that is
+    not a token, a value with surrounding whitespace, or bad framing fields (the other bytes no
+    value may hold are refused for the whole block, by :func:`_check_values_and_remember`)."""
+    name, value = pair
+    if type(name) is not bytes or type(value) is not bytes:
+        name = bytesify(name)
+        value = bytesify(value)
+        pair = (name, value)
+    elif type(pair) is not tuple:
+        pair = (name, value)
+    lname = _NAME_CACHE.get(name)
+    if lname is None:
+        lname = lower_token(name)
+        if lname is None:
+            raise LocalProtocolError(f"Illegal header name {name!r}")
+    # strip() hands back the very object when there is nothing to strip.
+    if value.strip(b" \t") is not value:
+        raise LocalProtocolError(f"Illegal header value {value!r}")
+    line = name + b": " + value + b"\r\n"
+    item = (lname, value)
+    if lname in _SPECIAL:
+        if lname == b"host":
+            flags |= F_MULTI_HOST if flags & F_HOST else F_HOST
+        else:
+            flags, clen, kept = _special(lname, value, flags, clen, LocalProtocolError)
+            if kept is None:
+                return None, None, b"", flags, clen
+            if kept is not value:
+                value = kept
+                pair = (name, value)
+                item = (lname, value)
+                line = name + b": " + value + b"\r\n"
+    return pair, item, line, flags, clen
+
+
+def _check_values_and_remember(
+    block: bytes,
+    raw: list[tuple[bytes, bytes]],
+    items: list[tuple[bytes, bytes]],
+    wire: list[bytes],
+    str_pairs: list[tuple[Any, int]],
+) -> None:
+    """The rest of :func:`_validate` when some field was not sent before: refuse CR, LF, NUL,
+    VT, FF in any value (RFC 9110 §5.5), then remember each checked pair in ``_SENT_CACHE``
+    (and under the ``(str, str)`` pair it was given as, for ``str_pairs``: ``(given pair,
+    index in raw)``)."""
+    # Checking the whole block in one pass for the bytes no value may hold is cheaper than a
+    # check per value.  Each line ends in exactly one CRLF, so any other CR, LF, NUL, VT or FF
+    # shows up as a longer deletion.
+    if len(block) - len(block.translate(None, _FORBIDDEN_IN_VALUES)) != 2 * len(raw):
+        for _, value in raw:
+            if _value_ok(value) is None:
+                raise LocalProtocolError(f"Illegal header value {value!r}")
+        raise LocalProtocolError("Illegal header values")  # pragma: no cover
+    for pair, item, line in zip(raw, items, wire, strict=True):
+        tag = _TAG_PLAIN
+        if item[0] in _SPECIAL:
+            if item[0] == b"host":
+                tag = _TAG_HOST
+            elif item[0] == b"content-length" and pair[1].isdigit():
+                # (a plain digit string, already checked by _special: its only effect is the
+                # length, which the tag carries)
+                tag = int(pair[1])
+            else:
+                continue
+        if type(pair) is tuple:
+            _SENT_CACHE.put(pair, (pair, item, line, tag), len(line))
+    for given, i in str_pairs:
+        entry = _SENT_CACHE.get(raw[i])
+        if entry is not None:
+            _SENT_CACHE.put(given, entry, len(wire[i]))
 
 
 def headers_from_field_section(block: bytes, error: type[ProtocolError]) -> Headers:
@@ -474,55 +505,21 @@ def fields_from_lines(lines: list[bytes], start: int, error: type[ProtocolError]
             return None
         value = value.strip(b" \t")
         if lname in _SPECIAL:
-            if lname == b"content-length":
-                if (
-                    not flags & F_CONTENT_LENGTH
-                    and value.isdigit()
-                    and len(value) < MAX_CONTENT_LENGTH_DIGITS  # (19 digits: full check)
-                ):
-                    flags |= F_CONTENT_LENGTH
-                    clen = int(value)
-                    if len(_SPECIAL_LINES) >= _SPECIAL_LINES_MAX:
-                        _SPECIAL_LINES.clear()
-                    _SPECIAL_LINES[line] = ((name, value), (lname, value), clen)
-                else:
-                    flags, clen, kept = _special(lname, value, flags, clen, error)
-                    if kept is None:
-                        continue
-                    value = kept
-            elif lname == b"host":
-                # (every request has one: folded here rather than through _special)
-                flags |= F_MULTI_HOST if flags & F_HOST else F_HOST
-                pair = (name, value)
-                item = (lname, value)
-                raw_append(pair)
-                items_append(item)
-                if len(line) <= _LINE_CACHE_MAX_LEN:
-                    if len(_SPECIAL_LINES) >= _SPECIAL_LINES_MAX:
-                        _SPECIAL_LINES.clear()
-                    _SPECIAL_LINES[line] = (pair, item, -1)
+            flags, clen, kept, plain = _received_special(
+                line, name, lname, value, flags, clen, error
+            )
+            if kept is None:
                 continue
-            elif lname != b"connection" or value.lower() != b"keep-alive":
-                flags, clen, _ = _special(lname, value, flags, clen, error)
-                if lname == b"transfer-encoding":
-                    value = value.lower()
-            else:
-                # "Connection: keep-alive" changes nothing, so it can be remembered like any
-                # other line.
-                lname = None
-            if lname is not None:
-                raw_append((name, value))
-                items_append((lname, value))
+            if not plain:
+                raw_append((name, kept))
+                items_append((lname, kept))
                 continue
-            lname = b"connection"
         pair = (name, value)
         item = (lname, value)
         raw_append(pair)
         items_append(item)
-        if len(line) <= _LINE_CACHE_MAX_LEN and lname not in _VOLATILE:
-            if len(_LINE_CACHE) >= _LINE_CACHE_MAX:
-                _LINE_CACHE.clear()
-            _LINE_CACHE[line] = (pair, item)
+        if lname not in _VOLATILE:
+            _LINE_CACHE.put(line, (pair, item), len(line))
     h = _new(Headers)
     h._raw = raw
     h._items = items
@@ -530,6 +527,42 @@ def fields_from_lines(lines: list[bytes], start: int, error: type[ProtocolError]
     h._clen = clen
     h._wire = None
     return h
+
+
+def _received_special(
+    line: bytes,
+    name: bytes,
+    lname: bytes,
+    value: bytes,
+    flags: int,
+    clen: int,
+    error: type[ProtocolError],
+) -> tuple[int, int, bytes | None, bool]:
+    """:func:`fields_from_lines` for a field in ``_SPECIAL`` whose line is in no cache:
+    ``(flags, clen, value to keep or None to drop the field, whether the line may be
+    remembered as a plain line)``.  Raises ``error`` as :func:`_special` does."""
+    if lname == b"content-length":
+        if (
+            not flags & F_CONTENT_LENGTH
+            and value.isdigit()
+            and len(value) < MAX_CONTENT_LENGTH_DIGITS  # (19 digits: full check)
+        ):
+            clen = int(value)
+            _SPECIAL_LINES.put(line, ((name, value), (lname, value), clen), len(line))
+            return flags | F_CONTENT_LENGTH, clen, value, False
+        flags, clen, kept = _special(lname, value, flags, clen, error)
+        return flags, clen, kept, False
+    if lname == b"host":
+        # (every request has one: folded here rather than through _special)
+        _SPECIAL_LINES.put(line, ((name, value), (lname, value), -1), len(line))
+        return flags | (F_MULTI_HOST if flags & F_HOST else F_HOST), clen, value, False
+    if lname != b"connection" or value.lower() != b"keep-alive":
+        flags, clen, _ = _special(lname, value, flags, clen, error)
+        if lname == b"transfer-encoding":
+            value = value.lower()
+        return flags, clen, value, False
+    # "Connection: keep-alive" changes nothing, so it can be remembered like any other line.
+    return flags, clen, value, True
 
 
 def get_comma_header(headers: Headers, name: bytes) -> list[bytes]:

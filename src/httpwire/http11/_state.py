@@ -5,6 +5,15 @@ keep-alive (True until a ``Connection: close`` or an HTTP/1.0 peer), and the pen
 Upgrade proposals.  State-triggered transitions couple them (for instance client DONE with
 keep-alive off becomes MUST_CLOSE); :meth:`ConnectionState._settle` applies those until nothing
 changes.  This module knows nothing about which role we play.
+
+Every change of state goes through :class:`ConnectionState` (h11's rule: everything that
+affects the state machine lives in one place).  Besides the general :meth:`~ConnectionState.
+process_event`, it has precomputed steps for the transitions of a keep-alive cycle (the
+``*_step`` methods): each is exactly what ``process_event`` does for one event when keep-alive
+is on, no protocol switch is pending and no state-triggered transition can follow, and returns
+False, having changed nothing, when that does not hold -- the caller then takes the general
+path.  The caller decides only what the event is (a request that keeps the connection alive
+and proposes no switch, ...), as it does for ``process_event``.
 """
 
 from __future__ import annotations
@@ -158,6 +167,24 @@ class ConnectionState:
         self, role: _T, event_type: type, server_switch_event: _T | None = None
     ) -> None:
         """Apply one event; raises :class:`LocalProtocolError` if it is not allowed now."""
+        if event_type is EndOfMessage:
+            # The table's only EndOfMessage entries: SEND_BODY -> DONE, for either role.
+            if role is CLIENT:
+                if self.client is not SEND_BODY:
+                    self._refuse(role, event_type)
+                self.client = DONE
+            else:
+                if self.server is not SEND_BODY:
+                    self._refuse(role, event_type)
+                self.server = DONE
+            if (
+                not self.keep_alive
+                or self.pending_switch_proposals
+                or self.client in _UNSETTLED
+                or self.server in _UNSETTLED
+            ):
+                self._settle()
+            return
         key: object = event_type
         if server_switch_event is not None:
             assert role is SERVER
@@ -224,6 +251,76 @@ class ConnectionState:
         """DONE/DONE -> IDLE/IDLE; raises :class:`LocalProtocolError` from any other state."""
         if self.client is not DONE or self.server is not DONE:
             raise LocalProtocolError(f"not in a reusable state. self.states={self.states}")
-        assert self.keep_alive
-        assert not self.pending_switch_proposals
+        # (Both DONE implies keep-alive on and no switch pending: _settle() would have moved
+        # either role to MUST_CLOSE or MIGHT_SWITCH_PROTOCOL otherwise.)
         self.client = self.server = IDLE
+
+    # -- precomputed steps of a keep-alive cycle (see the module docstring) -------------------
+
+    def request_step(self) -> bool:
+        """``process_event(CLIENT, Request)`` for a request that keeps the connection alive and
+        proposes no switch: IDLE/IDLE -> SEND_BODY/SEND_RESPONSE.  False (nothing done) from
+        any other state, or with keep-alive off or a switch pending."""
+        if (
+            self.client is IDLE
+            and self.server is IDLE
+            and self.keep_alive
+            and not self.pending_switch_proposals
+        ):
+            self.client = SEND_BODY
+            self.server = SEND_RESPONSE
+            return True
+        return False
+
+    def response_step(self) -> bool:
+        """``process_event(SERVER, Response)`` for a final response that keeps the connection
+        alive and is no switch: server SEND_RESPONSE -> SEND_BODY.  False (nothing done) unless
+        keep-alive is on, no switch is pending and the client's state needs no settling."""
+        if (
+            self.server is SEND_RESPONSE
+            and self.keep_alive
+            and not self.pending_switch_proposals
+            and self.client not in _UNSETTLED
+        ):
+            self.server = SEND_BODY
+            return True
+        return False
+
+    def end_of_message_step(self, role: _T) -> bool:
+        """``process_event(role, EndOfMessage)`` when nothing follows: ``role`` SEND_BODY ->
+        DONE.  False (nothing done) unless ``role`` is in SEND_BODY, keep-alive is on, no
+        switch is pending, and the other role is neither MUST_CLOSE nor in a state that needs
+        settling."""
+        if not self.keep_alive or self.pending_switch_proposals:
+            return False
+        if role is CLIENT:
+            other = self.server
+            if self.client is not SEND_BODY or other is MUST_CLOSE or other in _UNSETTLED:
+                return False
+            self.client = DONE
+        else:
+            other = self.client
+            if self.server is not SEND_BODY or other is MUST_CLOSE or other in _UNSETTLED:
+                return False
+            self.server = DONE
+        return True
+
+    def whole_response_step(self) -> bool | None:
+        """A whole final response from the server (:meth:`response_step`, then
+        :meth:`end_of_message_step` for ``SERVER``), then :meth:`start_next_cycle` if the
+        client is DONE.  Returns None (nothing done) when :meth:`response_step` would refuse,
+        True when both roles are IDLE again, False when the server is DONE and the client is
+        still sending."""
+        if (
+            self.server is not SEND_RESPONSE
+            or not self.keep_alive
+            or self.pending_switch_proposals
+            or self.client in _UNSETTLED
+        ):
+            return None
+        # (keep-alive on and the client not unsettled: the client cannot be MUST_CLOSE)
+        if self.client is DONE:
+            self.client = self.server = IDLE
+            return True
+        self.server = DONE
+        return False

@@ -1,13 +1,15 @@
-"""Small shared pieces: sentinels, bytes coercion, and the protocol error classes."""
+"""Small shared pieces: sentinels, bytes coercion, the bounded cache type, and the protocol
+error classes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .._exceptions import LocalProtocolError, ProtocolError, RemoteProtocolError
 
 __all__ = [
     "Sentinel",
+    "BoundedCache",
     "bytesify",
     "ProtocolError",
     "LocalProtocolError",
@@ -32,6 +34,39 @@ class Sentinel(type):
 
     def __repr__(self) -> str:
         return self.__name__
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class BoundedCache(dict[_K, _V], Generic[_K, _V]):
+    """A module-level cache of things seen before (field lines, names, status lines...),
+    bounded so that a peer sending ever-new values cannot grow it.
+
+    Lookups are plain ``dict`` lookups (``cache.get(key)``).  :meth:`put` is the one way in:
+    it keeps an entry only if its ``size`` (the caller's measure of the key, in bytes) is at
+    most ``max_key_size``, and empties the whole cache first when it holds ``max_entries``
+    (entries that vary, such as Date lines, then cost one refill rather than unbounded growth).
+    Every http11 cache is one of these.
+    """
+
+    __slots__ = ("max_entries", "max_key_size")
+
+    def __init__(self, max_entries: int, max_key_size: int) -> None:
+        super().__init__()
+        #: The most entries held at once.
+        self.max_entries = max_entries
+        #: The largest ``size`` kept by :meth:`put`.
+        self.max_key_size = max_key_size
+
+    def put(self, key: _K, value: _V, size: int) -> None:
+        """Remember ``key -> value`` if ``size <= max_key_size`` (emptying the cache first
+        when it is full)."""
+        if size <= self.max_key_size:
+            if len(self) >= self.max_entries:
+                self.clear()
+            self[key] = value
 
 
 def bytesify(s: object) -> bytes:
