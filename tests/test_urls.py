@@ -246,6 +246,12 @@ def test_keyword_errors_in_httpx_words() -> None:
     assert str(exc.value) == "Relative URLs cannot have a path starting with ':'"
 
 
+def test_a_bad_scheme_given_as_a_keyword_is_named_without_an_empty_url() -> None:
+    with pytest.raises(InvalidURL) as exc:
+        URL(scheme="~", host="www.example.com", path="/")
+    assert str(exc.value) == "Invalid URL scheme '~'"
+
+
 def test_invalid_url_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         URL("http://example.com:x/")

@@ -418,7 +418,8 @@ class URL:
     ) -> None:
         scheme = scheme.lower()
         if scheme and not _SCHEME.fullmatch(scheme):
-            raise InvalidURL(f"Invalid URL scheme {scheme!r} in URL {source!r}")
+            where = f" in URL {source!r}" if source else ""  # URL(scheme=...) has no text yet
+            raise InvalidURL(f"Invalid URL scheme {scheme!r}{where}")
         if " " in host:
             raise InvalidURL(f"Invalid character ' ' in host {host!r} of URL {source!r}")
         if ipv6:
