@@ -437,8 +437,8 @@ class URL:
             # host always starts with '/').
             raise InvalidURL("For absolute URLs, path must be empty or begin with '/'")
         if not authority and path.startswith("//"):
-            # httpx's words, as the two below: only keywords can get here (parsed, '//' would
-            # start an authority and a leading ':' is an empty scheme)
+            # httpx's words, as below (parsed, '//' would start an authority: only keywords
+            # get here; a leading ':' can be parsed too, as in "::x")
             raise InvalidURL("Relative URLs cannot have a path starting with '//'")
         if not scheme and not authority and path.startswith(":"):
             # RFC 3986 section 4.2: it would read as a scheme once written out
