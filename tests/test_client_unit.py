@@ -809,7 +809,7 @@ def test_a_bad_proxy_url_is_refused_when_the_client_is_built_naming_what_is_wron
     for flavour in (httpwire, ahttpwire):
         with pytest.raises(ValueError, match="unsupported proxy URL scheme 'ftp'"):
             flavour.Client(proxy="ftp://127.0.0.1:21")
-        with pytest.raises(httpwire.InvalidURL, match="empty host"):
+        with pytest.raises(ValueError, match="has no host"):
             flavour.Client(proxy="http://")
 
 
@@ -836,3 +836,136 @@ def test_method_that_upper_cases_to_a_token_is_refused_before_sending(runtime: s
         else:
             asyncio.run(main())
     assert transport.requests == []
+
+
+# -- httpx's behaviours at send time (issue 10, the httpx suite) ---------------------------------
+
+
+def _run(runtime: str, main: Callable[[], Any]) -> None:
+    if runtime == "trio":
+        import trio
+
+        trio.run(main)
+    else:
+        asyncio.run(main())
+
+
+@pytest.mark.parametrize("runtime", ["sync", "asyncio", "trio"])
+def test_url_without_host_is_built_and_refused_by_the_transport_when_sent(runtime: str) -> None:
+    """As httpx: "http://" parses (and can be built into a request); the default transport
+    refuses it with UnsupportedProtocol, before any connection."""
+    urls = ["http://", "https://:8443/x", "http:///path"]
+    if runtime == "sync":
+        with Client() as client:
+            for url in urls:
+                assert client.build_request("GET", url).url.host == ""
+                with pytest.raises(UnsupportedProtocol, match="no host"):
+                    client.get(url)
+        return
+
+    async def main() -> None:
+        async with AsyncClient() as client:
+            for url in urls:
+                assert client.build_request("GET", url).url.host == ""
+                with pytest.raises(UnsupportedProtocol, match="no host"):
+                    await client.get(url)
+
+    _run(runtime, main)
+
+
+@pytest.mark.parametrize("runtime", ["sync", "asyncio", "trio"])
+def test_redirect_to_a_location_without_host_goes_to_the_request_host(runtime: str) -> None:
+    """A malformed absolute Location ("https://:443/"): the request's host, as httpx does."""
+    table = {
+        "/malformed": (303, [("Location", "https://:443/done")], b""),
+        "h/done": (200, [], b"ok"),
+    }
+    if runtime == "sync":
+        with Client(transport=MockTransport(routes(table)), follow_redirects=True) as client:
+            response = client.get("http://h/malformed")
+    else:
+
+        async def main() -> None:
+            nonlocal response
+            transport = AsyncMockTransport(routes(table))
+            async with AsyncClient(transport=transport, follow_redirects=True) as client:
+                response = await client.get("http://h/malformed")
+
+        response: Response | None = None
+        _run(runtime, main)
+        assert response is not None
+    assert response.status_code == 200
+    assert str(response.url) == "https://h/done"
+    assert len(response.history) == 1
+
+
+@pytest.mark.parametrize("runtime", ["sync", "asyncio", "trio"])
+def test_a_body_iterator_of_the_other_flavour_is_a_runtime_error(runtime: str) -> None:
+    """httpx's RuntimeError, raised before the transport sees the request; a file object
+    (both flavours) still works in the async client."""
+
+    def sync_body() -> Iterator[bytes]:
+        yield b"x"  # pragma: no cover
+
+    async def async_body() -> AsyncIterator[bytes]:
+        yield b"x"  # pragma: no cover
+
+    if runtime == "sync":
+        transport = MockTransport(echo)
+        with Client(transport=transport) as client:
+            with pytest.raises(RuntimeError, match="AsyncIteratorByteStream body"):
+                client.post("http://h/", content=async_body())
+        assert transport.requests == []
+        return
+    transport = AsyncMockTransport(echo)
+
+    async def main() -> None:
+        import io
+
+        async with AsyncClient(transport=transport) as client:
+            with pytest.raises(RuntimeError, match="IteratorByteStream body with an ahttpwire"):
+                await client.post("http://h/", content=sync_body())
+            assert transport.requests == []
+            response = await client.post("http://h/", content=io.BytesIO(b"file body"))
+            assert response.json()["body"] == "file body"
+
+    _run(runtime, main)
+
+
+@pytest.mark.parametrize("runtime", ["sync", "asyncio", "trio"])
+def test_per_request_cookies_warn_as_in_httpx(runtime: str) -> None:
+    """httpx 0.28's DeprecationWarning on request() and the verbs; the cookie is still sent.
+    build_request() and stream() do not warn (nor does httpx)."""
+
+    def cookie_of(response: Response) -> Any:
+        return dict(response.json()["headers"]).get("Cookie")
+
+    if runtime == "sync":
+        with Client(transport=MockTransport(echo)) as client:
+            with pytest.warns(DeprecationWarning, match="per-request cookies"):
+                assert cookie_of(client.get("http://h/", cookies={"a": "1"})) == "a=1"
+            with pytest.warns(DeprecationWarning, match="per-request cookies"):
+                client.request("GET", "http://h/", cookies={"a": "1"})
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                client.build_request("GET", "http://h/", cookies={"a": "1"})
+                with client.stream("GET", "http://h/", cookies={"a": "1"}) as response:
+                    response.read()
+        return
+
+    async def main() -> None:
+        import warnings
+
+        async with AsyncClient(transport=AsyncMockTransport(echo)) as client:
+            with pytest.warns(DeprecationWarning, match="per-request cookies"):
+                assert cookie_of(await client.get("http://h/", cookies={"a": "1"})) == "a=1"
+            with pytest.warns(DeprecationWarning, match="per-request cookies"):
+                await client.post("http://h/", cookies={"a": "1"})
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                async with client.stream("GET", "http://h/", cookies={"a": "1"}) as response:
+                    await response.aread()
+
+    _run(runtime, main)

@@ -132,10 +132,24 @@ def test_request_keeps_user_framing_headers() -> None:
     ]
 
 
-def test_request_params_are_merged() -> None:
+def test_request_params_replace_the_query_as_in_httpx_028() -> None:
+    """As httpx 0.28 (and URL(url, params=...)): params= replaces the URL's query; the
+    client's build_request merges instead (test_client_unit.py::test_params_merge)."""
     request = Request("GET", "http://h/p?a=1&b=2", params={"b": "x", "c": "y z"})
-    assert request.url == "http://h/p?a=1&b=x&c=y+z"
-    assert request.url.raw_path == b"/p?a=1&b=x&c=y+z"
+    assert request.url == "http://h/p?b=x&c=y+z"
+    assert request.url.raw_path == b"/p?b=x&c=y+z"
+    assert str(Request("GET", "http://h/p?a=1", params={}).url) == "http://h/p"
+    assert str(Request("GET", "http://h/p?a=1").url) == "http://h/p?a=1"
+
+
+def test_response_with_a_stated_content_length_gets_no_transfer_encoding() -> None:
+    """An iterator body with the caller's Content-Length: no chunked framing added (a message
+    with both is invalid, RFC 9112 section 6.3); and the reverse."""
+    response = Response(200, content=iter([b"test 123"]), headers={"Content-Length": "8"})
+    assert response.headers.raw == [(b"Content-Length", b"8")]
+    response = Response(200, content=b"abc", headers={"Transfer-Encoding": "chunked"})
+    assert response.headers.raw == [(b"Transfer-Encoding", b"chunked")]
+    assert Response(200, content=iter([b"x"])).headers["transfer-encoding"] == "chunked"
 
 
 def test_request_method_must_be_a_token() -> None:

@@ -172,10 +172,6 @@ def test_underscore_host_is_accepted() -> None:
         ("http://example.com:x/", "Invalid port 'x'"),
         ("http://example.com:-1/", "Invalid port '-1'"),
         ("http://example.com:8 0/", "Invalid port '8 0'"),
-        ("https://", "empty host"),
-        ("http:///path", "empty host"),
-        ("http://:8080/", "empty host"),
-        ("http:relative", "empty host"),
         ("http://exa mple.com/", "Invalid character ' ' in host"),
         ("http://exa<mple.com/", "Invalid character '<' in host"),
         ("http://example.com/a\r\nHost: evil", "Invalid control character '\\r' at position 20"),
@@ -200,6 +196,60 @@ def test_invalid_urls(given: str, message: str) -> None:
     with pytest.raises(InvalidURL) as info:
         URL(given)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("given", "path", "port"),
+    [
+        ("http://", "/", None),
+        ("https://:443/", "/", None),
+        ("http:///path", "/path", None),
+        ("http://:8080/", "/", 8080),
+        ("http:relative", "relative", None),
+    ],
+)
+def test_an_empty_host_parses_as_in_httpx(given: str, path: str, port: int | None) -> None:
+    """As httpx: a URL without a host is built (sending it is refused: UnsupportedProtocol,
+    tests/test_client_unit.py), and it is relative, so a client joins it to its base_url."""
+    url = URL(given)
+    assert url.scheme == given.partition(":")[0]
+    assert url.host == "" and url.raw_host == b""
+    assert url.path == path and url.port == port
+    assert url.is_relative_url and not url.is_absolute_url
+    assert URL(str(url)) == url
+
+
+def test_a_leading_colon_is_an_empty_scheme_as_in_httpx() -> None:
+    url = URL("://example.com")
+    assert url.scheme == "" and url.host == "example.com" and url.path == "/"
+    assert url.is_relative_url
+    assert URL(":abc").path == "abc"
+
+
+def test_keyword_errors_in_httpx_words() -> None:
+    with pytest.raises(TypeError) as info:
+        URL(scheme="https", host="www.example.com", incorrect="/")
+    assert str(info.value) == "'incorrect' is an invalid keyword argument for URL()"
+    with pytest.raises(TypeError, match="'pathh' is an invalid keyword argument for copy_with"):
+        URL("https://example.org").copy_with(pathh="/x")
+    with pytest.raises(InvalidURL) as exc:
+        URL("https://www.example.com", path="/" + "x" * 100_000)
+    assert str(exc.value) == "URL component 'path' too long"
+    with pytest.raises(InvalidURL) as exc:
+        URL(scheme="https", host="www.example.com", path="abc")
+    assert str(exc.value) == "For absolute URLs, path must be empty or begin with '/'"
+    with pytest.raises(InvalidURL) as exc:
+        URL(path="//abc")
+    assert str(exc.value) == "Relative URLs cannot have a path starting with '//'"
+    with pytest.raises(InvalidURL) as exc:
+        URL(path=":abc")
+    assert str(exc.value) == "Relative URLs cannot have a path starting with ':'"
+
+
+def test_a_bad_scheme_given_as_a_keyword_is_named_without_an_empty_url() -> None:
+    with pytest.raises(InvalidURL) as exc:
+        URL(scheme="~", host="www.example.com", path="/")
+    assert str(exc.value) == "Invalid URL scheme '~'"
 
 
 def test_invalid_url_is_a_value_error() -> None:
@@ -335,8 +385,7 @@ def test_copy_with_errors() -> None:
     url = URL("https://example.com/")
     with pytest.raises(InvalidURL, match="Invalid port"):
         url.copy_with(port=70000)
-    with pytest.raises(InvalidURL, match="empty host"):
-        url.copy_with(host="")
+    assert url.copy_with(host="").is_relative_url  # as httpx: refused when sent
     with pytest.raises(TypeError, match="nope"):
         url.copy_with(nope=1)
 

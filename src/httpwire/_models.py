@@ -169,7 +169,7 @@ class Request:
     ``Request("POST", "https://example.com/items", params={"page": 2}, json={"a": 1})``.
 
     * ``method``: ``str``, uppercased; must be a token (``LocalProtocolError`` otherwise);
-    * ``url``: :class:`URL` (``params`` are merged into its query);
+    * ``url``: :class:`URL` (``params``, when given, replace its query, as in httpx 0.28);
     * ``headers``: :class:`Headers`; ``Host`` is added first when missing (from ``url.netloc``);
       ``Content-Length`` or ``Transfer-Encoding: chunked`` and ``Content-Type`` are added from the
       body when missing (``POST``/``PUT``/``PATCH`` without a body get ``Content-Length: 0``;
@@ -215,7 +215,9 @@ class Request:
         elif not isinstance(url, URL):
             raise TypeError(f"url must be a URL or str, not {type(url).__name__}")
         if params is not None:
-            url = url.copy_merge_params(params)
+            # httpx 0.28: params= replaces the URL's query (params={} removes it), as
+            # URL(url, params=...) does. Client.build_request merges instead (docs/clients.md).
+            url = url.copy_with(params=params)
         self.url = url
         self.headers = Headers(headers)
         self.extensions = {} if extensions is None else extensions
@@ -555,9 +557,15 @@ class Response:
         self._elapsed: datetime.timedelta | None = None
         if stream is None:
             body_headers, stream = encode_response(content, text, html, json)
+            # A framing header given by the caller wins: a body of a stated Content-Length
+            # gets no Transfer-Encoding as well (RFC 9112 section 6.3), and the reverse.
+            framed = "content-length" in self.headers or "transfer-encoding" in self.headers
             for name, value in body_headers.items():
-                if name not in self.headers:
-                    self.headers[name] = value
+                if name in self.headers or (
+                    framed and name in ("Content-Length", "Transfer-Encoding")
+                ):
+                    continue
+                self.headers[name] = value
         self.stream = stream
         if isinstance(stream, BytesStream):
             # The body is already in memory: decode it now, so .content works at once.

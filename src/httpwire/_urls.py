@@ -34,8 +34,13 @@ DEFAULT_PORTS: dict[str, int] = {"http": 80, "https": 443, "ws": 80, "wss": 443,
 #: Longest URL accepted, in characters (httpx uses the same limit).
 MAX_URL_LENGTH = 65536
 
-# Schemes for which a URL without a host makes no sense.
-_HOST_REQUIRED = frozenset({"http", "https", "ws", "wss"})
+# The keywords of URL(...) and URL.copy_with(...).
+_COMPONENTS = frozenset(
+    {
+        "scheme", "userinfo", "username", "password", "host", "port", "netloc",
+        "path", "query", "raw_path", "fragment", "params",
+    }
+)  # fmt: skip
 
 # -- character sets (RFC 3986 §2 and §3) ---------------------------------------------------------
 _UNRESERVED = r"A-Za-z0-9\-._~"
@@ -268,9 +273,12 @@ class URL:
     * ``fragment``: ``str``, percent-decoded;
     * ``userinfo``: ``bytes``, percent-encoded; ``username`` / ``password``: decoded ``str``.
 
-    Raises :class:`~httpwire.InvalidURL` naming the part at fault: bad scheme, bad port, empty
-    host for http(s)/ws(s), invalid characters, bad IDNA label, control characters (CR, LF, TAB,
-    NUL...) anywhere, leading or trailing spaces, longer than ``MAX_URL_LENGTH`` characters.
+    Raises :class:`~httpwire.InvalidURL` naming the part at fault: bad scheme, bad port,
+    invalid characters, bad IDNA label, control characters (CR, LF, TAB, NUL...) anywhere,
+    leading or trailing spaces, longer than ``MAX_URL_LENGTH`` characters; ``TypeError`` for a
+    keyword that is not a component. An empty host (``"http://"``, ``"https://:443/"``) parses,
+    as in httpx: such a URL is relative (``is_relative_url``), and sending it raises
+    ``UnsupportedProtocol`` (RFC 9110 section 4.2.1: an http URI needs a host).
     """
 
     __slots__ = (
@@ -343,7 +351,7 @@ class URL:
                     self._authority = True
                     self._str = url
                     if kwargs:
-                        self._copy_from(self.copy_with(**kwargs))
+                        self._copy_from(self._copy_with("URL()", kwargs))
                     return
             self._parse(url)
         elif isinstance(url, URL):
@@ -351,7 +359,7 @@ class URL:
         else:
             raise TypeError(f"URL must be a str or URL, not {type(url).__name__}")
         if kwargs:
-            self._copy_from(self.copy_with(**kwargs))
+            self._copy_from(self._copy_with("URL()", kwargs))
 
     # -- building --------------------------------------------------------------------------------
 
@@ -370,7 +378,9 @@ class URL:
             )
         if url != url.strip(" "):
             raise InvalidURL(f"URL {url!r} has leading or trailing spaces")
-        match = _SPLIT.fullmatch(url)
+        # A leading ':' is an empty scheme, as httpx reads it: "://example.com" is the host
+        # example.com with no scheme (a relative URL, which a client joins to its base_url).
+        match = _SPLIT.fullmatch(url[1:] if url.startswith(":") else url)
         assert match is not None  # the pattern matches every string
         scheme, authority, path, query, fragment = match.groups()
         if scheme is not None and not _SCHEME.fullmatch(scheme):
@@ -408,15 +418,14 @@ class URL:
     ) -> None:
         scheme = scheme.lower()
         if scheme and not _SCHEME.fullmatch(scheme):
-            raise InvalidURL(f"Invalid URL scheme {scheme!r} in URL {source!r}")
+            where = f" in URL {source!r}" if source else ""  # URL(scheme=...) has no text yet
+            raise InvalidURL(f"Invalid URL scheme {scheme!r}{where}")
         if " " in host:
             raise InvalidURL(f"Invalid character ' ' in host {host!r} of URL {source!r}")
         if ipv6:
             host = _encode_ipv6(host, source)
         elif host:
             host = _encode_host(host, source, scheme)
-        elif scheme in _HOST_REQUIRED:
-            raise InvalidURL(f"Invalid URL {source!r}: empty host ({scheme} URLs need one)")
         port_number = _parse_port(port, source)
         if port_number is not None and DEFAULT_PORTS.get(scheme) == port_number:
             port_number = None
@@ -424,11 +433,16 @@ class URL:
         userinfo = _quote(userinfo, _USERINFO_RE, "userinfo")
         path = _quote(path, _PATH_RE, "path")
         if authority and path and not path.startswith("/"):
-            raise InvalidURL(f"Invalid URL {source!r}: a path after a host must start with '/'")
+            # httpx's words (only copy_with() / keywords can get here: a parsed path after a
+            # host always starts with '/').
+            raise InvalidURL("For absolute URLs, path must be empty or begin with '/'")
         if not authority and path.startswith("//"):
-            raise InvalidURL(
-                f"Invalid URL {source!r}: a path without a host cannot start with '//'"
-            )
+            # httpx's words, as below (parsed, '//' would start an authority: only keywords
+            # get here; a leading ':' can be parsed too, as in "::x")
+            raise InvalidURL("Relative URLs cannot have a path starting with '//'")
+        if not scheme and not authority and path.startswith(":"):
+            # RFC 3986 section 4.2: it would read as a scheme once written out
+            raise InvalidURL("Relative URLs cannot have a path starting with ':'")
         if scheme and _has_dot_segment(path):
             path = _remove_dot_segments(path)
         if query is not None:
@@ -529,17 +543,19 @@ class URL:
         Values are encoded as in the constructor (valid ``%XX`` escapes are kept).
         Raises ``TypeError`` for an unknown keyword, ``InvalidURL`` for a bad value.
         """
-        allowed = {
-            "scheme", "userinfo", "username", "password", "host", "port", "netloc",
-            "path", "query", "raw_path", "fragment", "params",
-        }  # fmt: skip
-        unknown = set(kwargs) - allowed
-        if unknown:
-            raise TypeError(f"copy_with() got unexpected keyword(s): {', '.join(sorted(unknown))}")
+        return self._copy_with("copy_with()", kwargs)
+
+    def _copy_with(self, caller: str, kwargs: dict[str, typing.Any]) -> URL:
+        for name in kwargs:
+            if name not in _COMPONENTS:
+                # httpx's words
+                raise TypeError(f"{name!r} is an invalid keyword argument for {caller}")
         parts: dict[str, typing.Any] = {
             k: (v.decode("ascii") if isinstance(v, bytes) else v) for k, v in kwargs.items()
         }
         for name, value in parts.items():
+            if isinstance(value, str) and len(value) > MAX_URL_LENGTH:
+                raise InvalidURL(f"URL component {name!r} too long")  # httpx's words
             # As in a parsed URL, control characters are refused, never percent-encoded.
             control = _CONTROL.search(value) if isinstance(value, str) else None
             if control is not None:

@@ -15,6 +15,7 @@ import functools
 import time
 import types
 import typing
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -96,13 +97,27 @@ def _set_request(exc: BaseException, request: Request) -> None:
 
 
 def _check_absolute(url: URL) -> None:
+    # A URL with a scheme but no host ("http://") is refused by the transport when sent
+    # (UnsupportedProtocol from the pool), as in httpx: a MockTransport may accept it.
     if not url.scheme:
         raise UnsupportedProtocol(
             f"request URL {str(url)!r} has no scheme: add 'http://' or 'https://', "
             "or give the client a base_url"
         )
-    if not url.host:
-        raise InvalidURL(f"request URL {str(url)!r} has no host")
+
+
+def _warn_per_request_cookies() -> None:
+    """httpx 0.28's DeprecationWarning for ``cookies=`` on ``request()`` and the verbs (not on
+    ``build_request()`` or ``stream()``, as there): it still works, but whether such cookies
+    persist is ambiguous (they do not: the client's jar is not changed)."""
+    warnings.warn(
+        # httpx's words
+        "Setting per-request cookies=<...> is being deprecated, because the expected "
+        "behaviour on cookie persistence is ambiguous. Set cookies directly on the client "
+        "instance instead.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 class AsyncClient:
@@ -501,6 +516,8 @@ class AsyncClient:
         and ``RuntimeError`` when the client is closed. A 4xx/5xx response is not an error: see
         :meth:`Response.raise_for_status`.
         """
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             method,
             url,
@@ -577,10 +594,18 @@ class AsyncClient:
         only while the origin stays the same; the responses a flow answered, a 401 challenge
         say, are in ``response.history``), cookies, event hooks and, if enabled, redirects. With
         ``stream=True`` the caller must close the response (``aclose()``, or read it to the end).
-        Raises as :meth:`request`.
+        Raises as :meth:`request`, and ``RuntimeError`` for a body of the other flavour (a
+        sync iterator sent by ``ahttpwire``, an async one by ``httpwire``), as httpx does.
         """
         if self._closed:
             raise RuntimeError("cannot send a request: the client has been closed")
+        if not isinstance(request.stream, AsyncByteStream):
+            # httpx's exception class: a body iterator of the other flavour cannot be sent.
+            raise RuntimeError(
+                f"cannot send a {type(request.stream).__name__} body with an ahttpwire client, "
+                f"which sends {AsyncByteStream.__name__} bodies: pass an iterator of the "
+                "client's flavour (or bytes, or a file)"
+            )
         if "timeout" not in request.extensions:
             # A request built elsewhere (Request(...)) gets the client's limits, not none at all.
             request.extensions["timeout"] = self._timeout.copy()
@@ -713,6 +738,10 @@ class AsyncClient:
         location = response.headers["location"]
         try:
             url = request.url.join(location)
+            if url.scheme and not url.host:
+                # A malformed absolute Location without a host ("https://:443/"): the
+                # request's host, as httpx does (its issue 771), not a URL nothing can send.
+                url = url.copy_with(host=request.url.raw_host.decode("ascii"))
         except InvalidURL as exc:
             raise RemoteProtocolError(f"invalid redirect Location {location!r}: {exc}") from exc
         if url.scheme not in _DEFAULT_PORTS:
@@ -768,6 +797,8 @@ class AsyncClient:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``GET url``; see :meth:`request`."""
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             "GET",
             url,
@@ -792,6 +823,8 @@ class AsyncClient:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``HEAD url``; see :meth:`request`."""
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             "HEAD",
             url,
@@ -816,6 +849,8 @@ class AsyncClient:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``OPTIONS url``; see :meth:`request`."""
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             "OPTIONS",
             url,
@@ -840,6 +875,8 @@ class AsyncClient:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``DELETE url``; see :meth:`request`."""
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             "DELETE",
             url,
@@ -868,6 +905,8 @@ class AsyncClient:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``POST url`` with a body; see :meth:`request`."""
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             "POST",
             url,
@@ -900,6 +939,8 @@ class AsyncClient:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``PUT url`` with a body; see :meth:`request`."""
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             "PUT",
             url,
@@ -932,6 +973,8 @@ class AsyncClient:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``PATCH url`` with a body; see :meth:`request`."""
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             "PATCH",
             url,

@@ -16,6 +16,7 @@ import functools
 import time
 import types
 import typing
+import warnings
 from collections.abc import Iterator, Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -97,13 +98,27 @@ def _set_request(exc: BaseException, request: Request) -> None:
 
 
 def _check_absolute(url: URL) -> None:
+    # A URL with a scheme but no host ("http://") is refused by the transport when sent
+    # (UnsupportedProtocol from the pool), as in httpx: a MockTransport may accept it.
     if not url.scheme:
         raise UnsupportedProtocol(
             f"request URL {str(url)!r} has no scheme: add 'http://' or 'https://', "
             "or give the client a base_url"
         )
-    if not url.host:
-        raise InvalidURL(f"request URL {str(url)!r} has no host")
+
+
+def _warn_per_request_cookies() -> None:
+    """httpx 0.28's DeprecationWarning for ``cookies=`` on ``request()`` and the verbs (not on
+    ``build_request()`` or ``stream()``, as there): it still works, but whether such cookies
+    persist is ambiguous (they do not: the client's jar is not changed)."""
+    warnings.warn(
+        # httpx's words
+        "Setting per-request cookies=<...> is being deprecated, because the expected "
+        "behaviour on cookie persistence is ambiguous. Set cookies directly on the client "
+        "instance instead.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 class Client:
@@ -502,6 +517,8 @@ class Client:
         and ``RuntimeError`` when the client is closed. A 4xx/5xx response is not an error: see
         :meth:`Response.raise_for_status`.
         """
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             method,
             url,
@@ -578,10 +595,18 @@ class Client:
         only while the origin stays the same; the responses a flow answered, a 401 challenge
         say, are in ``response.history``), cookies, event hooks and, if enabled, redirects. With
         ``stream=True`` the caller must close the response (``close()``, or read it to the end).
-        Raises as :meth:`request`.
+        Raises as :meth:`request`, and ``RuntimeError`` for a body of the other flavour (a
+        sync iterator sent by ``httpwire``, an async one by ``httpwire``), as httpx does.
         """
         if self._closed:
             raise RuntimeError("cannot send a request: the client has been closed")
+        if not isinstance(request.stream, ByteStream):
+            # httpx's exception class: a body iterator of the other flavour cannot be sent.
+            raise RuntimeError(
+                f"cannot send a {type(request.stream).__name__} body with an httpwire client, "
+                f"which sends {ByteStream.__name__} bodies: pass an iterator of the "
+                "client's flavour (or bytes, or a file)"
+            )
         if "timeout" not in request.extensions:
             # A request built elsewhere (Request(...)) gets the client's limits, not none at all.
             request.extensions["timeout"] = self._timeout.copy()
@@ -714,6 +739,10 @@ class Client:
         location = response.headers["location"]
         try:
             url = request.url.join(location)
+            if url.scheme and not url.host:
+                # A malformed absolute Location without a host ("https://:443/"): the
+                # request's host, as httpx does (its issue 771), not a URL nothing can send.
+                url = url.copy_with(host=request.url.raw_host.decode("ascii"))
         except InvalidURL as exc:
             raise RemoteProtocolError(f"invalid redirect Location {location!r}: {exc}") from exc
         if url.scheme not in _DEFAULT_PORTS:
@@ -769,6 +798,8 @@ class Client:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``GET url``; see :meth:`request`."""
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             "GET",
             url,
@@ -793,6 +824,8 @@ class Client:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``HEAD url``; see :meth:`request`."""
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             "HEAD",
             url,
@@ -817,6 +850,8 @@ class Client:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``OPTIONS url``; see :meth:`request`."""
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             "OPTIONS",
             url,
@@ -841,6 +876,8 @@ class Client:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``DELETE url``; see :meth:`request`."""
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             "DELETE",
             url,
@@ -869,6 +906,8 @@ class Client:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``POST url`` with a body; see :meth:`request`."""
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             "POST",
             url,
@@ -901,6 +940,8 @@ class Client:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``PUT url`` with a body; see :meth:`request`."""
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             "PUT",
             url,
@@ -933,6 +974,8 @@ class Client:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """``PATCH url`` with a body; see :meth:`request`."""
+        if cookies is not None:
+            _warn_per_request_cookies()
         request = self.build_request(
             "PATCH",
             url,
