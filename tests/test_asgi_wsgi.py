@@ -254,7 +254,13 @@ def test_flask_app_from_several_threads() -> None:
     app = make_flask_app(threading.Event())
     with httpwire.Client(transport=httpwire.WSGITransport(app)) as client:
 
+        # The first four calls meet at a barrier, so four worker threads are surely in flight
+        # at once (without it, one fast thread could take every call and nothing is shown).
+        start = threading.Barrier(4)
+
         def call(i: int) -> tuple[int, int]:
+            if i < 4:
+                start.wait(timeout=10)
             response = client.get(f"http://testserver/items/{i}")
             return response.json()["item_id"], client.get("http://testserver/environ").json()[
                 "thread"
@@ -263,7 +269,7 @@ def test_flask_app_from_several_threads() -> None:
         with ThreadPoolExecutor(max_workers=4) as pool:
             results = list(pool.map(call, range(16)))
     assert [item for item, _ in results] == list(range(16))
-    assert len({thread for _, thread in results}) > 1  # the app ran in the calling threads
+    assert len({thread for _, thread in results}) >= 4  # the app ran in the calling threads
 
 
 def test_wsgi_exc_info_and_raise_app_exceptions() -> None:
