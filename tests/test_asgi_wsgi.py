@@ -253,7 +253,6 @@ def test_flask_app() -> None:
 def test_flask_app_from_several_threads() -> None:
     app = make_flask_app(threading.Event())
     with httpwire.Client(transport=httpwire.WSGITransport(app)) as client:
-
         # The first four calls meet at a barrier, so four worker threads are surely in flight
         # at once (without it, one fast thread could take every call and nothing is shown).
         start = threading.Barrier(4)
