@@ -20,6 +20,21 @@ from httpwire._config import DEFAULT_TIMEOUT
 from httpwire._models import Response
 from httpwire._stream_context import AsyncClosingStream, AsyncStreamContext
 from httpwire._streams import AsyncByteStream
+from httpwire._types import (
+    AuthTypes,
+    CertTypes,
+    CookieTypes,
+    HeaderTypes,
+    ProxyTypes,
+    QueryParamTypes,
+    RequestContent,
+    RequestData,
+    RequestExtensions,
+    RequestFiles,
+    TimeoutTypes,
+    URLTypes,
+    VerifyTypes,
+)
 
 from ._api_clients import _client
 
@@ -28,24 +43,24 @@ __all__ = ["request", "stream", "get", "options", "head", "post", "put", "patch"
 
 async def request(
     method: str,
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    params: QueryParamTypes = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """Send one request and read the response body: ``await ahttpwire.request("GET", url)``.
 
@@ -78,24 +93,24 @@ async def request(
 
 def stream(
     method: str,
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    params: QueryParamTypes = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> AsyncStreamContext:
     """``async with ahttpwire.stream("GET", url) as response:`` a response whose body is not
     read yet. Awaiting the result instead gives the response itself, to close or use in a
@@ -134,20 +149,20 @@ def stream(
 
 
 async def get(
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``GET url``; see :func:`request`."""
     return await request(
@@ -169,20 +184,20 @@ async def get(
 
 
 async def options(
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``OPTIONS url``; see :func:`request`."""
     return await request(
@@ -204,20 +219,20 @@ async def options(
 
 
 async def head(
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``HEAD url``; see :func:`request`."""
     return await request(
@@ -239,20 +254,20 @@ async def head(
 
 
 async def delete(
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``DELETE url``; see :func:`request`."""
     return await request(
@@ -274,24 +289,24 @@ async def delete(
 
 
 async def post(
-    url: Any,
+    url: URLTypes,
     *,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``POST url`` with a body; see :func:`request`."""
     return await request(
@@ -317,24 +332,24 @@ async def post(
 
 
 async def put(
-    url: Any,
+    url: URLTypes,
     *,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``PUT url`` with a body; see :func:`request`."""
     return await request(
@@ -360,24 +375,24 @@ async def put(
 
 
 async def patch(
-    url: Any,
+    url: URLTypes,
     *,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``PATCH url`` with a body; see :func:`request`."""
     return await request(

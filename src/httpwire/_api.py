@@ -21,6 +21,21 @@ from httpwire._config import DEFAULT_TIMEOUT
 from httpwire._models import Response
 from httpwire._stream_context import ClosingStream, StreamContext
 from httpwire._streams import ByteStream
+from httpwire._types import (
+    AuthTypes,
+    CertTypes,
+    CookieTypes,
+    HeaderTypes,
+    ProxyTypes,
+    QueryParamTypes,
+    RequestContent,
+    RequestData,
+    RequestExtensions,
+    RequestFiles,
+    TimeoutTypes,
+    URLTypes,
+    VerifyTypes,
+)
 
 from ._api_clients import _client
 
@@ -29,24 +44,24 @@ __all__ = ["request", "stream", "get", "options", "head", "post", "put", "patch"
 
 def request(
     method: str,
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    params: QueryParamTypes = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """Send one request and read the response body: ``httpwire.request("GET", url)``.
 
@@ -79,24 +94,24 @@ def request(
 
 def stream(
     method: str,
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    params: QueryParamTypes = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> StreamContext:
     """``with httpwire.stream("GET", url) as response:`` a response whose body is not
     read yet. Awaiting the result instead gives the response itself, to close or use in a
@@ -135,20 +150,20 @@ def stream(
 
 
 def get(
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``GET url``; see :func:`request`."""
     return request(
@@ -170,20 +185,20 @@ def get(
 
 
 def options(
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``OPTIONS url``; see :func:`request`."""
     return request(
@@ -205,20 +220,20 @@ def options(
 
 
 def head(
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``HEAD url``; see :func:`request`."""
     return request(
@@ -240,20 +255,20 @@ def head(
 
 
 def delete(
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``DELETE url``; see :func:`request`."""
     return request(
@@ -275,24 +290,24 @@ def delete(
 
 
 def post(
-    url: Any,
+    url: URLTypes,
     *,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``POST url`` with a body; see :func:`request`."""
     return request(
@@ -318,24 +333,24 @@ def post(
 
 
 def put(
-    url: Any,
+    url: URLTypes,
     *,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``PUT url`` with a body; see :func:`request`."""
     return request(
@@ -361,24 +376,24 @@ def put(
 
 
 def patch(
-    url: Any,
+    url: URLTypes,
     *,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``PATCH url`` with a body; see :func:`request`."""
     return request(
