@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 
 import ahttpwire._api as async_api
+import ahttpwire._api_clients as async_api_clients
 import httpwire._api as sync_api
+import httpwire._api_clients as sync_api_clients
 from httpwire._async._client import AsyncClient
 from httpwire._auth import BasicAuth, basic_auth_header, build_auth
 from httpwire._config import DEFAULT_TIMEOUT, Limits
@@ -722,7 +724,7 @@ def test_module_functions_share_a_pool_but_not_cookies(monkeypatch: pytest.Monke
         calls.append((verify, cert, http2, proxy))
         return transport
 
-    monkeypatch.setattr(sync_api, "_shared_pool", fake_shared_pool)
+    monkeypatch.setattr(sync_api_clients, "_shared_pool", fake_shared_pool)
     first = sync_api.get("http://h/", params={"q": "1"})
     second = sync_api.post("http://h/", json={"a": 1}, cookies={"mine": "x"})
     third = sync_api.get("http://h/")
@@ -737,28 +739,28 @@ def test_module_functions_share_a_pool_but_not_cookies(monkeypatch: pytest.Monke
 
 
 def test_module_pool_keys() -> None:
-    assert sync_api._pool_key(True, None, False, None) == (True, None, False, None)
-    assert sync_api._pool_key("/ca.pem", None, False, None) is not None
-    assert sync_api._pool_key(ssl.create_default_context(), None, False, None) is None
+    assert sync_api_clients._pool_key(True, None, False, None) == (True, None, False, None)
+    assert sync_api_clients._pool_key("/ca.pem", None, False, None) is not None
+    assert sync_api_clients._pool_key(ssl.create_default_context(), None, False, None) is None
 
 
 def test_module_shared_pool_is_created_once() -> None:
     key_args = ("/nonexistent-key-for-test.pem", None, False, None)
-    sync_api._pools.pop(sync_api._pool_key(*key_args) or (), None)
+    sync_api_clients._pools.pop(sync_api_clients._pool_key(*key_args) or (), None)
     created: list[Any] = []
-    original = sync_api._new_pool
+    original = sync_api_clients._new_pool
 
     def counting(*args: Any) -> Any:
         created.append(args)
         return MockTransport(ok)
 
-    setattr(sync_api, "_new_pool", counting)  # noqa: B010 - a test double for one call
+    setattr(sync_api_clients, "_new_pool", counting)  # noqa: B010 - a test double for one call
     try:
-        a = sync_api._shared_pool(*key_args)
-        b = sync_api._shared_pool(*key_args)
+        a = sync_api_clients._shared_pool(*key_args)
+        b = sync_api_clients._shared_pool(*key_args)
     finally:
-        setattr(sync_api, "_new_pool", original)  # noqa: B010
-        sync_api._pools.pop(sync_api._pool_key(*key_args) or (), None)
+        setattr(sync_api_clients, "_new_pool", original)  # noqa: B010
+        sync_api_clients._pools.pop(sync_api_clients._pool_key(*key_args) or (), None)
     assert a is b and len(created) == 1
 
 
@@ -773,7 +775,7 @@ def test_async_module_functions(monkeypatch: pytest.MonkeyPatch) -> None:
             transports.append(transport)
             super().__init__(transport=transport, **kwargs)
 
-    monkeypatch.setattr(async_api, "AsyncClient", PatchedClient)
+    monkeypatch.setattr(async_api_clients, "AsyncClient", PatchedClient)
 
     async def main() -> list[Any]:
         got: list[Any] = [await async_api.get("http://h/x", params={"a": "b"})]

@@ -530,3 +530,24 @@ def test_async_context_manager() -> None:
         return stream.closed
 
     assert asyncio.run(main()) == 1
+
+
+def test_bytes_downloaded_count_when_read_fails_part_way() -> None:
+    # Both flavours share one body core: the raw bytes received before the error are counted
+    # by read() and aread() alike (read() used to count them only once the body was complete).
+    sync = Response(200, stream=RecordingStream([b"abc", b"defg", b"never"], fail_after=2))
+    with pytest.raises(OSError):
+        sync.read()
+    assert sync.num_bytes_downloaded == 7
+    assert sync.is_closed
+
+    async def main() -> Response:
+        stream = AsyncRecordingStream([b"abc", b"defg", b"never"], fail_after=2)
+        response = Response(200, stream=stream)
+        with pytest.raises(OSError):
+            await response.aread()
+        return response
+
+    async_response = asyncio.run(main())
+    assert async_response.num_bytes_downloaded == 7
+    assert async_response.is_closed

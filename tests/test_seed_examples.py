@@ -44,7 +44,7 @@ from test_upgrade import EchoServer, ws_server  # noqa: F401 - the websocket ser
 
 import ahttpwire
 import httpwire
-from httpwire import _api, _ssl
+from httpwire import _api_clients, _ssl
 from httpwire import http11 as h11
 
 # The project's shared/ folder lies beside the clone (``../shared``), for developers and CI alike.
@@ -787,7 +787,7 @@ def seed_env(
     # httpwire.request() & co. share pools between calls: this test gets fresh ones (so E5's
     # trace starts with a new connection, as on the page), closed at its end.
     pools: dict[Any, Any] = {}
-    monkeypatch.setattr(_api, "_pools", pools)
+    monkeypatch.setattr(_api_clients, "_pools", pools)
     try:
         yield {
             "http_port": http_server.port,

@@ -1,87 +1,81 @@
-"""Module-level ``await ahttpwire.get(url)`` and friends (async flavour).
+"""Module-level ``await ahttpwire.get(url)`` and friends: one request each, with a client
+made for the call (``_api_clients._client``) and closed or released when it is done.
 
-Each call runs a fresh :class:`AsyncClient` inside ``async with`` and closes it before
-returning. This is a deliberate choice: an async client and its pooled connections belong to
-one event loop (and one runtime: asyncio or trio), and a process may run several loops one after
-the other (each ``asyncio.run``) or at once (in threads). A client shared across calls would
-have to be keyed by loop and would be left with open sockets when its loop ends, as asyncio has
-no hook to close them then. The price is one new connection per call: for more than a handful of
-requests, use ``async with ahttpwire.Client() as client:`` and reuse connections.
+The async flavour gives each call a fresh client (its connections belong to the running event
+loop); the sync flavour gives each call a fresh client over a connection pool shared by the
+whole process (keyed by ``verify``, ``cert``, ``http2`` and ``proxy``), so repeated calls reuse
+keep-alive connections. Either way no cookies, auth or other state pass from one call to the
+next. Redirects are not followed unless ``follow_redirects=True`` (as ``Client`` and httpx).
+For many requests, or to keep cookies between them, use a ``Client`` of your own.
 
-Redirects are not followed unless ``follow_redirects=True`` (as ``Client`` and httpx).
+Written once: the async flavour of this module is the source, and the sync flavour is
+generated from it by ``scripts/unasync``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from httpwire._async._client import AsyncClient
 from httpwire._config import DEFAULT_TIMEOUT
 from httpwire._models import Response
 from httpwire._stream_context import AsyncClosingStream, AsyncStreamContext
 from httpwire._streams import AsyncByteStream
+from httpwire._types import (
+    AuthTypes,
+    CertTypes,
+    CookieTypes,
+    HeaderTypes,
+    ProxyTypes,
+    QueryParamTypes,
+    RequestContent,
+    RequestData,
+    RequestExtensions,
+    RequestFiles,
+    TimeoutTypes,
+    URLTypes,
+    VerifyTypes,
+)
+
+from ._api_clients import _client
 
 __all__ = ["request", "stream", "get", "options", "head", "post", "put", "patch", "delete"]
 
 
-def _client(
-    cookies: Any,
-    auth: Any,
-    follow_redirects: bool,
-    timeout: Any,
-    verify: Any,
-    cert: Any,
-    http2: bool,
-    proxy: Any,
-    trust_env: bool,
-) -> AsyncClient:
-    # One client per call: its connections belong to the running event loop (docs/clients.md).
-    return AsyncClient(
-        cookies=cookies,
-        auth=auth,
-        follow_redirects=follow_redirects,
-        timeout=timeout,
-        verify=verify,
-        cert=cert,
-        http2=http2,
-        proxy=proxy,
-        trust_env=trust_env,
-    )
-
-
 async def request(
     method: str,
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    params: QueryParamTypes = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """Send one request and read the response body: ``await ahttpwire.request("GET", url)``.
 
-    Arguments are those of :meth:`AsyncClient.request` plus the client settings ``cookies``,
-    ``auth``, ``follow_redirects`` (default False), ``timeout`` (default connect 10 s,
-    read/write/pool 60 s), ``verify``, ``cert``, ``http2``, ``proxy`` and ``trust_env`` (default
-    True: proxies from ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY``, see
-    docs/proxies.md). Raises as :meth:`AsyncClient.request` does. The response body is read
-    before the client is closed.
+    Arguments are those of :meth:`AsyncClient.request` plus the client settings ``cookies`` (sent
+    with this call and its redirects, then forgotten), ``auth``, ``follow_redirects`` (default
+    False), ``timeout`` (default connect 10 s, read/write/pool 60 s), ``verify``, ``cert``,
+    ``http2``, ``proxy`` and ``trust_env`` (default True: proxies from ``HTTP_PROXY`` /
+    ``HTTPS_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY``, see docs/proxies.md). Raises as
+    :meth:`AsyncClient.request` does. The response body is read before the call's client is
+    closed.
     """
-    async with _client(
+    client, close = _client(
         cookies, auth, follow_redirects, timeout, verify, cert, http2, proxy, trust_env
-    ) as client:
+    )
+    try:
         return await client.request(
             method,
             url,
@@ -93,38 +87,42 @@ async def request(
             headers=headers,
             extensions=extensions,
         )
+    finally:
+        await close()
 
 
 def stream(
     method: str,
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    params: QueryParamTypes = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> AsyncStreamContext:
-    """``async with ahttpwire.stream("GET", url) as response:`` (or ``async with await
-    ahttpwire.stream(...)``, the seed's form) a response not read yet.
+    """``async with ahttpwire.stream("GET", url) as response:`` a response whose body is not
+    read yet. Awaiting the result instead gives the response itself, to close or use in a
+    block (the seed's form; async flavour only).
 
-    Iterate ``response.aiter_bytes()``; the response and its one-off client are closed when the
-    block ends (or when an awaited response is closed). Arguments as :func:`request`.
+    Iterate ``response.aiter_bytes()``; the response is closed when the block ends, and the
+    call's client is closed or released with it. The request is sent when the result is
+    entered. Arguments as :func:`request`.
     """
 
     async def send() -> Response:
-        client = _client(
+        client, close = _client(
             cookies, auth, follow_redirects, timeout, verify, cert, http2, proxy, trust_env
         )
         try:
@@ -141,30 +139,30 @@ def stream(
             )
             response = await client.send(request, stream=True)
         except BaseException:
-            await client.aclose()
+            await close()
             raise
         assert isinstance(response.stream, AsyncByteStream)
-        response.stream = AsyncClosingStream(response.stream, client.aclose)
+        response.stream = AsyncClosingStream(response.stream, close)
         return response
 
     return AsyncStreamContext(send)
 
 
 async def get(
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``GET url``; see :func:`request`."""
     return await request(
@@ -186,20 +184,20 @@ async def get(
 
 
 async def options(
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``OPTIONS url``; see :func:`request`."""
     return await request(
@@ -221,20 +219,20 @@ async def options(
 
 
 async def head(
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``HEAD url``; see :func:`request`."""
     return await request(
@@ -256,20 +254,20 @@ async def head(
 
 
 async def delete(
-    url: Any,
+    url: URLTypes,
     *,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``DELETE url``; see :func:`request`."""
     return await request(
@@ -291,24 +289,24 @@ async def delete(
 
 
 async def post(
-    url: Any,
+    url: URLTypes,
     *,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``POST url`` with a body; see :func:`request`."""
     return await request(
@@ -334,24 +332,24 @@ async def post(
 
 
 async def put(
-    url: Any,
+    url: URLTypes,
     *,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``PUT url`` with a body; see :func:`request`."""
     return await request(
@@ -377,24 +375,24 @@ async def put(
 
 
 async def patch(
-    url: Any,
+    url: URLTypes,
     *,
-    content: Any = None,
-    data: Any = None,
-    files: Any = None,
+    content: RequestContent | None = None,
+    data: RequestData | None = None,
+    files: RequestFiles | None = None,
     json: Any = None,
-    params: Any = None,
-    headers: Any = None,
-    cookies: Any = None,
-    auth: Any = None,
+    params: QueryParamTypes = None,
+    headers: HeaderTypes = None,
+    cookies: CookieTypes | None = None,
+    auth: AuthTypes = None,
     follow_redirects: bool = False,
-    timeout: Any = DEFAULT_TIMEOUT,
-    verify: Any = True,
-    cert: Any = None,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    verify: VerifyTypes = True,
+    cert: CertTypes | None = None,
     http2: bool = False,
-    proxy: Any = None,
+    proxy: ProxyTypes | None = None,
     trust_env: bool = True,
-    extensions: dict[str, Any] | None = None,
+    extensions: RequestExtensions | None = None,
 ) -> Response:
     """``PATCH url`` with a body; see :func:`request`."""
     return await request(

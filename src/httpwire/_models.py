@@ -420,18 +420,18 @@ class _LimitedBody:
     as soon as the bytes received, or the bytes decoded, pass the limit, so no more than about
     ``limit`` bytes are ever held (a 1.6 KB brotli body of 1 GiB stops at the limit)."""
 
-    __slots__ = ("_limit", "_decoder", "_buf", "_received")
+    __slots__ = ("_limit", "_decoder", "_buf", "received")
 
     def __init__(self, limit: int, decoder: ContentDecoder) -> None:
         self._limit = limit
         self._decoder = decoder
         self._buf = io.BytesIO()
-        self._received = 0
+        self.received = 0
 
     def feed(self, raw: bytes) -> None:
-        self._received += len(raw)
-        if self._received > self._limit:
-            self._too_large(self._received, "received")
+        self.received += len(raw)
+        if self.received > self._limit:
+            self._too_large(self.received, "received")
         for piece in self._decoder.decode_pieces(raw):
             self._add(piece)
 
@@ -452,6 +452,110 @@ class _LimitedBody:
             limit=self._limit,
             size=size,
         )
+
+
+class _WholeBody:
+    """The I/O-free core of ``read()``/``aread()`` without a ``max_body_size``: raw pieces are
+    collected as they arrive (a big body is held about once, see :func:`_collector`) and decoded
+    once at the end. ``received`` counts the raw bytes fed."""
+
+    __slots__ = ("_response", "_decoder", "_first", "_rest", "received")
+
+    def __init__(self, response: Response, decoder: ContentDecoder) -> None:
+        self._response = response  # its Content-Length is looked up only for a second piece
+        self._decoder = decoder
+        self._first = b""
+        self._rest: io.BytesIO | None = None
+        self.received = 0
+
+    def feed(self, raw: bytes) -> None:
+        self.received += len(raw)
+        if self._rest is not None:
+            self._rest.write(raw)
+        elif not self._first:
+            self._first = raw
+        else:
+            self._rest = _collector(self._first, raw, self._response._announced_size())
+            self._first = b""
+
+    def finish(self) -> bytes:
+        raw = self._first if self._rest is None else _body_value(self._rest)
+        decoder = self._decoder
+        if decoder is _IDENTITY:
+            return raw
+        return decoder.decode(raw) + decoder.flush()
+
+
+class _BodyPieces:
+    """The I/O-free core of ``iter_bytes``/``aiter_bytes`` (``decoder`` given) and
+    ``iter_raw``/``aiter_raw`` (``decoder=None``): ``feed`` each raw piece received and then
+    ``flush`` once; each returns an iterator of the pieces to hand out (re-sliced to
+    ``chunk_size`` bytes when given), to be run to its end before the next call. Decoded output
+    comes in pieces of at most ``chunk_size`` (or 64 KiB) bytes, so a body that decompresses
+    hugely is never held at once (see ``ContentDecoder.decode_pieces``)."""
+
+    __slots__ = ("_response", "_decoder", "_chunker", "_max")
+
+    def __init__(
+        self, response: Response, decoder: ContentDecoder | None, chunk_size: int | None
+    ) -> None:
+        self._response = response
+        self._decoder = decoder
+        self._chunker = _ByteChunker(chunk_size) if chunk_size is not None else None
+        self._max = chunk_size if chunk_size is not None else MAX_PIECE
+
+    def feed(self, raw: bytes) -> Iterator[bytes]:
+        self._response._num_bytes_downloaded += len(raw)
+        if self._decoder is None:
+            if self._chunker is None:
+                if raw:
+                    yield raw
+            else:
+                yield from self._chunker.feed(raw)
+            return
+        for data in self._decoder.decode_pieces(raw, self._max):
+            if self._chunker is None:
+                yield data
+            else:
+                yield from self._chunker.feed(data)
+
+    def flush(self) -> Iterator[bytes]:
+        if self._decoder is not None:
+            for data in self._decoder.flush_pieces(self._max):
+                if self._chunker is None:
+                    yield data
+                else:
+                    yield from self._chunker.feed(data)
+        if self._chunker is not None:
+            yield from self._chunker.flush()
+
+
+class _TextPieces:
+    """The I/O-free core of ``iter_text``/``aiter_text`` (``lines=False``) and
+    ``iter_lines``/``aiter_lines`` (``lines=True``): decoded body bytes in, text out (errors
+    replaced), re-sliced to ``chunk_size`` characters or split into lines."""
+
+    __slots__ = ("_decoder", "_chunker", "_lines")
+
+    def __init__(self, encoding: str, chunk_size: int | None, lines: bool) -> None:
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self._chunker = _TextChunker(chunk_size)
+        self._lines = _LineDecoder() if lines else None
+
+    def feed(self, data: bytes) -> list[str]:
+        return self._out(self._chunker.feed(self._decoder.decode(data)))
+
+    def flush(self) -> list[str]:
+        texts = self._chunker.feed(self._decoder.decode(b"", final=True)) + self._chunker.flush()
+        out = self._out(texts)
+        if self._lines is not None:
+            out += self._lines.flush()
+        return out
+
+    def _out(self, texts: list[str]) -> list[str]:
+        if self._lines is None:
+            return texts
+        return [line for text in texts for line in self._lines.feed(text)]
 
 
 def _max_body_size(value: object) -> int | None:
@@ -804,6 +908,18 @@ class Response:
             raise StreamClosed("the response was closed before its body was read")
         self.is_stream_consumed = True
 
+    # The body methods below come in two flavours (sync and async) over one I/O-free core each
+    # (_WholeBody/_LimitedBody, _BodyPieces, _TextPieces): the methods only loop over the stream
+    # and close it; every decision (limits, decoding, chunking, counting) is in the core.
+
+    def _read_core(self) -> _WholeBody | _LimitedBody:
+        """Start reading the whole body: the core to feed. Raises StreamConsumed/StreamClosed."""
+        limit = self._body_limit()
+        self._start()
+        if limit is not None:
+            return _LimitedBody(limit, self._decoder())
+        return _WholeBody(self, self._decoder())
+
     # -- sync body -------------------------------------------------------------------------------
 
     def read(self) -> bytes:
@@ -815,56 +931,26 @@ class Response:
             # One pass straight over the stream (not through iter_bytes' generator layers):
             # this is every non-streaming request's path.
             stream = self._sync_stream()
-            limit = self._body_limit()
-            self._start()
-            if limit is not None:
-                body = _LimitedBody(limit, self._decoder())
-                try:
-                    for raw in stream:
-                        self._num_bytes_downloaded += len(raw)
-                        body.feed(raw)
-                    self._content = body.finish()
-                finally:
-                    self.close()
-                return self._content
-            first = b""
-            rest: io.BytesIO | None = None
+            body = self._read_core()
             try:
                 for raw in stream:
-                    if rest is not None:
-                        rest.write(raw)
-                    elif not first:
-                        first = raw
-                    else:
-                        rest = _collector(first, raw, self._announced_size())
+                    body.feed(raw)
             finally:
+                self._num_bytes_downloaded += body.received
                 self.close()
-            self._content = self._finish_body(first if rest is None else _body_value(rest))
+            self._content = body.finish()
         return self._content
-
-    def _finish_body(self, raw: bytes) -> bytes:
-        self._num_bytes_downloaded += len(raw)
-        decoder = self._decoder()
-        if decoder is _IDENTITY:
-            return raw
-        return decoder.decode(raw) + decoder.flush()
 
     def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """The body as received (no content decoding), in chunks of ``chunk_size`` bytes if
         given. Closes the stream at the end, or when iteration stops early or fails."""
         stream = self._sync_stream()
         self._start()
-        chunker = _ByteChunker(chunk_size) if chunk_size is not None else None
+        pieces = _BodyPieces(self, None, chunk_size)
         try:
             for raw in stream:
-                self._num_bytes_downloaded += len(raw)
-                if chunker is None:
-                    if raw:
-                        yield raw
-                else:
-                    yield from chunker.feed(raw)
-            if chunker is not None:
-                yield from chunker.flush()
+                yield from pieces.feed(raw)
+            yield from pieces.flush()
         finally:
             self.close()
 
@@ -876,44 +962,27 @@ class Response:
             return
         stream = self._sync_stream()
         self._start()
-        decoder = self._decoder()
-        chunker = _ByteChunker(chunk_size) if chunk_size is not None else None
-        # Decoded pieces of at most chunk_size (or 64 KiB) bytes: a body that decompresses
-        # hugely is never held at once (see ContentDecoder.decode_pieces).
-        limit = chunk_size if chunk_size is not None else MAX_PIECE
+        pieces = _BodyPieces(self, self._decoder(), chunk_size)
         try:
             for raw in stream:
-                self._num_bytes_downloaded += len(raw)
-                for data in decoder.decode_pieces(raw, limit):
-                    if chunker is None:
-                        yield data
-                    else:
-                        yield from chunker.feed(data)
-            for data in decoder.flush_pieces(limit):
-                if chunker is None:
-                    yield data
-                else:
-                    yield from chunker.feed(data)
-            if chunker is not None:
-                yield from chunker.flush()
+                yield from pieces.feed(raw)
+            yield from pieces.flush()
         finally:
             self.close()
 
     def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
         """The body decoded to text with :attr:`encoding` (errors replaced), incrementally."""
-        decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
-        chunker = _TextChunker(chunk_size)
-        for data in self.iter_bytes():
-            yield from chunker.feed(decoder.decode(data))
-        yield from chunker.feed(decoder.decode(b"", final=True))
-        yield from chunker.flush()
+        return self._iter_text(chunk_size, lines=False)
 
     def iter_lines(self) -> Iterator[str]:
         """The body's lines (split at CRLF, CR or LF; line breaks removed)."""
-        lines = _LineDecoder()
-        for text in self.iter_text():
-            yield from lines.feed(text)
-        yield from lines.flush()
+        return self._iter_text(None, lines=True)
+
+    def _iter_text(self, chunk_size: int | None, lines: bool) -> Iterator[str]:
+        texts = _TextPieces(self.encoding, chunk_size, lines)  # the encoding at the first next()
+        for data in self.iter_bytes():
+            yield from texts.feed(data)
+        yield from texts.flush()
 
     def close(self) -> None:
         """Close the body stream (once). Before the end of the body, the connection is dropped."""
@@ -939,53 +1008,30 @@ class Response:
     # -- async body ------------------------------------------------------------------------------
 
     async def aread(self) -> bytes:
-        """Read the whole body (decoded), close the stream, and return :attr:`content`."""
+        """Async twin of :meth:`read`."""
         if self._content is None:
             stream = self._async_stream()
-            limit = self._body_limit()
-            self._start()
-            if limit is not None:
-                body = _LimitedBody(limit, self._decoder())
-                try:
-                    async for raw in stream:
-                        self._num_bytes_downloaded += len(raw)
-                        body.feed(raw)
-                    self._content = body.finish()
-                finally:
-                    await self.aclose()
-                return self._content
-            first = b""
-            rest: io.BytesIO | None = None
+            body = self._read_core()
             try:
                 async for raw in stream:
-                    if rest is not None:
-                        rest.write(raw)
-                    elif not first:
-                        first = raw
-                    else:
-                        rest = _collector(first, raw, self._announced_size())
+                    body.feed(raw)
             finally:
+                self._num_bytes_downloaded += body.received
                 await self.aclose()
-            self._content = self._finish_body(first if rest is None else _body_value(rest))
+            self._content = body.finish()
         return self._content
 
     async def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         """Async twin of :meth:`iter_raw`."""
         stream = self._async_stream()
         self._start()
-        chunker = _ByteChunker(chunk_size) if chunk_size is not None else None
+        pieces = _BodyPieces(self, None, chunk_size)
         try:
             async for raw in stream:
-                self._num_bytes_downloaded += len(raw)
-                if chunker is None:
-                    if raw:
-                        yield raw
-                else:
-                    for piece in chunker.feed(raw):
-                        yield piece
-            if chunker is not None:
-                for piece in chunker.flush():
+                for piece in pieces.feed(raw):
                     yield piece
+            for piece in pieces.flush():
+                yield piece
         finally:
             await self.aclose()
 
@@ -997,48 +1043,31 @@ class Response:
             return
         stream = self._async_stream()
         self._start()
-        decoder = self._decoder()
-        chunker = _ByteChunker(chunk_size) if chunk_size is not None else None
-        limit = chunk_size if chunk_size is not None else MAX_PIECE
+        pieces = _BodyPieces(self, self._decoder(), chunk_size)
         try:
             async for raw in stream:
-                self._num_bytes_downloaded += len(raw)
-                for data in decoder.decode_pieces(raw, limit):
-                    if chunker is None:
-                        yield data
-                    else:
-                        for piece in chunker.feed(data):
-                            yield piece
-            for data in decoder.flush_pieces(limit):
-                if chunker is None:
-                    yield data
-                else:
-                    for piece in chunker.feed(data):
-                        yield piece
-            if chunker is not None:
-                for piece in chunker.flush():
+                for piece in pieces.feed(raw):
                     yield piece
+            for piece in pieces.flush():
+                yield piece
         finally:
             await self.aclose()
 
-    async def aiter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
+    def aiter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
         """Async twin of :meth:`iter_text`."""
-        decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
-        chunker = _TextChunker(chunk_size)
-        async for data in self.aiter_bytes():
-            for text in chunker.feed(decoder.decode(data)):
-                yield text
-        for text in chunker.feed(decoder.decode(b"", final=True)) + chunker.flush():
-            yield text
+        return self._aiter_text(chunk_size, lines=False)
 
-    async def aiter_lines(self) -> AsyncIterator[str]:
+    def aiter_lines(self) -> AsyncIterator[str]:
         """Async twin of :meth:`iter_lines`."""
-        lines = _LineDecoder()
-        async for text in self.aiter_text():
-            for line in lines.feed(text):
-                yield line
-        for line in lines.flush():
-            yield line
+        return self._aiter_text(None, lines=True)
+
+    async def _aiter_text(self, chunk_size: int | None, lines: bool) -> AsyncIterator[str]:
+        texts = _TextPieces(self.encoding, chunk_size, lines)
+        async for data in self.aiter_bytes():
+            for text in texts.feed(data):
+                yield text
+        for text in texts.flush():
+            yield text
 
     async def aclose(self) -> None:
         """Async twin of :meth:`close`."""

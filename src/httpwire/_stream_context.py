@@ -11,13 +11,13 @@ ends; an awaited response not used in ``async with`` must be closed by the calle
 from __future__ import annotations
 
 import types
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import Any
 
 from ._models import Response
-from ._streams import AsyncByteStream
+from ._streams import AsyncByteStream, ByteStream
 
-__all__ = ["AsyncStreamContext", "StreamContext", "AsyncClosingStream"]
+__all__ = ["AsyncStreamContext", "StreamContext", "AsyncClosingStream", "ClosingStream"]
 
 
 class AsyncStreamContext:
@@ -103,3 +103,25 @@ class AsyncClosingStream(AsyncByteStream):
         finally:
             if on_close is not None:
                 await on_close()
+
+
+class ClosingStream(ByteStream):
+    """Sync twin of :class:`AsyncClosingStream`: the call's client of ``httpwire.stream(...)``
+    is closed (or released) with its response."""
+
+    __slots__ = ("_stream", "_on_close")
+
+    def __init__(self, stream: ByteStream, on_close: Callable[[], None]) -> None:
+        self._stream = stream
+        self._on_close: Callable[[], None] | None = on_close
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._stream
+
+    def close(self) -> None:
+        on_close, self._on_close = self._on_close, None
+        try:
+            self._stream.close()
+        finally:
+            if on_close is not None:
+                on_close()

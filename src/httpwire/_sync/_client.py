@@ -32,7 +32,7 @@ from .._config import (
     as_proxy,
     env_proxies,
 )
-from .._cookies import Cookies, CookieTypes
+from .._cookies import Cookies
 from .._decoders import ACCEPT_ENCODING
 from .._exceptions import (
     HTTPError,
@@ -48,6 +48,23 @@ from .._ssl import create_ssl_context
 from .._stream_context import StreamContext
 from .._streams import ByteStream, BytesStream
 from .._timeouts import Timeout, normalize_timeout
+from .._types import (
+    TransportTypes,
+    AuthTypes,
+    CookieTypes,
+    EventHook,
+    HeaderTypes,
+    LimitsTypes,
+    ProxyTypes,
+    QueryParamTypes,
+    RequestContent,
+    RequestData,
+    RequestExtensions,
+    RequestFiles,
+    TimeoutTypes,
+    UseClientDefault,
+    VerifyTypes,
+)
 from .._urls import URL, QueryParams
 from .._version import __version__
 from ._transports import HTTPTransport, transport_sender
@@ -180,26 +197,26 @@ class Client:
         self,
         *,
         base_url: URL | str = "",
-        headers: Any = None,
-        params: Any = None,
+        headers: HeaderTypes = None,
+        params: QueryParamTypes = None,
         cookies: CookieTypes | None = None,
-        auth: Any = None,
-        verify: Any = True,
+        auth: AuthTypes = None,
+        verify: VerifyTypes = True,
         cert: str | tuple[str, str] | None = None,
         http1: bool = True,
         http2: bool = False,
-        proxy: Any = None,
-        mounts: Mapping[str, Any] | None = None,
+        proxy: ProxyTypes | None = None,
+        mounts: Mapping[str, TransportTypes | None] | None = None,
         trust_env: bool = True,
         follow_redirects: bool = False,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
-        timeout: Any = DEFAULT_TIMEOUT,
-        limits: Any = DEFAULT_LIMITS,
-        transport: Any = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        limits: LimitsTypes = DEFAULT_LIMITS,
+        transport: TransportTypes | None = None,
         uds: str | None = None,
         local_address: str | None = None,
         retries: int = 0,
-        event_hooks: Mapping[str, Iterable[Callable[..., Any]]] | None = None,
+        event_hooks: Mapping[str, Iterable[EventHook]] | None = None,
         default_encoding: str = "utf-8",
         max_body_size: int | None = None,
     ) -> None:
@@ -305,7 +322,7 @@ class Client:
         return self._headers
 
     @headers.setter
-    def headers(self, value: Any) -> None:
+    def headers(self, value: HeaderTypes) -> None:
         self._headers = Headers(value)
 
     @property
@@ -314,7 +331,7 @@ class Client:
         return self._params
 
     @params.setter
-    def params(self, value: Any) -> None:
+    def params(self, value: QueryParamTypes) -> None:
         self._params = QueryParams(value)
 
     @property
@@ -332,7 +349,7 @@ class Client:
         return self._auth
 
     @auth.setter
-    def auth(self, value: Any) -> None:
+    def auth(self, value: AuthTypes) -> None:
         self._auth = build_auth(value)
 
     @property
@@ -341,17 +358,17 @@ class Client:
         return Timeout(**self._timeout)
 
     @timeout.setter
-    def timeout(self, value: Any) -> None:
+    def timeout(self, value: TimeoutTypes) -> None:
         self._timeout = normalize_timeout(value)
 
     @property
-    def event_hooks(self) -> dict[str, list[Callable[..., Any]]]:
+    def event_hooks(self) -> dict[str, list[EventHook]]:
         """The hook lists (live: append to them to add hooks). Settable: ``{"request": [...],
         "response": [...]}`` (a missing kind: no hooks); ``ValueError`` for another kind."""
         return {"request": self._request_hooks, "response": self._response_hooks}
 
     @event_hooks.setter
-    def event_hooks(self, value: Mapping[str, Iterable[Callable[..., Any]]]) -> None:
+    def event_hooks(self, value: Mapping[str, Iterable[EventHook]]) -> None:
         unknown = set(value) - {"request", "response"}
         if unknown:
             raise ValueError(
@@ -361,7 +378,7 @@ class Client:
         self._response_hooks = list(value.get("response", ()))
 
     @property
-    def transport(self) -> Any:
+    def transport(self) -> TransportTypes:
         """The transport requests go through (the client's pool unless one was given). With
         proxies from the environment, the one for URLs that go direct."""
         return self._transport
@@ -427,15 +444,15 @@ class Client:
         method: str,
         url: URL | str,
         *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
+        content: RequestContent | None = None,
+        data: RequestData | None = None,
+        files: RequestFiles | None = None,
         json: Any = None,
-        params: Any = None,
-        headers: Any = None,
-        cookies: Any = None,
-        timeout: Any = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        params: QueryParamTypes = None,
+        headers: HeaderTypes = None,
+        cookies: CookieTypes | None = None,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        extensions: RequestExtensions | None = None,
     ) -> Request:
         """A :class:`Request` with the client's base URL, headers, params and timeout merged in.
 
@@ -492,17 +509,17 @@ class Client:
         method: str,
         url: URL | str,
         *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
+        content: RequestContent | None = None,
+        data: RequestData | None = None,
+        files: RequestFiles | None = None,
         json: Any = None,
-        params: Any = None,
-        headers: Any = None,
-        cookies: Any = None,
-        auth: Any = USE_CLIENT_DEFAULT,
-        follow_redirects: Any = USE_CLIENT_DEFAULT,
-        timeout: Any = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        params: QueryParamTypes = None,
+        headers: HeaderTypes = None,
+        cookies: CookieTypes | None = None,
+        auth: AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        extensions: RequestExtensions | None = None,
     ) -> Response:
         """Send a request and read the whole response body; returns the :class:`Response`.
 
@@ -539,17 +556,17 @@ class Client:
         method: str,
         url: URL | str | None = None,
         *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
+        content: RequestContent | None = None,
+        data: RequestData | None = None,
+        files: RequestFiles | None = None,
         json: Any = None,
-        params: Any = None,
-        headers: Any = None,
-        cookies: Any = None,
-        auth: Any = USE_CLIENT_DEFAULT,
-        follow_redirects: Any = USE_CLIENT_DEFAULT,
-        timeout: Any = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        params: QueryParamTypes = None,
+        headers: HeaderTypes = None,
+        cookies: CookieTypes | None = None,
+        auth: AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        extensions: RequestExtensions | None = None,
     ) -> StreamContext:
         """A response whose body is not read yet: ``with client.stream(...) as response:``
         (httpx's form) or ``with client.stream(...) as response:`` (the seed's:
@@ -586,8 +603,8 @@ class Client:
         request: Request,
         *,
         stream: bool = False,
-        auth: Any = USE_CLIENT_DEFAULT,
-        follow_redirects: Any = USE_CLIENT_DEFAULT,
+        auth: AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Response:
         """Send a built :class:`Request`; read the body unless ``stream=True``.
 
@@ -789,13 +806,13 @@ class Client:
         self,
         url: URL | str,
         *,
-        params: Any = None,
-        headers: Any = None,
-        cookies: Any = None,
-        auth: Any = USE_CLIENT_DEFAULT,
-        follow_redirects: Any = USE_CLIENT_DEFAULT,
-        timeout: Any = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        params: QueryParamTypes = None,
+        headers: HeaderTypes = None,
+        cookies: CookieTypes | None = None,
+        auth: AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        extensions: RequestExtensions | None = None,
     ) -> Response:
         """``GET url``; see :meth:`request`."""
         if cookies is not None:
@@ -815,13 +832,13 @@ class Client:
         self,
         url: URL | str,
         *,
-        params: Any = None,
-        headers: Any = None,
-        cookies: Any = None,
-        auth: Any = USE_CLIENT_DEFAULT,
-        follow_redirects: Any = USE_CLIENT_DEFAULT,
-        timeout: Any = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        params: QueryParamTypes = None,
+        headers: HeaderTypes = None,
+        cookies: CookieTypes | None = None,
+        auth: AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        extensions: RequestExtensions | None = None,
     ) -> Response:
         """``HEAD url``; see :meth:`request`."""
         if cookies is not None:
@@ -841,13 +858,13 @@ class Client:
         self,
         url: URL | str,
         *,
-        params: Any = None,
-        headers: Any = None,
-        cookies: Any = None,
-        auth: Any = USE_CLIENT_DEFAULT,
-        follow_redirects: Any = USE_CLIENT_DEFAULT,
-        timeout: Any = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        params: QueryParamTypes = None,
+        headers: HeaderTypes = None,
+        cookies: CookieTypes | None = None,
+        auth: AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        extensions: RequestExtensions | None = None,
     ) -> Response:
         """``OPTIONS url``; see :meth:`request`."""
         if cookies is not None:
@@ -867,13 +884,13 @@ class Client:
         self,
         url: URL | str,
         *,
-        params: Any = None,
-        headers: Any = None,
-        cookies: Any = None,
-        auth: Any = USE_CLIENT_DEFAULT,
-        follow_redirects: Any = USE_CLIENT_DEFAULT,
-        timeout: Any = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        params: QueryParamTypes = None,
+        headers: HeaderTypes = None,
+        cookies: CookieTypes | None = None,
+        auth: AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        extensions: RequestExtensions | None = None,
     ) -> Response:
         """``DELETE url``; see :meth:`request`."""
         if cookies is not None:
@@ -893,17 +910,17 @@ class Client:
         self,
         url: URL | str,
         *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
+        content: RequestContent | None = None,
+        data: RequestData | None = None,
+        files: RequestFiles | None = None,
         json: Any = None,
-        params: Any = None,
-        headers: Any = None,
-        cookies: Any = None,
-        auth: Any = USE_CLIENT_DEFAULT,
-        follow_redirects: Any = USE_CLIENT_DEFAULT,
-        timeout: Any = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        params: QueryParamTypes = None,
+        headers: HeaderTypes = None,
+        cookies: CookieTypes | None = None,
+        auth: AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        extensions: RequestExtensions | None = None,
     ) -> Response:
         """``POST url`` with a body; see :meth:`request`."""
         if cookies is not None:
@@ -927,17 +944,17 @@ class Client:
         self,
         url: URL | str,
         *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
+        content: RequestContent | None = None,
+        data: RequestData | None = None,
+        files: RequestFiles | None = None,
         json: Any = None,
-        params: Any = None,
-        headers: Any = None,
-        cookies: Any = None,
-        auth: Any = USE_CLIENT_DEFAULT,
-        follow_redirects: Any = USE_CLIENT_DEFAULT,
-        timeout: Any = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        params: QueryParamTypes = None,
+        headers: HeaderTypes = None,
+        cookies: CookieTypes | None = None,
+        auth: AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        extensions: RequestExtensions | None = None,
     ) -> Response:
         """``PUT url`` with a body; see :meth:`request`."""
         if cookies is not None:
@@ -961,17 +978,17 @@ class Client:
         self,
         url: URL | str,
         *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
+        content: RequestContent | None = None,
+        data: RequestData | None = None,
+        files: RequestFiles | None = None,
         json: Any = None,
-        params: Any = None,
-        headers: Any = None,
-        cookies: Any = None,
-        auth: Any = USE_CLIENT_DEFAULT,
-        follow_redirects: Any = USE_CLIENT_DEFAULT,
-        timeout: Any = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        params: QueryParamTypes = None,
+        headers: HeaderTypes = None,
+        cookies: CookieTypes | None = None,
+        auth: AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        extensions: RequestExtensions | None = None,
     ) -> Response:
         """``PATCH url`` with a body; see :meth:`request`."""
         if cookies is not None:
