@@ -93,7 +93,7 @@ class MemoryFaultServer(FaultServer):
 
     _filler = b"x" * SENT
 
-    def _answer(self, conn: socket.socket, path: str) -> bool:
+    def _answer(self, conn: socket.socket, path: str, reused: bool = False) -> bool:
         if path.startswith("/clen/"):
             head = f"HTTP/1.1 200 OK\r\nContent-Length: {path[6:]}\r\n\r\n".encode()
             conn.sendall(head + self._filler)
@@ -111,7 +111,7 @@ class MemoryFaultServer(FaultServer):
                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
                 )
                 return True
-        return super()._answer(conn, path)
+        return super()._answer(conn, path, reused)
 
 
 @pytest.fixture(scope="module")

@@ -52,6 +52,7 @@ from .._exceptions import (
 )
 from .._headers import Headers
 from .._models import Request, Response
+from .._origins import Origin, format_origin
 from .._streams import AsyncByteStream, BytesStream
 from .._synchronization import (
     AsyncCheckpoint,
@@ -64,15 +65,11 @@ from .._synchronization import (
 from .._timeouts import remaining
 from ..http11._abnf import MAX_CONTENT_LENGTH_DIGITS
 from ..http11._headers import check_content_length
-from ._interfaces import AsyncRequestInterface
+from ._protocol import READ_SIZE, AsyncConnectionProtocol, is_replayable
 from ._trace import AsyncTracer, tracer_for
 
 __all__ = ["AsyncHTTP2Connection", "StreamRefused", "require_h2"]
 
-Origin = tuple[str, str, int]
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_READ_SIZE = 65536
 # Our receive windows: 4 MiB per stream, 16 MiB for the connection (RFC 9113 section 6.9.2
 # starts both at 64 KiB, far too small for one fast download, let alone several).
 _STREAM_WINDOW = 4 * 1024 * 1024
@@ -115,8 +112,6 @@ _ERROR_NAMES = {
     0xD: "HTTP_1_1_REQUIRED",
 }
 _REFUSED_STREAM = 0x7
-# RFC 9110 section 9.2.2: methods whose repetition is harmless.
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _CANCEL = 0x8
 _ENHANCE_YOUR_CALM = 0xB
 # Flood limits (CVE-2019-9512 PING flood, CVE-2019-9515 SETTINGS flood, CVE-2019-9518 empty
@@ -222,15 +217,6 @@ def _error_name(code: int) -> str:
     return _ERROR_NAMES.get(int(code), f"error code {int(code):#x}")
 
 
-def _format_origin(origin: Origin) -> str:
-    scheme, host, port = origin
-    if ":" in host:
-        host = f"[{host}]"
-    if port == _DEFAULT_PORTS.get(scheme):
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
-
-
 def _copy_error(exc: BaseException) -> BaseException:
     """A fresh exception like ``exc`` for another stream (one instance raised in many tasks
     would collect all their tracebacks)."""
@@ -267,7 +253,7 @@ class _Stream:
         self.done = False
 
 
-class AsyncHTTP2Connection(AsyncRequestInterface):
+class AsyncHTTP2Connection(AsyncConnectionProtocol):
     """One HTTP/2 connection over an already-connected network stream.
 
     Repr: ``<Connection "https://127.0.0.1:8443" HTTP/2 IDLE 0 streams>``.
@@ -276,7 +262,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
     each request gets its own stream. Parameters: ``origin`` ``(scheme, host, port)``,
     ``network_stream`` (TLS with ALPN ``h2``, or cleartext with prior knowledge, RFC 9113 section
     3.3), ``keepalive_expiry`` (seconds an idle connection is trusted; None for no limit) and
-    ``on_release`` (awaited with the connection each time a stream ends and when it closes).
+    ``on_release`` (awaited, without arguments, each time a stream ends and when it closes).
 
     The connection preface (RFC 9113 section 3.4) is sent with the first request.
     """
@@ -287,7 +273,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         network_stream: AsyncNetworkStreamInterface,
         *,
         keepalive_expiry: float | None = None,
-        on_release: Callable[[Any], Awaitable[None]] | None = None,
+        on_release: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         require_h2()
         self.origin = origin
@@ -372,6 +358,14 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         self.idle_since = time.monotonic()
 
     # -- state -------------------------------------------------------------------------------
+
+    is_multiplexed = True
+    http_version = "HTTP/2"
+
+    @property
+    def limits_known(self) -> bool:
+        """True once the server's first SETTINGS frame was read (``settings_known``)."""
+        return self.settings_known
 
     @property
     def state(self) -> str:
@@ -586,8 +580,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
                 and unanswered
                 and isinstance(exc, ReadError | WriteError | RemoteProtocolError)
                 and not isinstance(exc, StreamRefused)
-                and request.method in _IDEMPOTENT
-                and isinstance(request.stream, BytesStream)
+                and is_replayable(request)
             ):
                 # The server closed a connection we reused before answering: RFC 9110 section
                 # 9.2.2 lets an idempotent request be sent again.
@@ -894,11 +887,11 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         acknowledgements, WINDOW_UPDATE): ``WriteTimeout`` when the server stops reading."""
         try:
             if self._tls_socket is None:
-                data = await self._network_stream.read(_READ_SIZE, read_timeout)
+                data = await self._network_stream.read(READ_SIZE, read_timeout)
             else:
                 self._wait_readable(read_timeout)
                 async with self._write_lock:
-                    data = await self._network_stream.read(_READ_SIZE, read_timeout)
+                    data = await self._network_stream.read(READ_SIZE, read_timeout)
         except ReadTimeout:
             raise  # the connection is intact: only the stream whose limit it was fails
         except Exception as exc:
@@ -957,7 +950,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         if self._notify_settings:
             self._notify_settings = False
             if self._on_release is not None:
-                await self._on_release(self)
+                await self._on_release()
 
     def _check_preface(self, data: bytes) -> bytes:
         """The server's first bytes (``data`` and any kept before): RFC 9113 section 3.4 makes
@@ -1160,7 +1153,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
             # Going away and done, or the RST_STREAM could not be written: close means closed.
             await self.aclose()
         elif self._on_release is not None:
-            await self._on_release(self)
+            await self._on_release()
 
     async def _abandon_stream(self, stream: _Stream | None) -> None:
         """The exchange failed or the response was closed early: reset the stream if it is open
@@ -1205,7 +1198,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         if last or broken:
             await self.aclose()
         elif self._on_release is not None:
-            await self._on_release(self)
+            await self._on_release()
 
     def _release_slot(self) -> None:
         """One stream ended (lock held)."""
@@ -1264,7 +1257,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         self._fail(ReadError(f"{self!r} was closed"))
         await self._close_network()
         if self._on_release is not None:
-            await self._on_release(self)
+            await self._on_release()
 
     async def __aenter__(self) -> AsyncHTTP2Connection:
         return self
@@ -1280,7 +1273,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
     def __repr__(self) -> str:
         n = self._active
         return (
-            f'<Connection "{_format_origin(self.origin)}" HTTP/2 {self.state} '
+            f'<Connection "{format_origin(self.origin)}" HTTP/2 {self.state} '
             f"{n} stream{'' if n == 1 else 's'}>"
         )
 

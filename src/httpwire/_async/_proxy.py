@@ -40,8 +40,11 @@ from .._exceptions import (
 )
 from .._headers import Headers
 from .._models import Request
+from .._origins import Origin
 from .._synchronization import AsyncStateLock
-from ._connection import AsyncConnection, AsyncPrefixedStream, Origin
+from ._connection import AsyncConnection
+from ._http11 import AsyncPrefixedStream
+from ._protocol import READ_SIZE
 from ._trace import AsyncTracer
 
 __all__ = [
@@ -51,8 +54,6 @@ __all__ = [
     "forward_request",
     "forward_origin",
 ]
-
-_READ_SIZE = 65536
 
 
 def forward_origin(proxy: Proxy) -> Origin | None:
@@ -183,7 +184,7 @@ class AsyncTLSInTLSStream(AsyncNetworkStreamInterface):
                 await self._stream.write(out, timeout)
             if not want_read:
                 return result
-            data = await self._stream.read(_READ_SIZE, timeout)
+            data = await self._stream.read(READ_SIZE, timeout)
             with self._lock:
                 if data:
                     self._incoming.write(data)
@@ -223,7 +224,7 @@ class AsyncTLSInTLSStream(AsyncNetworkStreamInterface):
         assert self._ssl is not None, "start_tls() first"
         try:
             return typing.cast(
-                bytes, await self._run(self._ssl.read, max_bytes or _READ_SIZE, timeout=timeout)
+                bytes, await self._run(self._ssl.read, max_bytes or READ_SIZE, timeout=timeout)
             )
         except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
             return b""  # close_notify, or the peer closed without one: end of stream

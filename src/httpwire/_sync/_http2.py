@@ -53,6 +53,7 @@ from .._exceptions import (
 )
 from .._headers import Headers
 from .._models import Request, Response
+from .._origins import Origin, format_origin
 from .._streams import ByteStream, BytesStream
 from .._synchronization import (
     Checkpoint,
@@ -65,15 +66,11 @@ from .._synchronization import (
 from .._timeouts import remaining
 from ..http11._abnf import MAX_CONTENT_LENGTH_DIGITS
 from ..http11._headers import check_content_length
-from ._interfaces import RequestInterface
+from ._protocol import READ_SIZE, ConnectionProtocol, is_replayable
 from ._trace import Tracer, tracer_for
 
 __all__ = ["HTTP2Connection", "StreamRefused", "require_h2"]
 
-Origin = tuple[str, str, int]
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_READ_SIZE = 65536
 # Our receive windows: 4 MiB per stream, 16 MiB for the connection (RFC 9113 section 6.9.2
 # starts both at 64 KiB, far too small for one fast download, let alone several).
 _STREAM_WINDOW = 4 * 1024 * 1024
@@ -116,8 +113,6 @@ _ERROR_NAMES = {
     0xD: "HTTP_1_1_REQUIRED",
 }
 _REFUSED_STREAM = 0x7
-# RFC 9110 section 9.2.2: methods whose repetition is harmless.
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _CANCEL = 0x8
 _ENHANCE_YOUR_CALM = 0xB
 # Flood limits (CVE-2019-9512 PING flood, CVE-2019-9515 SETTINGS flood, CVE-2019-9518 empty
@@ -223,15 +218,6 @@ def _error_name(code: int) -> str:
     return _ERROR_NAMES.get(int(code), f"error code {int(code):#x}")
 
 
-def _format_origin(origin: Origin) -> str:
-    scheme, host, port = origin
-    if ":" in host:
-        host = f"[{host}]"
-    if port == _DEFAULT_PORTS.get(scheme):
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
-
-
 def _copy_error(exc: BaseException) -> BaseException:
     """A fresh exception like ``exc`` for another stream (one instance raised in many tasks
     would collect all their tracebacks)."""
@@ -268,7 +254,7 @@ class _Stream:
         self.done = False
 
 
-class HTTP2Connection(RequestInterface):
+class HTTP2Connection(ConnectionProtocol):
     """One HTTP/2 connection over an already-connected network stream.
 
     Repr: ``<Connection "https://127.0.0.1:8443" HTTP/2 IDLE 0 streams>``.
@@ -277,7 +263,7 @@ class HTTP2Connection(RequestInterface):
     each request gets its own stream. Parameters: ``origin`` ``(scheme, host, port)``,
     ``network_stream`` (TLS with ALPN ``h2``, or cleartext with prior knowledge, RFC 9113 section
     3.3), ``keepalive_expiry`` (seconds an idle connection is trusted; None for no limit) and
-    ``on_release`` (awaited with the connection each time a stream ends and when it closes).
+    ``on_release`` (awaited, without arguments, each time a stream ends and when it closes).
 
     The connection preface (RFC 9113 section 3.4) is sent with the first request.
     """
@@ -288,7 +274,7 @@ class HTTP2Connection(RequestInterface):
         network_stream: NetworkStreamInterface,
         *,
         keepalive_expiry: float | None = None,
-        on_release: Callable[[Any], None] | None = None,
+        on_release: Callable[[], None] | None = None,
     ) -> None:
         require_h2()
         self.origin = origin
@@ -373,6 +359,14 @@ class HTTP2Connection(RequestInterface):
         self.idle_since = time.monotonic()
 
     # -- state -------------------------------------------------------------------------------
+
+    is_multiplexed = True
+    http_version = "HTTP/2"
+
+    @property
+    def limits_known(self) -> bool:
+        """True once the server's first SETTINGS frame was read (``settings_known``)."""
+        return self.settings_known
 
     @property
     def state(self) -> str:
@@ -587,8 +581,7 @@ class HTTP2Connection(RequestInterface):
                 and unanswered
                 and isinstance(exc, ReadError | WriteError | RemoteProtocolError)
                 and not isinstance(exc, StreamRefused)
-                and request.method in _IDEMPOTENT
-                and isinstance(request.stream, BytesStream)
+                and is_replayable(request)
             ):
                 # The server closed a connection we reused before answering: RFC 9110 section
                 # 9.2.2 lets an idempotent request be sent again.
@@ -895,11 +888,11 @@ class HTTP2Connection(RequestInterface):
         acknowledgements, WINDOW_UPDATE): ``WriteTimeout`` when the server stops reading."""
         try:
             if self._tls_socket is None:
-                data = self._network_stream.read(_READ_SIZE, read_timeout)
+                data = self._network_stream.read(READ_SIZE, read_timeout)
             else:
                 self._wait_readable(read_timeout)
                 with self._write_lock:
-                    data = self._network_stream.read(_READ_SIZE, read_timeout)
+                    data = self._network_stream.read(READ_SIZE, read_timeout)
         except ReadTimeout:
             raise  # the connection is intact: only the stream whose limit it was fails
         except Exception as exc:
@@ -958,7 +951,7 @@ class HTTP2Connection(RequestInterface):
         if self._notify_settings:
             self._notify_settings = False
             if self._on_release is not None:
-                self._on_release(self)
+                self._on_release()
 
     def _check_preface(self, data: bytes) -> bytes:
         """The server's first bytes (``data`` and any kept before): RFC 9113 section 3.4 makes
@@ -1161,7 +1154,7 @@ class HTTP2Connection(RequestInterface):
             # Going away and done, or the RST_STREAM could not be written: close means closed.
             self.close()
         elif self._on_release is not None:
-            self._on_release(self)
+            self._on_release()
 
     def _abandon_stream(self, stream: _Stream | None) -> None:
         """The exchange failed or the response was closed early: reset the stream if it is open
@@ -1206,7 +1199,7 @@ class HTTP2Connection(RequestInterface):
         if last or broken:
             self.close()
         elif self._on_release is not None:
-            self._on_release(self)
+            self._on_release()
 
     def _release_slot(self) -> None:
         """One stream ended (lock held)."""
@@ -1265,7 +1258,7 @@ class HTTP2Connection(RequestInterface):
         self._fail(ReadError(f"{self!r} was closed"))
         self._close_network()
         if self._on_release is not None:
-            self._on_release(self)
+            self._on_release()
 
     def __enter__(self) -> HTTP2Connection:
         return self
@@ -1281,7 +1274,7 @@ class HTTP2Connection(RequestInterface):
     def __repr__(self) -> str:
         n = self._active
         return (
-            f'<Connection "{_format_origin(self.origin)}" HTTP/2 {self.state} '
+            f'<Connection "{format_origin(self.origin)}" HTTP/2 {self.state} '
             f"{n} stream{'' if n == 1 else 's'}>"
         )
 

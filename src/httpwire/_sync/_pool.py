@@ -43,10 +43,11 @@ from .._exceptions import (
     WriteError,
 )
 from .._models import Request, Response
+from .._origins import Origin, origin_of
 from .._streams import BytesStream
 from .._synchronization import StateLock, Waiter
 from .._timeouts import remaining
-from ._connection import Connection, Origin, origin_of
+from ._connection import Connection
 from ._http2 import StreamRefused, require_h2
 from ._interfaces import RequestInterface
 from ._proxy import (
@@ -111,12 +112,6 @@ class _Waiter:
         # It needs a connection opened for it (a retry): never hand it an idle one.
         self.fresh = fresh
         self.event = Waiter()
-
-
-def _idle_since(conn: Connection) -> float:
-    """``time.monotonic()`` when ``conn`` last became idle (HTTP/1.1 or HTTP/2)."""
-    h2conn = conn._h2conn
-    return h2conn.idle_since if h2conn is not None else conn.idle_since
 
 
 class ConnectionPool(RequestInterface):
@@ -334,19 +329,17 @@ class ConnectionPool(RequestInterface):
                 break
         for conns in self._mux.values():
             for conn in conns:
-                h2conn = conn._h2conn
-                assert h2conn is not None
                 if (
-                    h2conn.is_idle
+                    conn.is_idle
                     and (not own_only or conn.origin == origin)
-                    and (oldest is None or h2conn.idle_since < _idle_since(oldest))
+                    and (oldest is None or conn.idle_since < oldest.idle_since)
                 ):
                     oldest = conn
         return oldest
 
     def _evict(self, conn: Connection) -> None:
         """Forget the idle ``conn`` and pass its slot on (the caller closes it)."""
-        if conn._h2conn is None:
+        if not conn.is_multiplexed:
             self._forget_idle(conn)
             return
         self._drop_mux(conn)
@@ -483,15 +476,15 @@ class ConnectionPool(RequestInterface):
                 self._unreserve(waiter.origin)
                 return
         conn = typing.cast(Connection, value)
-        if conn._h2conn is not None:
+        if conn.is_multiplexed:
             # An HTTP/2 connection with a stream reserved for this waiter: give the stream back.
-            conn._h2conn.unreserve()
+            conn.unreserve()
         # A connection was handed over: it is IDLE and reusable; release it to the next one.
         self._release(conn)
 
     def _release(self, conn: Connection) -> None:
         """Called by a connection when its exchange ended (IDLE) or it closed (CLOSED)."""
-        if conn._h2conn is not None:
+        if conn.is_multiplexed:
             if self._release_mux(conn):
                 conn.close()  # idle, and its slot went to a waiter of another origin
             return
@@ -576,18 +569,16 @@ class ConnectionPool(RequestInterface):
         now = time.monotonic()
         for i in range(len(conns) - 1, -1, -1):
             conn = conns[i]
-            h2conn = conn._h2conn
-            assert h2conn is not None
-            if h2conn.is_stale() or (h2conn.is_idle and h2conn.has_expired(now)):
+            if conn.is_stale() or (conn.is_idle and conn.has_expired(now)):
                 # Closed or going away (it leaves by itself), or idle for too long (closed here).
                 del conns[i]
-                if h2conn.is_idle:
+                if conn.is_idle:
                     # Expired, or the server sent something while it was idle (its GOAWAY or
                     # its close): closed here. A closed one or one going away with streams in
                     # flight leaves by itself.
                     expired.append(conn)
                 continue
-            if h2conn.reserve():
+            if conn.reserve():
                 return conn
         if not conns:
             del self._mux[origin]
@@ -607,9 +598,7 @@ class ConnectionPool(RequestInterface):
         self._next_mux_sweep = now + min(1.0, expiry / 2)
         for origin, conns in list(self._mux.items()):
             for conn in list(conns):
-                h2conn = conn._h2conn
-                assert h2conn is not None
-                if h2conn.is_idle and not h2conn.is_stale() and h2conn.has_expired(now):
+                if conn.is_idle and not conn.is_stale() and conn.has_expired(now):
                     conns.remove(conn)
                     expired.append(conn)
             if not conns:
@@ -634,18 +623,16 @@ class ConnectionPool(RequestInterface):
         stays "opening" until the server's SETTINGS arrive (``_release_mux``): until then it
         carries only the request that opened it, and the others wait for its limits."""
         with self._lock:
-            if conn._h2conn is None:
+            if not conn.is_multiplexed:
                 self._opened(conn)
             elif not self._closed and conn in self._connections:
                 self._mux.setdefault(conn.origin, []).append(conn)
 
     def _hand_streams(self, conn: Connection) -> None:
         """Give streams of ``conn`` to requests of its origin waiting for a connection."""
-        h2conn = conn._h2conn
-        assert h2conn is not None
         origin = conn.origin
         proto_waiters = self._proto_waiters.get(origin)
-        while proto_waiters and h2conn.reserve():
+        while proto_waiters and conn.reserve():
             proto_waiters.popleft().event.set(conn)
         waiters = self._waiters
         if waiters:
@@ -653,7 +640,7 @@ class ConnectionPool(RequestInterface):
             while i < len(waiters):
                 waiter = waiters[i]
                 if waiter.origin == origin and not waiter.fresh:
-                    if not h2conn.reserve():
+                    if not conn.reserve():
                         break
                     del waiters[i]
                     waiter.event.set(conn)
@@ -663,30 +650,24 @@ class ConnectionPool(RequestInterface):
     def _release_mux(self, conn: Connection) -> bool:
         """A stream of an HTTP/2 connection ended, or the connection closed (not locked).
         True: ``conn`` was idle and gave its slot to a waiting request; the caller closes it."""
-        h2conn = conn._h2conn
-        assert h2conn is not None
         with self._lock:
             if conn not in self._connections:
                 return False
-            if h2conn.is_closed:
+            if conn.is_closed:
                 del self._connections[conn]
                 self._drop_mux(conn)
                 self._opened(conn)
                 self._unreserve(conn.origin)
-            elif h2conn.is_going_away:
+            elif conn.is_going_away:
                 self._drop_mux(conn)
                 self._opened(conn)
             elif not self._closed:
                 self._hand_streams(conn)
-                if (
-                    h2conn.is_idle
-                    and self._waiters
-                    and self._first_eligible(conn.origin) is not None
-                ):
+                if conn.is_idle and self._waiters and self._first_eligible(conn.origin) is not None:
                     # Idle, and requests it cannot serve wait for a slot: they get its slot.
                     self._evict(conn)
                     return True
-                if h2conn.settings_known or h2conn.is_idle:
+                if conn.limits_known or conn.is_idle:
                     # Its limits are known (or nobody will read them): requests that waited
                     # for it and got no stream open another connection.
                     self._opened(conn)
@@ -724,12 +705,11 @@ class ConnectionPool(RequestInterface):
         refused = 0
         while True:
             conn = self._acquire(origin, pool_timeout, fresh)
-            h2conn = conn._h2conn
-            reused = h2conn is None and conn.requests_completed > 0
+            # A multiplexed connection comes with a stream reserved for this request.
+            multiplexed = conn.is_multiplexed
+            reused = not multiplexed and conn.requests_completed > 0
             try:
-                if h2conn is not None:
-                    return h2conn.send(request, reserved=True)
-                return conn.send(request)
+                return conn.send(request, reserved=multiplexed)
             except (ReadError, WriteError, RemoteProtocolError) as exc:
                 if not _may_resend(request, exc, reused, conn.response_started, refused):
                     raise

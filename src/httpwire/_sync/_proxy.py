@@ -41,8 +41,11 @@ from .._exceptions import (
 )
 from .._headers import Headers
 from .._models import Request
+from .._origins import Origin
 from .._synchronization import StateLock
-from ._connection import Connection, PrefixedStream, Origin
+from ._connection import Connection
+from ._http11 import PrefixedStream
+from ._protocol import READ_SIZE
 from ._trace import Tracer
 
 __all__ = [
@@ -52,8 +55,6 @@ __all__ = [
     "forward_request",
     "forward_origin",
 ]
-
-_READ_SIZE = 65536
 
 
 def forward_origin(proxy: Proxy) -> Origin | None:
@@ -184,7 +185,7 @@ class TLSInTLSStream(NetworkStreamInterface):
                 self._stream.write(out, timeout)
             if not want_read:
                 return result
-            data = self._stream.read(_READ_SIZE, timeout)
+            data = self._stream.read(READ_SIZE, timeout)
             with self._lock:
                 if data:
                     self._incoming.write(data)
@@ -224,7 +225,7 @@ class TLSInTLSStream(NetworkStreamInterface):
         assert self._ssl is not None, "start_tls() first"
         try:
             return typing.cast(
-                bytes, self._run(self._ssl.read, max_bytes or _READ_SIZE, timeout=timeout)
+                bytes, self._run(self._ssl.read, max_bytes or READ_SIZE, timeout=timeout)
             )
         except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
             return b""  # close_notify, or the peer closed without one: end of stream
