@@ -33,7 +33,6 @@ from collections import deque
 from typing import Any
 
 from .._backends.base import SOCKET_OPTION, AsyncNetworkBackendInterface
-from .._config import SOCKS_SCHEMES, as_proxy, require_socksio
 from .._exceptions import (
     PoolTimeout,
     ReadError,
@@ -43,12 +42,13 @@ from .._exceptions import (
 )
 from .._models import Request, Response
 from .._origins import Origin, origin_of
-from .._streams import BytesStream
+from .._proxies import SOCKS_SCHEMES, as_proxy, require_socksio
 from .._synchronization import AsyncStateLock, AsyncWaiter
 from .._timeouts import remaining
 from ._connection import AsyncConnection
 from ._http2 import StreamRefused, require_h2
 from ._interfaces import AsyncRequestInterface
+from ._protocol import is_replayable
 from ._proxy import (
     AsyncSocksConnection,
     AsyncTunnelConnection,
@@ -59,13 +59,11 @@ from ._proxy import (
 if typing.TYPE_CHECKING:  # pragma: no cover
     import ssl
 
-    from .._config import Proxy
+    from .._proxies import Proxy
     from .._urls import URL
 
 __all__ = ["AsyncConnectionPool"]
 
-# RFC 9110 section 9.2.2: methods whose repetition is harmless.
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 # Handed to a waiter instead of a connection: "a slot is yours, open a connection".
 _SLOT: Any = object()
 # Handed to every waiter when the pool closes.
@@ -98,8 +96,7 @@ def _may_resend(
         reused
         and not response_started
         and isinstance(exc, ReadError | WriteError | RemoteProtocolError)
-        and request.method in _IDEMPOTENT
-        and isinstance(request.stream, BytesStream)
+        and is_replayable(request)
     )
 
 

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from typing import Any
 
 from .._backends.base import AsyncNetworkStreamInterface, tls_hostname
-from .._config import Proxy
 from .._exceptions import (
     ConnectError,
     ConnectTimeout,
@@ -41,6 +40,7 @@ from .._exceptions import (
 from .._headers import Headers
 from .._models import Request
 from .._origins import Origin
+from .._proxies import Proxy
 from .._synchronization import AsyncStateLock
 from ._connection import AsyncConnection
 from ._http11 import AsyncPrefixedStream

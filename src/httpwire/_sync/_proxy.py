@@ -28,7 +28,6 @@ from collections.abc import Callable
 from typing import Any
 
 from .._backends.base import NetworkStreamInterface, tls_hostname
-from .._config import Proxy
 from .._exceptions import (
     ConnectError,
     ConnectTimeout,
@@ -42,6 +41,7 @@ from .._exceptions import (
 from .._headers import Headers
 from .._models import Request
 from .._origins import Origin
+from .._proxies import Proxy
 from .._synchronization import StateLock
 from ._connection import Connection
 from ._http11 import PrefixedStream
