@@ -168,3 +168,37 @@ def test_async_an_idle_http2_connection_is_idle(
         assert (conn.state, conn.is_closed) == ("CLOSED", True)
 
     _run(runtime, main)
+
+
+def test_the_pools_check_names_the_rule_a_broken_pool_breaks(http_server: Any) -> None:
+    with httpwire.ConnectionPool() as pool:
+        pool.request("GET", http_server.url + "/")
+        pool.check()  # a healthy pool passes
+        (conn,) = pool.connections
+        pool._idle_order.pop(conn)
+        with pytest.raises(AssertionError, match="_idle and _idle_order differ"):
+            pool.check()
+        pool._idle_order[conn] = None
+        pool._slots += 1
+        with pytest.raises(AssertionError, match="slots != sum of per-host counts"):
+            pool.check()
+        pool._slots -= 1
+        pool.check()
+
+
+@pytest.mark.parametrize("runtime", ["asyncio", "trio"])
+def test_the_async_pools_check_names_the_rule_a_broken_pool_breaks(
+    runtime: str, http_server: Any
+) -> None:
+    async def main() -> None:
+        async with ahttpwire.ConnectionPool() as pool:
+            await pool.request("GET", http_server.url + "/")
+            pool.check()
+            (conn,) = pool.connections
+            pool._per_host.clear()
+            with pytest.raises(AssertionError, match="slots != sum"):
+                pool.check()
+            pool._per_host[conn.origin] = 1
+            pool.check()
+
+    _run(runtime, main)

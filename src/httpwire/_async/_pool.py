@@ -26,6 +26,8 @@ CLOSED and its slot handed on, so nothing leaks and nothing half-used is ever re
 
 from __future__ import annotations
 
+import enum
+import math
 import time
 import types
 import typing
@@ -64,12 +66,21 @@ if typing.TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["AsyncConnectionPool"]
 
-# Handed to a waiter instead of a connection: "a slot is yours, open a connection".
-_SLOT: Any = object()
-# Handed to every waiter when the pool closes.
-_CLOSED: Any = object()
-# Handed to requests that waited for a new connection's protocol: "look again".
-_RETRY: Any = object()
+
+class _Handoff(enum.Enum):
+    """What a waiting request is handed instead of a connection."""
+
+    #: "A slot is yours (counted already): open a connection."
+    SLOT = "slot"
+    #: The pool closed while the request waited.
+    CLOSED = "closed"
+    #: The new connection whose protocol the request waited for is connected (or gone): look
+    #: again (it may be HTTP/2 with a stream free, or HTTP/1.1 and busy).
+    RETRY = "retry"
+
+
+#: "No limit" for max_connections and max_keepalive_connections.
+_UNLIMITED = math.inf
 # Times a request refused by HTTP/2 servers (GOAWAY, REFUSED_STREAM) is sent again.
 _MAX_REFUSED = 5
 
@@ -181,17 +192,24 @@ class AsyncConnectionPool(AsyncRequestInterface):
         # The pool key of connections forwarding http:// requests to an HTTP proxy (None: no
         # proxy, or a SOCKS proxy, which tunnels every request).
         self._forward_origin = forward_origin(self._proxy) if self._proxy is not None else None
-        self._max_connections = max_connections if max_connections is not None else 1 << 62
-        self._max_keepalive = (
-            max_keepalive_connections if max_keepalive_connections is not None else 1 << 62
+        self._max_connections: float = (
+            max_connections if max_connections is not None else _UNLIMITED
+        )
+        self._max_keepalive: float = (
+            max_keepalive_connections if max_keepalive_connections is not None else _UNLIMITED
         )
         self._keepalive_expiry = keepalive_expiry
         self._max_per_host = max_connections_per_host
-        self._retries = retries
-        self._local_address = local_address
-        self._uds = uds
-        self._socket_options = socket_options
-        self._backend = backend
+        # Every connection of this pool is made with these (written out once, here).
+        self._connection_options: dict[str, Any] = {
+            "backend": backend,
+            "local_address": local_address,
+            "uds": uds,
+            "socket_options": socket_options,
+            "retries": retries,
+            "keepalive_expiry": keepalive_expiry,
+            "on_release": self._release,
+        }
         self._lock = AsyncStateLock()
         self._connections: dict[AsyncConnection, None] = {}
         self._idle: dict[Origin, list[AsyncConnection]] = {}
@@ -231,6 +249,72 @@ class AsyncConnectionPool(AsyncRequestInterface):
         active = len(self._connections) - idle
         return f"<ConnectionPool [{active} active, {idle} idle]>"
 
+    def check(self) -> None:
+        """Check the rules between the pool's structures; raise ``AssertionError`` naming the
+        first one broken. O(connections + waiters): for tests (they call it after every stress
+        and cancellation scenario), never called by the pool itself.
+
+        1. Slots: ``_slots`` is the sum of ``_per_host`` (each count > 0), at most
+           ``max_connections``, each at most ``max_connections_per_host``; every connection in
+           ``_connections`` holds one slot of its origin (a slot may also be held by a request
+           that was handed it and is opening its connection).
+        2. Idle HTTP/1.1 connections: ``_idle_order`` and the ``_idle`` stacks hold the same
+           connections, once each, all in ``_connections``, IDLE, not multiplexed.
+        3. HTTP/2: every connection in ``_mux[origin]`` is in ``_connections``, multiplexed,
+           of that origin, listed once, not idle in ``_idle``; no empty list. Every connection
+           in ``_opening`` is in ``_connections``; no empty dict.
+        4. Waiters: none queued was handed anything; requests wait for a protocol only while a
+           connection of their origin is being opened; after ``aclose()`` nothing is queued or
+           idle.
+        """
+        with self._lock:
+            self._check()
+
+    def _check(self) -> None:
+        def require(ok: object, rule: str) -> None:
+            if not ok:
+                raise AssertionError(f"{self!r}: {rule}")
+
+        per_host = self._per_host
+        require(all(n > 0 for n in per_host.values()), "a per-host count is 0 or less")
+        require(self._slots == sum(per_host.values()), "slots != sum of per-host counts")
+        require(self._slots <= self._max_connections, "more slots than max_connections")
+        if self._max_per_host is not None:
+            require(max(per_host.values(), default=0) <= self._max_per_host, "per-host limit")
+        by_origin: dict[Origin, int] = {}
+        for conn in self._connections:
+            by_origin[conn.origin] = by_origin.get(conn.origin, 0) + 1
+        require(
+            all(n <= per_host.get(origin, 0) for origin, n in by_origin.items()),
+            "a connection holds no slot of its origin",
+        )
+        stacked = [conn for stack in self._idle.values() for conn in stack]
+        require(len(stacked) == len(set(stacked)), "a connection is twice in _idle")
+        require(set(stacked) == set(self._idle_order), "_idle and _idle_order differ")
+        for origin, stack in self._idle.items():
+            for conn in stack:
+                require(conn.origin == origin, "an idle connection under another origin")
+                require(conn in self._connections, "an idle connection the pool forgot")
+                require(conn.is_idle and not conn.is_multiplexed, "a busy connection in _idle")
+        for origin, conns in self._mux.items():
+            require(conns, "an empty _mux list")
+            require(len(conns) == len(set(conns)), "a connection is twice in _mux")
+            for conn in conns:
+                require(conn.origin == origin, "an HTTP/2 connection under another origin")
+                require(conn in self._connections, "an HTTP/2 connection the pool forgot")
+                require(conn.is_multiplexed, "an HTTP/1.1 connection in _mux")
+                require(conn not in self._idle_order, "an HTTP/2 connection in _idle")
+        for opening in self._opening.values():
+            require(opening, "an empty _opening dict")
+            require(all(c in self._connections for c in opening), "opening, but forgotten")
+        require(not any(w.event.is_set for w in self._waiters), "a served waiter still queued")
+        for origin, queue in self._proto_waiters.items():
+            require(not any(w.event.is_set for w in queue), "a served waiter still queued")
+            require(not queue or origin in self._opening, "waiting for no opening connection")
+        if self._closed:
+            require(not self._waiters and not self._proto_waiters, "waiters after aclose()")
+            require(not self._idle_order and not self._mux, "idle connections after aclose()")
+
     # -- acquiring and releasing -------------------------------------------------------------
 
     def _take_idle(
@@ -258,20 +342,21 @@ class AsyncConnectionPool(AsyncRequestInterface):
         del self._idle_order[conn]
         self._idle[conn.origin].remove(conn)  # the stack for one origin is short
         self._connections.pop(conn, None)
-        self._unreserve(conn.origin)
+        self._free_slot(conn.origin)
 
     # Slots (lock held): a connection that exists or is being opened holds one slot of
     # max_connections and one of its origin's max_connections_per_host.
 
-    def _can_reserve(self, origin: Origin) -> bool:
+    def _slot_allowed(self, origin: Origin) -> bool:
+        """True when ``origin`` is below ``max_connections_per_host`` (O(1))."""
         limit = self._max_per_host
         return limit is None or self._per_host.get(origin, 0) < limit
 
-    def _reserve(self, origin: Origin) -> None:
+    def _take_slot(self, origin: Origin) -> None:
         self._slots += 1
         self._per_host[origin] = self._per_host.get(origin, 0) + 1
 
-    def _unreserve(self, origin: Origin) -> None:
+    def _free_slot(self, origin: Origin) -> None:
         """A connection of ``origin`` went away: pass its slot to the first waiter that may
         open a connection (with no per-host limit, simply the first), or return it."""
         left = self._per_host[origin] - 1
@@ -286,8 +371,8 @@ class AsyncConnectionPool(AsyncRequestInterface):
             if index is not None:
                 waiter = waiters[index]
                 del waiters[index]
-                self._reserve(waiter.origin)
-                waiter.event.set(_SLOT)
+                self._take_slot(waiter.origin)
+                waiter.event.set(_Handoff.SLOT)
 
     def _first_eligible(self, freeing: Origin | None = None) -> int | None:
         """The first waiter that may open a connection (counting one connection of ``freeing``
@@ -295,7 +380,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
         if self._max_per_host is None:
             return 0 if self._waiters else None
         for i, waiter in enumerate(self._waiters):
-            if waiter.origin == freeing or self._can_reserve(waiter.origin):
+            if waiter.origin == freeing or self._slot_allowed(waiter.origin):
                 return i
         return None
 
@@ -305,7 +390,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
         """True when a connection to ``origin`` may be opened now: there is a free slot, or one
         was made by closing idle connections, oldest first (moved to ``evicted``, closed by the
         caller outside the lock). False: every useful slot is busy, the request must wait."""
-        while self._slots >= self._max_connections or not self._can_reserve(origin):
+        while self._slots >= self._max_connections or not self._slot_allowed(origin):
             victim = self._oldest_idle(origin)
             if victim is None:
                 return False
@@ -317,7 +402,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
         """The idle connection that has been idle longest (HTTP/1.1, or HTTP/2 with no stream
         open or reserved) whose slot would let ``origin`` open a connection: any origin's, or
         only ``origin``'s own when its ``max_connections_per_host`` is reached."""
-        own_only = not self._can_reserve(origin)
+        own_only = not self._slot_allowed(origin)
         oldest = None
         for conn in self._idle_order:  # oldest first
             if not own_only or conn.origin == origin:
@@ -342,37 +427,21 @@ class AsyncConnectionPool(AsyncRequestInterface):
         del self._connections[conn]
         if self._opening:
             self._opened(conn)
-        self._unreserve(conn.origin)
+        self._free_slot(conn.origin)
 
     def _new_connection(self, origin: Origin) -> AsyncConnection:
         proxy = self._proxy
         if proxy is not None and origin == self._forward_origin:
             # To the proxy itself (forwarding): HTTP/1.1, TLS only if the proxy URL is https.
             conn = AsyncConnection(
-                origin,
-                ssl_context=proxy.ssl_context,
-                backend=self._backend,
-                local_address=self._local_address,
-                uds=self._uds,
-                socket_options=self._socket_options,
-                retries=self._retries,
-                keepalive_expiry=self._keepalive_expiry,
-                on_release=self._release,
+                origin, ssl_context=proxy.ssl_context, **self._connection_options
             )
             self._connections[conn] = None
             return conn
         if self._mux_schemes and origin[0] in self._mux_schemes:
             return self._new_mux_connection(origin)
         conn = self._make_connection(
-            origin,
-            ssl_context=self._ssl_context,
-            backend=self._backend,
-            local_address=self._local_address,
-            uds=self._uds,
-            socket_options=self._socket_options,
-            retries=self._retries,
-            keepalive_expiry=self._keepalive_expiry,
-            on_release=self._release,
+            origin, ssl_context=self._ssl_context, **self._connection_options
         )
         self._connections[conn] = None
         return conn
@@ -404,7 +473,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
                     conn = self._take_idle(origin, expired, fresh)
                 if conn is None and waiter is None:
                     if self._make_room(origin, expired):
-                        self._reserve(origin)
+                        self._take_slot(origin)
                         conn = self._new_connection(origin)
                     else:
                         waiter = _Waiter(origin, fresh)
@@ -425,16 +494,18 @@ class AsyncConnectionPool(AsyncRequestInterface):
                 return conn
             assert waiter is not None
             value = await self._wait(waiter, pool_timeout)
-            if value is _CLOSED:
+            if value is _Handoff.CLOSED:
                 raise RuntimeError("the connection pool was closed while this request waited")
-            if value is _RETRY:
+            if value is _Handoff.RETRY:
                 continue
-            if value is _SLOT:
+            if value is _Handoff.SLOT:
                 with self._lock:
                     return self._new_connection(origin)
-            return typing.cast(AsyncConnection, value)
+            return value
 
-    async def _wait(self, waiter: _Waiter, pool_timeout: float | None) -> Any:
+    async def _wait(
+        self, waiter: _Waiter, pool_timeout: float | None
+    ) -> AsyncConnection | _Handoff:
         try:
             got = await waiter.event.wait(remaining(pool_timeout), pool_timeout)
         except BaseException:
@@ -445,11 +516,11 @@ class AsyncConnectionPool(AsyncRequestInterface):
                 if not waiter.event.is_set:
                     self._forget_waiter(waiter)
                     raise PoolTimeout(
-                        "no connection became free within the pool timeout"
-                        f" ({self._max_connections} in use)"
+                        f"no connection became free within the pool timeout ({self._slots} in use)"
                     )
             # Handed over just as the wait expired (threads): it is ours, use it.
-        return waiter.event.value
+        value: AsyncConnection | _Handoff = waiter.event.value
+        return value
 
     def _forget_waiter(self, waiter: _Waiter) -> None:
         """Take a waiter that was not handed anything out of its queue (lock held)."""
@@ -466,15 +537,15 @@ class AsyncConnectionPool(AsyncRequestInterface):
                 self._forget_waiter(waiter)
                 return
             value = waiter.event.value
-            if value is _CLOSED or value is _RETRY:
+            if value is _Handoff.CLOSED or value is _Handoff.RETRY:
                 return
-            if value is _SLOT:
-                self._unreserve(waiter.origin)
+            if value is _Handoff.SLOT:
+                self._free_slot(waiter.origin)
                 return
-        conn = typing.cast(AsyncConnection, value)
+        conn = value
         if conn.is_multiplexed:
             # An HTTP/2 connection with a stream reserved for this waiter: give the stream back.
-            conn.unreserve()
+            conn.unreserve_stream()
         # A connection was handed over: it is IDLE and reusable; release it to the next one.
         await self._release(conn)
 
@@ -501,7 +572,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
                     # of them may open a connection: close this one so its slot goes to them.
                     del self._connections[conn]
                     to_close = conn
-                    self._unreserve(conn.origin)
+                    self._free_slot(conn.origin)
                 else:
                     self._idle.setdefault(conn.origin, []).append(conn)
                     self._idle_order[conn] = None
@@ -515,7 +586,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
                     self._idle[conn.origin].remove(conn)
                 if self._opening:
                     self._opened(conn)  # it closed before its protocol was known
-                self._unreserve(conn.origin)
+                self._free_slot(conn.origin)
         if to_close is not None:
             await to_close.aclose()
 
@@ -532,7 +603,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
     # A connection that may turn out HTTP/2 is registered in _opening while it connects; other
     # requests for its origin wait for its protocol (_proto_waiters) instead of opening more
     # connections. Once it speaks HTTP/2 it is listed in _mux[origin]: a request takes it after
-    # reserving one of its streams (AsyncHTTP2Connection.reserve), so the pool never hands out
+    # reserving one of its streams (AsyncHTTP2Connection.reserve_stream), so the pool never hands out
     # more streams than the server allows; when all are in use, one more connection is opened
     # (within max_connections), or the request waits. A connection that received GOAWAY leaves
     # _mux and closes when its last stream ends; its requests that the server did not process
@@ -542,16 +613,10 @@ class AsyncConnectionPool(AsyncRequestInterface):
         conn = self._make_connection(
             origin,
             ssl_context=self._ssl_context,
-            backend=self._backend,
-            local_address=self._local_address,
-            uds=self._uds,
-            socket_options=self._socket_options,
-            retries=self._retries,
-            keepalive_expiry=self._keepalive_expiry,
-            on_release=self._release,
             http1=self._http1,
             http2=True,
             on_connected=self._connected,
+            **self._connection_options,
         )
         self._connections[conn] = None
         self._opening.setdefault(origin, {})[conn] = None
@@ -574,7 +639,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
                     # flight leaves by itself.
                     expired.append(conn)
                 continue
-            if conn.reserve():
+            if conn.reserve_stream():
                 return conn
         if not conns:
             del self._mux[origin]
@@ -612,7 +677,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
         waiters = self._proto_waiters.pop(origin, None)
         if waiters:
             for waiter in waiters:
-                waiter.event.set(_RETRY)
+                waiter.event.set(_Handoff.RETRY)
 
     async def _connected(self, conn: AsyncConnection) -> None:
         """Called by a connection once its protocol is known (not locked). An HTTP/2 connection
@@ -628,7 +693,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
         """Give streams of ``conn`` to requests of its origin waiting for a connection."""
         origin = conn.origin
         proto_waiters = self._proto_waiters.get(origin)
-        while proto_waiters and conn.reserve():
+        while proto_waiters and conn.reserve_stream():
             proto_waiters.popleft().event.set(conn)
         waiters = self._waiters
         if waiters:
@@ -636,7 +701,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
             while i < len(waiters):
                 waiter = waiters[i]
                 if waiter.origin == origin and not waiter.fresh:
-                    if not conn.reserve():
+                    if not conn.reserve_stream():
                         break
                     del waiters[i]
                     waiter.event.set(conn)
@@ -653,7 +718,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
                 del self._connections[conn]
                 self._drop_mux(conn)
                 self._opened(conn)
-                self._unreserve(conn.origin)
+                self._free_slot(conn.origin)
             elif conn.is_going_away:
                 self._drop_mux(conn)
                 self._opened(conn)
@@ -727,7 +792,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
             self._proto_waiters.clear()
             self._mux.clear()
             for waiter in waiters:
-                waiter.event.set(_CLOSED)
+                waiter.event.set(_Handoff.CLOSED)
         for conn in conns:
             await conn.aclose()
 

@@ -188,18 +188,29 @@ class Connection(RequestInterface):
         protocol = self._protocol
         return protocol is None or protocol.is_stale()
 
-    def reserve(self) -> bool:
+    def reserve_stream(self) -> bool:
         """Reserve an HTTP/2 stream for a coming ``send(request, reserved=True)``; False when
         none is free now, or the connection is not multiplexed."""
         protocol = self._protocol
-        return protocol is not None and protocol.reserve()
+        return protocol is not None and protocol.reserve_stream()
 
-    def unreserve(self) -> None:
-        """Give back a stream reserved with :meth:`reserve` that will not be used."""
+    def unreserve_stream(self) -> None:
+        """Give back a stream reserved with :meth:`reserve_stream` that will not be used."""
         if self._protocol is not None:
-            self._protocol.unreserve()
+            self._protocol.unreserve_stream()
 
     # -- connecting --------------------------------------------------------------------------
+
+    def _network_options(self) -> dict[str, Any]:
+        """How this connection reaches the network, as keyword arguments of ``Connection``
+        (a proxy's hop is opened the same way)."""
+        return {
+            "backend": self._backend,
+            "local_address": self._local_address,
+            "uds": self._uds,
+            "socket_options": self._socket_options,
+            "retries": self._retries,
+        }
 
     def _connect(
         self, request: Request, tracer: Tracer | None
@@ -320,7 +331,7 @@ class Connection(RequestInterface):
         With ``http2=True`` the protocol is chosen when connecting: ALPN ``h2`` over TLS, or HTTP/2
         with prior knowledge over cleartext when ``http1=False`` (RFC 9113 section 3); the
         connection then multiplexes, and ``send()`` may be called concurrently. ``reserved``: a
-        stream was reserved for this request with :meth:`reserve` (the pool's hand-off).
+        stream was reserved for this request with :meth:`reserve_stream` (the pool's hand-off).
         """
         protocol = self._protocol
         if protocol is not None:
@@ -389,7 +400,7 @@ class Connection(RequestInterface):
             )
             # The stream of the request that opened the connection, before the pool hands the
             # others out.
-            protocol.reserve()
+            protocol.reserve_stream()
         else:
             protocol = self._http11_protocol(stream)
         self._protocol = protocol

@@ -436,7 +436,7 @@ class HTTP2Connection(ConnectionProtocol):
 
     # -- sending -----------------------------------------------------------------------------
 
-    def reserve(self) -> bool:
+    def reserve_stream(self) -> bool:
         """Reserve a stream for a coming ``send(request, reserved=True)``; False when none is free
         now (at the server's limit, before its SETTINGS arrived and a stream is in use, going
         away, or closed). Used by the pool, which hands a multiplexed connection to a request
@@ -452,7 +452,7 @@ class HTTP2Connection(ConnectionProtocol):
                 return True
             return False
 
-    def unreserve(self) -> None:
+    def unreserve_stream(self) -> None:
         """Give back a reservation that will not be used."""
         with self._state_lock:
             self._release_slot()
@@ -471,7 +471,7 @@ class HTTP2Connection(ConnectionProtocol):
         9.2.2); ``RemoteProtocolError`` for a flood of control frames (ENHANCE_YOUR_CALM) or a
         server preface that is not SETTINGS; ``RemoteProtocolError`` when the server resets the stream or breaks
         the protocol; and the network errors of the stream below (``ReadTimeout``, ``WriteError``).
-        ``reserved=True``: a stream was reserved with :meth:`reserve` for this request.
+        ``reserved=True``: a stream was reserved with :meth:`reserve_stream` for this request.
         """
         extensions = request.extensions
         timeouts = extensions.get("timeout")

@@ -57,7 +57,7 @@ class ConnectionProtocol(RequestInterface):
     ``send(request)`` returns the response once its head has arrived (the body is read through
     ``response.stream``); ``state`` is one of ``ACTIVE``, ``IDLE``, ``CLOSED`` and agrees with
     ``is_idle`` / ``is_closed`` for both protocols. A multiplexed protocol (HTTP/2) lets a caller
-    ``reserve()`` a stream before ``send(request, reserved=True)``; HTTP/1.1 has no such
+    ``reserve_stream()`` a stream before ``send(request, reserved=True)``; HTTP/1.1 has no such
     reservation (its pool hands a connection to one request at a time).
     """
 
@@ -111,11 +111,11 @@ class ConnectionProtocol(RequestInterface):
         bytes nobody asked for): it must be discarded before reuse."""
         raise NotImplementedError  # pragma: no cover
 
-    def reserve(self) -> bool:
+    def reserve_stream(self) -> bool:
         """Reserve a stream for a coming ``send(request, reserved=True)`` (multiplexed only)."""
         return False
 
-    def unreserve(self) -> None:
+    def unreserve_stream(self) -> None:
         """Give back a reservation that will not be used (multiplexed only)."""
 
     def send(self, request: Request, *, reserved: bool = False) -> Response:

@@ -111,13 +111,7 @@ class TunnelConnection(Connection):
         # The hop to the proxy is a connection of its own: TCP (or the pool's UNIX socket), TLS
         # when the proxy URL is https://, then the CONNECT exchange.
         hop = Connection(
-            proxy.origin,
-            ssl_context=proxy.ssl_context,
-            backend=self._backend,
-            local_address=self._local_address,
-            uds=self._uds,
-            socket_options=self._socket_options,
-            retries=self._retries,
+            proxy.origin, ssl_context=proxy.ssl_context, **self._network_options()
         )
         extensions: dict[str, Any] = {}
         for key in ("timeout", "trace"):
@@ -279,14 +273,7 @@ class SocksConnection(Connection):
     ) -> NetworkStreamInterface:
         _scheme, proxy_host, proxy_port = self._proxy.origin
         # TCP to the proxy, with the pool's retries, local address and socket options.
-        hop = Connection(
-            ("http", proxy_host, proxy_port),
-            backend=self._backend,
-            local_address=self._local_address,
-            uds=self._uds,
-            socket_options=self._socket_options,
-            retries=self._retries,
-        )
+        hop = Connection(("http", proxy_host, proxy_port), **self._network_options())
         stream = hop._connect(request, tracer)
         try:
             timeouts = request.extensions.get("timeout") or {}
