@@ -20,8 +20,7 @@ from servers import NGINX_FILES, UvicornServer
 
 import ahttpwire
 import httpwire
-from httpwire._async import _http2 as async_http2
-from httpwire._sync import _http2 as sync_http2
+from httpwire import _h2glue as h2glue
 
 Runner = Callable[[Callable[[], Coroutine[Any, Any, Any]]], Any]
 
@@ -118,8 +117,7 @@ def test_cleartext_prior_knowledge(run: Runner, hypercorn_h2c: HypercornServer) 
 def test_missing_h2_is_a_clear_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("h2", "h2.config", "h2.connection", "h2.events", "h2.exceptions", "h2.settings"):
         monkeypatch.setitem(sys.modules, name, None)
-    monkeypatch.setattr(async_http2._H2, "loaded", False)
-    monkeypatch.setattr(sync_http2._H2, "loaded", False)
+    monkeypatch.setattr(h2glue.H2, "loaded", False)
     with pytest.raises(ImportError, match=r"httpwire\[http2\]"):
         ahttpwire.ConnectionPool(http2=True)
     with pytest.raises(ImportError, match=r"httpwire\[http2\]"):
