@@ -185,6 +185,20 @@ class AsyncHTTP11Connection(AsyncConnectionProtocol):
                 write_error,
             )
 
+        return await self._response(request, event, read_timeout, tracer)
+
+    async def _response(
+        self,
+        request: Request,
+        event: Any,
+        read_timeout: float | None,
+        tracer: AsyncTracer | None,
+    ) -> Response:
+        """The ``Response`` for the head ``event``: its body read from this connection, or, after
+        ``101`` or a 2xx to CONNECT, the stream handed over to the caller."""
+        conn = self._h11
+        stream = self._stream
+        assert stream is not None
         status = event.status_code
         extensions: dict[str, Any] = {
             "http_version": b"HTTP/" + event.http_version,

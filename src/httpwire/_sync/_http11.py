@@ -186,6 +186,20 @@ class HTTP11Connection(ConnectionProtocol):
                 write_error,
             )
 
+        return self._response(request, event, read_timeout, tracer)
+
+    def _response(
+        self,
+        request: Request,
+        event: Any,
+        read_timeout: float | None,
+        tracer: Tracer | None,
+    ) -> Response:
+        """The ``Response`` for the head ``event``: its body read from this connection, or, after
+        ``101`` or a 2xx to CONNECT, the stream handed over to the caller."""
+        conn = self._h11
+        stream = self._stream
+        assert stream is not None
         status = event.status_code
         extensions: dict[str, Any] = {
             "http_version": b"HTTP/" + event.http_version,

@@ -765,10 +765,9 @@ class HTTP2Connection(ConnectionProtocol):
             del waiting[first]
             first.signal.set()
 
-    def _receive(self, read_timeout: float | None, write_timeout: float | None) -> None:
-        """Read once from the network, feed ``h2``, and hand the events to their streams.
-        ``write_timeout`` bounds the write of what the frames read call for (PING and SETTINGS
-        acknowledgements, WINDOW_UPDATE): ``WriteTimeout`` when the server stops reading."""
+    def _read_network(self, read_timeout: float | None) -> bytes:
+        """One read from the network (the server's preface checked on the first): the bytes
+        for ``h2``. A closed or broken connection fails every stream and raises."""
         try:
             if self._tls_socket is None:
                 data = self._network_stream.read(READ_SIZE, read_timeout)
@@ -789,7 +788,6 @@ class HTTP2Connection(ConnectionProtocol):
             self._fail(closed)
             self._close_network()
             raise closed
-        error: BaseException | None = None
         if not self._preface_checked:
             try:
                 data = self._check_preface(data)
@@ -797,27 +795,41 @@ class HTTP2Connection(ConnectionProtocol):
                 self._fail(exc)
                 self._close_network()
                 raise
+        return data
+
+    def _feed(self, data: bytes) -> tuple[RemoteProtocolError | None, bool]:
+        """Give ``data`` to ``h2`` and its events to their streams (lock held). Returns the
+        protocol error that ends the connection (a flood included), if any, and whether ``h2``
+        queued frames in answer (acknowledgements, WINDOW_UPDATE)."""
+        error = None
+        queued = pending_bytes(self._h2)
+        try:
+            events = self._h2.receive_data(data) if data else []
+        except H2.H2Error as e:
+            error = RemoteProtocolError(f"HTTP/2 protocol error from the server: {e}")
+        else:
+            self._dispatch(events)
+            if self._flooded:
+                error = RemoteProtocolError(
+                    f"the server sent more than {_FLOOD_LIMIT} control frames (PING, "
+                    f"SETTINGS, RST_STREAM, empty DATA, ...) within {_FLOOD_WINDOW:g} s: "
+                    "closed with GOAWAY(ENHANCE_YOUR_CALM)"
+                )
+                # Its unanswered PINGs are not answered: only the GOAWAY goes out.
+                self._h2.clear_outbound_data_buffer()
+                try:
+                    self._h2.close_connection(error_code=ENHANCE_YOUR_CALM)
+                except H2.H2Error:
+                    pass
+        return error, pending_bytes(self._h2) > queued
+
+    def _receive(self, read_timeout: float | None, write_timeout: float | None) -> None:
+        """Read once from the network, feed ``h2``, and hand the events to their streams.
+        ``write_timeout`` bounds the write of what the frames read call for (PING and SETTINGS
+        acknowledgements, WINDOW_UPDATE): ``WriteTimeout`` when the server stops reading."""
+        data = self._read_network(read_timeout)
         with self._state_lock:
-            queued = pending_bytes(self._h2)
-            try:
-                events = self._h2.receive_data(data) if data else []
-            except H2.H2Error as e:
-                error = RemoteProtocolError(f"HTTP/2 protocol error from the server: {e}")
-            else:
-                self._dispatch(events)
-                if self._flooded:
-                    error = RemoteProtocolError(
-                        f"the server sent more than {_FLOOD_LIMIT} control frames (PING, "
-                        f"SETTINGS, RST_STREAM, empty DATA, ...) within {_FLOOD_WINDOW:g} s: "
-                        "closed with GOAWAY(ENHANCE_YOUR_CALM)"
-                    )
-                    # Its unanswered PINGs are not answered: only the GOAWAY goes out.
-                    self._h2.clear_outbound_data_buffer()
-                    try:
-                        self._h2.close_connection(error_code=ENHANCE_YOUR_CALM)
-                    except H2.H2Error:
-                        pass
-            pending = pending_bytes(self._h2) > queued
+            error, pending = self._feed(data)
         if error is not None:
             self._fail(error)
             # h2 queued a GOAWAY for the protocol error: send it if we can.

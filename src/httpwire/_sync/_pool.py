@@ -624,28 +624,8 @@ class ConnectionPool(RequestInterface):
         only a connection opened for this request will do (a retry, see ``_may_resend``)."""
         while True:
             expired: list[Connection] = []
-            waiter = None
             with self._lock:
-                if self._closed:
-                    raise RuntimeError("the connection pool is closed")
-                conn = None
-                if self._h2.by_origin:
-                    self._h2.sweep(expired)
-                if not fresh and self._h2_schemes and origin[0] in self._h2_schemes:
-                    conn = self._h2.take(origin, expired)
-                    if conn is None:
-                        # A connection to this origin is being opened and may turn out HTTP/2:
-                        # wait for it rather than open one more.
-                        waiter = self._h2.wait_for_protocol(origin)
-                if conn is None and waiter is None:
-                    conn = self._take_idle(origin, expired, fresh)
-                if conn is None and waiter is None:
-                    if self._make_room(origin, expired):
-                        self._take_slot(origin)
-                        conn = self._new_connection(origin)
-                    else:
-                        waiter = _Waiter(origin, fresh)
-                        self._waiters.append(waiter)
+                conn, waiter = self._find(origin, fresh, expired)
             if expired:
                 try:
                     for old in expired:
@@ -670,6 +650,35 @@ class ConnectionPool(RequestInterface):
                 with self._lock:
                     return self._new_connection(origin)
             return value
+
+    def _find(
+        self, origin: Origin, fresh: bool, expired: list[Connection]
+    ) -> tuple[Connection | None, _Waiter | None]:
+        """``_acquire``'s locked part: a connection to use (an HTTP/2 one with a stream reserved,
+        an idle one, or a new one in a free or freed slot), else a queued waiter. Connections to
+        close (expired, evicted) go to ``expired``."""
+        if self._closed:
+            raise RuntimeError("the connection pool is closed")
+        if self._h2.by_origin:
+            self._h2.sweep(expired)
+        if not fresh and self._h2_schemes and origin[0] in self._h2_schemes:
+            conn = self._h2.take(origin, expired)
+            if conn is not None:
+                return conn, None
+            # A connection to this origin is being opened and may turn out HTTP/2: wait for it
+            # rather than open one more.
+            waiter = self._h2.wait_for_protocol(origin)
+            if waiter is not None:
+                return None, waiter
+        conn = self._take_idle(origin, expired, fresh)
+        if conn is not None:
+            return conn, None
+        if self._make_room(origin, expired):
+            self._take_slot(origin)
+            return self._new_connection(origin), None
+        waiter = _Waiter(origin, fresh)
+        self._waiters.append(waiter)
+        return None, waiter
 
     def _wait(
         self, waiter: _Waiter, pool_timeout: float | None
