@@ -17,6 +17,7 @@ from app import HELLO, pattern
 from conftest_h2 import *  # noqa: F403
 from h2servers import H2FaultServer, HypercornServer, NginxH2Server
 from servers import NGINX_FILES, UvicornServer
+from settle import until
 
 import ahttpwire
 import httpwire
@@ -408,12 +409,7 @@ def test_a_request_waiting_for_a_new_connections_protocol_times_out_cleanly(
 
             async def waiting() -> Any:
                 # Starts once the first request is connecting (trio may run tasks in any order).
-                try:
-                    asyncio.get_running_loop()
-                except RuntimeError:
-                    await trio.sleep(0.1)
-                else:
-                    await asyncio.sleep(0.1)
+                await until(lambda: pool.connections, "the first request is connecting")
                 return await pool.request(
                     "GET",
                     full_backlog_url + "/",
