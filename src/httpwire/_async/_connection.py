@@ -103,8 +103,11 @@ class AsyncConnection(AsyncRequestInterface):
         self._retries = retries
         self._keepalive_expiry = keepalive_expiry
         self._on_release = on_release
-        #: The protocol spoken once connected (None before).
-        self._protocol: AsyncConnectionProtocol | None = None
+        #: The protocol spoken once connected (None before): the pool sends through it directly
+        #: (the interface of ``_protocol``), saving a coroutine per request.
+        self.protocol: AsyncConnectionProtocol | None = None
+        #: True once the connection speaks HTTP/2 (many requests at once).
+        self.is_multiplexed = False
         #: NEW, ACTIVE (connecting) or CLOSED while there is no protocol yet.
         self._state = NEW
 
@@ -113,90 +116,84 @@ class AsyncConnection(AsyncRequestInterface):
     @property
     def state(self) -> str:
         """``NEW``, ``ACTIVE``, ``IDLE`` or ``CLOSED`` (see the class docstring)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return self._state if protocol is None else protocol.state
 
     @property
     def is_idle(self) -> bool:
         """True when connected with nothing in flight, ready for the next request."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is not None and protocol.is_idle
 
     @property
     def is_closed(self) -> bool:
         """True once closed (by an error, by ``aclose()``, or after a protocol switch)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return self._state == CLOSED if protocol is None else protocol.is_closed
 
     @property
     def is_available(self) -> bool:
         """True when one more request can start on it now."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is not None and protocol.is_available
-
-    @property
-    def is_multiplexed(self) -> bool:
-        """True once the connection speaks HTTP/2 (many requests at once)."""
-        protocol = self._protocol
-        return protocol is not None and protocol.is_multiplexed
 
     @property
     def is_going_away(self) -> bool:
         """True once the server announced it takes no new request (HTTP/2 GOAWAY)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is not None and protocol.is_going_away
 
     @property
     def limits_known(self) -> bool:
         """True once the server's limits are known (HTTP/2: its first SETTINGS frame)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is not None and protocol.limits_known
 
     @property
     def http_version(self) -> str | None:
         """``"HTTP/1.1"`` or ``"HTTP/2"`` once connected; None before."""
-        protocol = self._protocol
+        protocol = self.protocol
         return None if protocol is None else protocol.http_version
 
     @property
     def requests_completed(self) -> int:
         """Requests completed on this connection (a reused connection has > 0)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return 0 if protocol is None else protocol.requests_completed
 
     @property
     def response_started(self) -> bool:
         """Whether any byte of the current HTTP/1.1 response has arrived (for safe retries)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is not None and protocol.response_started
 
     @property
     def idle_since(self) -> float:
         """``time.monotonic()`` when the connection last became idle (0.0 before connecting)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return 0.0 if protocol is None else protocol.idle_since
 
     def has_expired(self, now: float) -> bool:
         """True when idle for longer than ``keepalive_expiry`` (HTTP/2: or going away)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is not None and protocol.has_expired(now)
 
     def is_stale(self) -> bool:
         """True when an idle connection can no longer be trusted: the server closed it (or sent
         bytes nobody asked for), so it must be discarded before reuse."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is None or protocol.is_stale()
 
     def reserve_stream(self) -> bool:
         """Reserve an HTTP/2 stream for a coming ``send(request, reserved=True)``; False when
         none is free now, or the connection is not multiplexed."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is not None and protocol.reserve_stream()
 
     def unreserve_stream(self) -> None:
         """Give back a stream reserved with :meth:`reserve_stream` that will not be used."""
-        if self._protocol is not None:
-            self._protocol.unreserve_stream()
+        if self.protocol is not None:
+            self.protocol.unreserve_stream()
 
     # -- connecting --------------------------------------------------------------------------
 
@@ -332,7 +329,7 @@ class AsyncConnection(AsyncRequestInterface):
         connection then multiplexes, and ``send()`` may be called concurrently. ``reserved``: a
         stream was reserved for this request with :meth:`reserve_stream` (the pool's hand-off).
         """
-        protocol = self._protocol
+        protocol = self.protocol
         if protocol is not None:
             return await protocol.send(request, reserved=reserved)
         if self._state == ACTIVE:
@@ -353,7 +350,7 @@ class AsyncConnection(AsyncRequestInterface):
         except BaseException:
             self._state = CLOSED
             try:
-                if stream is not None and self._protocol is None:
+                if stream is not None and self.protocol is None:
                     try:
                         await stream.aclose()
                     except Exception:  # closing is best effort: the peer may be gone already
@@ -361,8 +358,8 @@ class AsyncConnection(AsyncRequestInterface):
             finally:
                 # Even when closing is interrupted (trio re-raises Cancelled at the checkpoint in
                 # aclose when the request's scope is cancelled), the pool must get the slot back.
-                if self._protocol is not None:
-                    await self._protocol.aclose()
+                if self.protocol is not None:
+                    await self.protocol.aclose()
                 elif self._on_release is not None:
                     await self._on_release(self)
             raise
@@ -375,7 +372,7 @@ class AsyncConnection(AsyncRequestInterface):
         pool (``on_connected``)."""
         if not self._http2:
             protocol: AsyncConnectionProtocol = self._http11_protocol(stream)
-            self._protocol = protocol
+            self._set_protocol(protocol)
             return protocol
         use_h2 = not self._http1  # cleartext: HTTP/2 with prior knowledge only without HTTP/1.1
         if self.origin[0] == "https":
@@ -402,10 +399,14 @@ class AsyncConnection(AsyncRequestInterface):
             protocol.reserve_stream()
         else:
             protocol = self._http11_protocol(stream)
-        self._protocol = protocol
+        self._set_protocol(protocol)
         if self._on_connected is not None:
             await self._on_connected(self)
         return protocol
+
+    def _set_protocol(self, protocol: AsyncConnectionProtocol) -> None:
+        self.protocol = protocol
+        self.is_multiplexed = protocol.is_multiplexed
 
     def _http11_protocol(self, stream: AsyncNetworkStreamInterface) -> AsyncHTTP11Connection:
         protocol = AsyncHTTP11Connection(
@@ -424,7 +425,7 @@ class AsyncConnection(AsyncRequestInterface):
 
     async def aclose(self) -> None:
         """Close the connection; an exchange in progress fails on its next read or write."""
-        protocol = self._protocol
+        protocol = self.protocol
         if protocol is not None:
             await protocol.aclose()
             return
@@ -488,8 +489,8 @@ class AsyncConnection(AsyncRequestInterface):
         await self.aclose()
 
     def __repr__(self) -> str:
-        if self._protocol is not None:
-            return repr(self._protocol)
+        if self.protocol is not None:
+            return repr(self.protocol)
         return f'<Connection "{format_origin(self.origin)}" {self._state}>'
 
 
@@ -514,5 +515,5 @@ async def open_connection(
         extensions["sni_hostname"] = sni_hostname
     request = Request("GET", url, extensions=extensions)
     stream = await conn._connect(request, tracer_for(request))
-    conn._protocol = conn._http11_protocol(stream)
+    conn._set_protocol(conn._http11_protocol(stream))
     return conn

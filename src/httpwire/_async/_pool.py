@@ -64,7 +64,7 @@ from .._timeouts import remaining
 from ._connection import AsyncConnection
 from ._http2 import StreamRefused, require_h2
 from ._interfaces import AsyncRequestInterface
-from ._protocol import is_replayable
+from ._protocol import IDLE, is_replayable
 from ._proxy import (
     AsyncSocksConnection,
     AsyncTunnelConnection,
@@ -634,7 +634,9 @@ class AsyncConnectionPool(AsyncRequestInterface):
                         await conn.aclose()
                     raise
             if conn is not None:
-                if conn.state == "IDLE" and conn.is_stale():
+                # (Through the protocol directly: this runs for every request.)
+                protocol = conn.protocol
+                if protocol is not None and protocol.state == IDLE and protocol.is_stale():
                     # The server closed it while it sat idle: discard, try again.
                     await conn.aclose()
                     continue
@@ -735,7 +737,8 @@ class AsyncConnectionPool(AsyncRequestInterface):
         with self._lock:
             if conn not in self._connections:
                 return  # already forgotten (evicted, or released twice)
-            if conn.is_idle and not self._closed:
+            protocol = conn.protocol
+            if protocol is not None and protocol.is_idle and not self._closed:
                 waiters = self._waiters
                 if waiters:
                     for i, waiter in enumerate(waiters):
@@ -852,9 +855,12 @@ class AsyncConnectionPool(AsyncRequestInterface):
             conn = await self._acquire(origin, pool_timeout, fresh)
             # A multiplexed connection comes with a stream reserved for this request.
             multiplexed = conn.is_multiplexed
-            reused = not multiplexed and conn.requests_completed > 0
+            protocol = conn.protocol
+            reused = protocol is not None and not multiplexed and protocol.requests_completed > 0
             try:
-                return await conn.send(request, reserved=multiplexed)
+                if protocol is None:  # a new connection: it connects, then sends
+                    return await conn.send(request)
+                return await protocol.send(request, reserved=multiplexed)
             except (ReadError, WriteError, RemoteProtocolError) as exc:
                 if not _may_resend(request, exc, reused, conn.response_started, refused):
                     raise

@@ -104,8 +104,11 @@ class Connection(RequestInterface):
         self._retries = retries
         self._keepalive_expiry = keepalive_expiry
         self._on_release = on_release
-        #: The protocol spoken once connected (None before).
-        self._protocol: ConnectionProtocol | None = None
+        #: The protocol spoken once connected (None before): the pool sends through it directly
+        #: (the interface of ``_protocol``), saving a coroutine per request.
+        self.protocol: ConnectionProtocol | None = None
+        #: True once the connection speaks HTTP/2 (many requests at once).
+        self.is_multiplexed = False
         #: NEW, ACTIVE (connecting) or CLOSED while there is no protocol yet.
         self._state = NEW
 
@@ -114,90 +117,84 @@ class Connection(RequestInterface):
     @property
     def state(self) -> str:
         """``NEW``, ``ACTIVE``, ``IDLE`` or ``CLOSED`` (see the class docstring)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return self._state if protocol is None else protocol.state
 
     @property
     def is_idle(self) -> bool:
         """True when connected with nothing in flight, ready for the next request."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is not None and protocol.is_idle
 
     @property
     def is_closed(self) -> bool:
         """True once closed (by an error, by ``close()``, or after a protocol switch)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return self._state == CLOSED if protocol is None else protocol.is_closed
 
     @property
     def is_available(self) -> bool:
         """True when one more request can start on it now."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is not None and protocol.is_available
-
-    @property
-    def is_multiplexed(self) -> bool:
-        """True once the connection speaks HTTP/2 (many requests at once)."""
-        protocol = self._protocol
-        return protocol is not None and protocol.is_multiplexed
 
     @property
     def is_going_away(self) -> bool:
         """True once the server announced it takes no new request (HTTP/2 GOAWAY)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is not None and protocol.is_going_away
 
     @property
     def limits_known(self) -> bool:
         """True once the server's limits are known (HTTP/2: its first SETTINGS frame)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is not None and protocol.limits_known
 
     @property
     def http_version(self) -> str | None:
         """``"HTTP/1.1"`` or ``"HTTP/2"`` once connected; None before."""
-        protocol = self._protocol
+        protocol = self.protocol
         return None if protocol is None else protocol.http_version
 
     @property
     def requests_completed(self) -> int:
         """Requests completed on this connection (a reused connection has > 0)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return 0 if protocol is None else protocol.requests_completed
 
     @property
     def response_started(self) -> bool:
         """Whether any byte of the current HTTP/1.1 response has arrived (for safe retries)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is not None and protocol.response_started
 
     @property
     def idle_since(self) -> float:
         """``time.monotonic()`` when the connection last became idle (0.0 before connecting)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return 0.0 if protocol is None else protocol.idle_since
 
     def has_expired(self, now: float) -> bool:
         """True when idle for longer than ``keepalive_expiry`` (HTTP/2: or going away)."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is not None and protocol.has_expired(now)
 
     def is_stale(self) -> bool:
         """True when an idle connection can no longer be trusted: the server closed it (or sent
         bytes nobody asked for), so it must be discarded before reuse."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is None or protocol.is_stale()
 
     def reserve_stream(self) -> bool:
         """Reserve an HTTP/2 stream for a coming ``send(request, reserved=True)``; False when
         none is free now, or the connection is not multiplexed."""
-        protocol = self._protocol
+        protocol = self.protocol
         return protocol is not None and protocol.reserve_stream()
 
     def unreserve_stream(self) -> None:
         """Give back a stream reserved with :meth:`reserve_stream` that will not be used."""
-        if self._protocol is not None:
-            self._protocol.unreserve_stream()
+        if self.protocol is not None:
+            self.protocol.unreserve_stream()
 
     # -- connecting --------------------------------------------------------------------------
 
@@ -333,7 +330,7 @@ class Connection(RequestInterface):
         connection then multiplexes, and ``send()`` may be called concurrently. ``reserved``: a
         stream was reserved for this request with :meth:`reserve_stream` (the pool's hand-off).
         """
-        protocol = self._protocol
+        protocol = self.protocol
         if protocol is not None:
             return protocol.send(request, reserved=reserved)
         if self._state == ACTIVE:
@@ -354,7 +351,7 @@ class Connection(RequestInterface):
         except BaseException:
             self._state = CLOSED
             try:
-                if stream is not None and self._protocol is None:
+                if stream is not None and self.protocol is None:
                     try:
                         stream.close()
                     except Exception:  # closing is best effort: the peer may be gone already
@@ -362,8 +359,8 @@ class Connection(RequestInterface):
             finally:
                 # Even when closing is interrupted (trio re-raises Cancelled at the checkpoint in
                 # close when the request's scope is cancelled), the pool must get the slot back.
-                if self._protocol is not None:
-                    self._protocol.close()
+                if self.protocol is not None:
+                    self.protocol.close()
                 elif self._on_release is not None:
                     self._on_release(self)
             raise
@@ -376,7 +373,7 @@ class Connection(RequestInterface):
         pool (``on_connected``)."""
         if not self._http2:
             protocol: ConnectionProtocol = self._http11_protocol(stream)
-            self._protocol = protocol
+            self._set_protocol(protocol)
             return protocol
         use_h2 = not self._http1  # cleartext: HTTP/2 with prior knowledge only without HTTP/1.1
         if self.origin[0] == "https":
@@ -403,10 +400,14 @@ class Connection(RequestInterface):
             protocol.reserve_stream()
         else:
             protocol = self._http11_protocol(stream)
-        self._protocol = protocol
+        self._set_protocol(protocol)
         if self._on_connected is not None:
             self._on_connected(self)
         return protocol
+
+    def _set_protocol(self, protocol: ConnectionProtocol) -> None:
+        self.protocol = protocol
+        self.is_multiplexed = protocol.is_multiplexed
 
     def _http11_protocol(self, stream: NetworkStreamInterface) -> HTTP11Connection:
         protocol = HTTP11Connection(
@@ -425,7 +426,7 @@ class Connection(RequestInterface):
 
     def close(self) -> None:
         """Close the connection; an exchange in progress fails on its next read or write."""
-        protocol = self._protocol
+        protocol = self.protocol
         if protocol is not None:
             protocol.close()
             return
@@ -489,8 +490,8 @@ class Connection(RequestInterface):
         self.close()
 
     def __repr__(self) -> str:
-        if self._protocol is not None:
-            return repr(self._protocol)
+        if self.protocol is not None:
+            return repr(self.protocol)
         return f'<Connection "{format_origin(self.origin)}" {self._state}>'
 
 
@@ -515,5 +516,5 @@ def open_connection(
         extensions["sni_hostname"] = sni_hostname
     request = Request("GET", url, extensions=extensions)
     stream = conn._connect(request, tracer_for(request))
-    conn._protocol = conn._http11_protocol(stream)
+    conn._set_protocol(conn._http11_protocol(stream))
     return conn

@@ -186,7 +186,10 @@ class HTTP11Connection(ConnectionProtocol):
                 write_error,
             )
 
-        return self._response(request, event, read_timeout, tracer)
+        response, handed_over = self._response(request, event, read_timeout, tracer)
+        if handed_over:
+            self._detach()
+        return response
 
     def _response(
         self,
@@ -194,40 +197,35 @@ class HTTP11Connection(ConnectionProtocol):
         event: Any,
         read_timeout: float | None,
         tracer: Tracer | None,
-    ) -> Response:
-        """The ``Response`` for the head ``event``: its body read from this connection, or, after
-        ``101`` or a 2xx to CONNECT, the stream handed over to the caller."""
-        conn = self._h11
+    ) -> tuple[Response, bool]:
+        """The ``Response`` for the head ``event``, its body read from this connection
+        (:class:`ResponseBody`); or, after ``101`` or a 2xx to CONNECT, an empty one and
+        True: the stream is handed over to the caller (the caller then ``_detach()``-es)."""
         stream = self._stream
         assert stream is not None
-        status = event.status_code
         extensions: dict[str, Any] = {
             "http_version": b"HTTP/" + event.http_version,
             "reason_phrase": event.reason,
             "network_stream": stream,
         }
+        status = event.status_code
         if status == 101 or (request.method == "CONNECT" and 200 <= status < 300):
             # The stream now belongs to the caller (Upgrade / tunnel). Bytes that arrived after
             # the head belong to the new protocol: the caller reads them first.
-            leftover = conn.trailing_data[0]
+            leftover = self._h11.trailing_data[0]
             if leftover:
                 extensions["network_stream"] = PrefixedStream(stream, leftover)
-            self._detach()
-            response = Response(
-                status, stream=BytesStream(b""), extensions=extensions, request=request
-            )
+            body: ByteStream = BytesStream(b"")
+            handed_over = True
         else:
             # If the request was not fully sent (write_error), our side never reaches DONE, so
             # _response_done() closes the connection after this response: it is never reused.
-            response = Response(
-                status,
-                stream=ResponseBody(self, read_timeout, tracer, request),
-                extensions=extensions,
-                request=request,
-            )
+            body = ResponseBody(self, read_timeout, tracer, request)
+            handed_over = False
+        response = Response(status, stream=body, extensions=extensions, request=request)
         # The parser validated every field already: skip Headers' own checks.
         response.headers = Headers._from_validated(event.headers.raw_items(), event.headers)
-        return response
+        return response, handed_over
 
     def _send_body(self, body: Any, write_timeout: float | None) -> None:
         conn = self._h11

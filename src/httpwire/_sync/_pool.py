@@ -65,7 +65,7 @@ from .._timeouts import remaining
 from ._connection import Connection
 from ._http2 import StreamRefused, require_h2
 from ._interfaces import RequestInterface
-from ._protocol import is_replayable
+from ._protocol import IDLE, is_replayable
 from ._proxy import (
     SocksConnection,
     TunnelConnection,
@@ -635,7 +635,9 @@ class ConnectionPool(RequestInterface):
                         conn.close()
                     raise
             if conn is not None:
-                if conn.state == "IDLE" and conn.is_stale():
+                # (Through the protocol directly: this runs for every request.)
+                protocol = conn.protocol
+                if protocol is not None and protocol.state == IDLE and protocol.is_stale():
                     # The server closed it while it sat idle: discard, try again.
                     conn.close()
                     continue
@@ -736,7 +738,8 @@ class ConnectionPool(RequestInterface):
         with self._lock:
             if conn not in self._connections:
                 return  # already forgotten (evicted, or released twice)
-            if conn.is_idle and not self._closed:
+            protocol = conn.protocol
+            if protocol is not None and protocol.is_idle and not self._closed:
                 waiters = self._waiters
                 if waiters:
                     for i, waiter in enumerate(waiters):
@@ -853,9 +856,12 @@ class ConnectionPool(RequestInterface):
             conn = self._acquire(origin, pool_timeout, fresh)
             # A multiplexed connection comes with a stream reserved for this request.
             multiplexed = conn.is_multiplexed
-            reused = not multiplexed and conn.requests_completed > 0
+            protocol = conn.protocol
+            reused = protocol is not None and not multiplexed and protocol.requests_completed > 0
             try:
-                return conn.send(request, reserved=multiplexed)
+                if protocol is None:  # a new connection: it connects, then sends
+                    return conn.send(request)
+                return protocol.send(request, reserved=multiplexed)
             except (ReadError, WriteError, RemoteProtocolError) as exc:
                 if not _may_resend(request, exc, reused, conn.response_started, refused):
                     raise
