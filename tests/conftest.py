@@ -73,6 +73,31 @@ PROXY_ENV_VARS = [
 
 
 @pytest.fixture(autouse=True)
+def _pool_rules_checked_on_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every connection pool a test closes checks the rules between its structures
+    (``check()``, issue 11) just before closing and just after: so every stress, cancellation
+    and fault scenario ends with the pool's bookkeeping verified, in every flavour."""
+    from httpwire._async._pool import AsyncConnectionPool
+    from httpwire._sync._pool import ConnectionPool
+
+    async_close = AsyncConnectionPool.aclose
+    sync_close = ConnectionPool.close
+
+    async def aclose(self: AsyncConnectionPool) -> None:
+        self.check()
+        await async_close(self)
+        self.check()
+
+    def close(self: ConnectionPool) -> None:
+        self.check()
+        sync_close(self)
+        self.check()
+
+    monkeypatch.setattr(AsyncConnectionPool, "aclose", aclose)
+    monkeypatch.setattr(ConnectionPool, "close", close)
+
+
+@pytest.fixture(autouse=True)
 def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test starts without proxy variables, whatever the caller's environment has: a
     Client reads them by default, and a set HTTP_PROXY would route the tests through it."""

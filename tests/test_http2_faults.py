@@ -630,7 +630,7 @@ def hypercorn_h2_short_keepalive(
 def _closed_by_server(pool: Any) -> bool:
     """The pool's only connection has unread bytes (the server's GOAWAY or its close)."""
     (conn,) = pool.connections
-    return bool(conn._h2conn._network_stream.get_extra_info("is_readable"))
+    return bool(conn.protocol._network_stream.get_extra_info("is_readable"))
 
 
 def _post_after_idle_close(flavour: str, url: str, ctx: Any, expected_status: int) -> None:

@@ -17,11 +17,11 @@ from app import HELLO, pattern
 from conftest_h2 import *  # noqa: F403
 from h2servers import H2FaultServer, HypercornServer, NginxH2Server
 from servers import NGINX_FILES, UvicornServer
+from settle import until
 
 import ahttpwire
 import httpwire
-from httpwire._async import _http2 as async_http2
-from httpwire._sync import _http2 as sync_http2
+from httpwire import _h2glue as h2glue
 
 Runner = Callable[[Callable[[], Coroutine[Any, Any, Any]]], Any]
 
@@ -118,8 +118,7 @@ def test_cleartext_prior_knowledge(run: Runner, hypercorn_h2c: HypercornServer) 
 def test_missing_h2_is_a_clear_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("h2", "h2.config", "h2.connection", "h2.events", "h2.exceptions", "h2.settings"):
         monkeypatch.setitem(sys.modules, name, None)
-    monkeypatch.setattr(async_http2._H2, "loaded", False)
-    monkeypatch.setattr(sync_http2._H2, "loaded", False)
+    monkeypatch.setattr(h2glue.H2, "loaded", False)
     with pytest.raises(ImportError, match=r"httpwire\[http2\]"):
         ahttpwire.ConnectionPool(http2=True)
     with pytest.raises(ImportError, match=r"httpwire\[http2\]"):
@@ -410,12 +409,7 @@ def test_a_request_waiting_for_a_new_connections_protocol_times_out_cleanly(
 
             async def waiting() -> Any:
                 # Starts once the first request is connecting (trio may run tasks in any order).
-                try:
-                    asyncio.get_running_loop()
-                except RuntimeError:
-                    await trio.sleep(0.1)
-                else:
-                    await asyncio.sleep(0.1)
+                await until(lambda: pool.connections, "the first request is connecting")
                 return await pool.request(
                     "GET",
                     full_backlog_url + "/",

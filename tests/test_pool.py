@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from servers import FaultServer, UvicornServer
+from settle import until
 
 import ahttpwire
 import httpwire
@@ -120,8 +121,7 @@ def test_async_a_cancelled_waiter_does_not_lose_the_slot(http_server: UvicornSer
             async with pool.stream("GET", url) as held:
                 waiting_b = asyncio.create_task(pool.request("GET", url))
                 waiting_c = asyncio.create_task(pool.request("GET", url))
-                await asyncio.sleep(0)  # let both queue
-                await asyncio.sleep(0)
+                await until(lambda: len(pool._waiters) == 2, "both requests queue")
                 waiting_b.cancel()
                 await held.aread()
             with pytest.raises(asyncio.CancelledError):
@@ -255,14 +255,14 @@ def test_async_a_request_cancelled_while_waiting_for_the_head_frees_its_slot(
     async def main() -> None:
         async with ahttpwire.ConnectionPool(max_connections=1) as pool:
             task = asyncio.create_task(pool.request("GET", fault_server.url + "/silent"))
-            for _ in range(200):
-                await asyncio.sleep(0.01)
-                if (
+            await until(
+                lambda: (
                     pool.connections
                     and pool.connections[0].response_started is False
                     and fault_server.accepted
-                ):
-                    break
+                ),
+                "the request waits for the head of a silent server",
+            )
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
@@ -335,7 +335,10 @@ def test_async_max_connections_per_host_bounds_one_origin_but_not_the_others(
                 asyncio.create_task(pool.request("GET", http_server.url + "/stall?seconds=0.3"))
                 for _ in range(6)
             ]
-            await asyncio.sleep(0.05)
+            await until(
+                lambda: sum(1 for c in pool.connections if c.origin[2] == http_server.port) == 2,
+                "the first origin reaches its limit",
+            )
             # The first origin is at its limit; another origin still gets a connection at once.
             other = await pool.request(
                 "GET", fault_server.url + "/ok", extensions={"timeout": {"pool": 5}}
@@ -376,7 +379,7 @@ def test_async_closing_the_pool_fails_its_waiters_at_once(http_server: UvicornSe
         pool = ahttpwire.ConnectionPool(max_connections=1)
         held = await pool.send(httpwire.Request("GET", http_server.url + "/"))
         waiting = asyncio.create_task(pool.request("GET", http_server.url + "/"))
-        await asyncio.sleep(0.05)
+        await until(lambda: len(pool._waiters) == 1, "the second request queues")
         await pool.aclose()
         with pytest.raises(RuntimeError, match="closed while this request waited"):
             await asyncio.wait_for(waiting, 5)

@@ -29,6 +29,7 @@ from app import HELLO, pattern
 from conftest_h2 import h2_cert_files, h2_ssl_context, hypercorn_h2  # noqa: F401
 from h2servers import HypercornServer
 from servers import HOST, NginxServer, Tinyproxy, UvicornServer
+from settle import until
 
 import ahttpwire
 import httpwire
@@ -703,8 +704,7 @@ def test_asyncio_cancellation_during_connect_leaves_the_pool_consistent(
     async def main() -> None:
         async with ahttpwire.ConnectionPool(proxy=stalling.url, max_connections=1) as pool:
             task = asyncio.ensure_future(pool.request("GET", "https://example.test/"))
-            while not stalling.heads:  # the CONNECT reached the proxy
-                await asyncio.sleep(0.01)
+            await until(lambda: stalling.heads, "the CONNECT reaches the proxy")
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
@@ -716,7 +716,10 @@ def test_asyncio_cancellation_during_connect_leaves_the_pool_consistent(
             task = asyncio.ensure_future(
                 pool.request("GET", https_server.url + "/slow-head?seconds=5")
             )
-            await asyncio.sleep(0.3)
+            await until(
+                lambda: pool.connections and pool.connections[0].http_version == "HTTP/1.1",
+                "the tunnel is up and the request waits for its head",
+            )
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task

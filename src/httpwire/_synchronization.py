@@ -19,7 +19,18 @@ import types
 import typing
 from typing import Any
 
-__all__ = ["StateLock", "AsyncStateLock", "Waiter", "AsyncWaiter"]
+__all__ = ["StateLock", "AsyncStateLock", "Waiter", "AsyncWaiter", "running_loop"]
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The running asyncio loop, or None (then trio runs: ahttpwire runs on asyncio or trio).
+
+    The one place the shared layers tell the runtimes apart (``_backends.auto`` asks it first
+    too); a primitive asks once, when it is made, never per operation."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 # The sync twin's state lock is a plain threading.Lock: its C-level __enter__/__exit__ cost a
@@ -85,12 +96,13 @@ class AsyncWaiter:
         self.value: Any = None
         self.is_set = False
         self._trio_event: Any = None
-        try:
-            self._fut: asyncio.Future[None] | None = asyncio.get_running_loop().create_future()
-        except RuntimeError:
+        loop = running_loop()
+        self._fut: asyncio.Future[None] | None = None
+        if loop is not None:
+            self._fut = loop.create_future()
+        else:
             import trio
 
-            self._fut = None
             self._trio_event = trio.Event()
 
     def set(self, value: Any) -> None:
@@ -172,9 +184,7 @@ class AsyncLock:
 
     def __init__(self) -> None:
         self._lock: Any
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
+        if running_loop() is None:
             import trio
 
             self._lock = trio.Lock()
@@ -226,12 +236,10 @@ class AsyncSignal:
         self._is_set = False
         self._fut: asyncio.Future[None] | None = None
         self._trio_event: Any = None
-        try:
-            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
+        self._loop = running_loop()
+        if self._loop is None:
             import trio
 
-            self._loop = None
             self._trio_event = trio.Event()
 
     def set(self) -> None:
@@ -301,9 +309,7 @@ class AsyncCheckpoint:
 
     def __init__(self) -> None:
         self._sleep0: Any
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
+        if running_loop() is None:
             import trio
 
             self._sleep0 = trio.lowlevel.checkpoint
@@ -349,14 +355,11 @@ class AsyncShield:
     __slots__ = ("_trio",)
 
     def __init__(self) -> None:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
+        self._trio: Any = None
+        if running_loop() is None:
             import trio
 
-            self._trio: Any = trio
-        else:
-            self._trio = None
+            self._trio = trio
 
     @property
     def shields(self) -> bool:

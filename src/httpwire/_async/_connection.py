@@ -1,120 +1,78 @@
-"""One HTTP/1.1 connection to one origin, driven by ``httpwire.http11``.
+"""One connection to one origin: connecting, TLS, and the choice of protocol.
 
-An ``AsyncConnection`` opens its network stream on its first request (TCP or a UNIX socket, then
-TLS for ``https``), sends one request at a time, and hands the response back with its body still
-on the wire: ``response.stream`` reads it. The connection becomes IDLE again, ready for the next
-request, only when that body has been read to its end and both sides agree to keep the connection
-alive (RFC 9112 section 9.3). Any failure or cancellation part way through a message closes the
-connection: it is never reused mid-message.
+An ``AsyncConnection`` opens its network stream on its first request (TCP or a UNIX socket,
+then TLS for ``https``), picks the protocol (ALPN ``h2`` over TLS, or HTTP/2 with prior
+knowledge, when ``http2=True``; HTTP/1.1 otherwise) and from then on hands every request to the
+protocol object it made: ``_http11.AsyncHTTP11Connection`` or ``_http2.AsyncHTTP2Connection``,
+both :class:`~._protocol.AsyncConnectionProtocol`. Its state, idleness and expiry are the
+protocol's once it is known.
 """
 
 from __future__ import annotations
 
 import functools
-import time
 import types
 import typing
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .. import http11 as h11
 from .._backends.auto import AsyncNetworkBackend
 from .._backends.base import (
     SOCKET_OPTION,
     AsyncNetworkBackendInterface,
     AsyncNetworkStreamInterface,
-    tls_hostname,
 )
 from .._exceptions import (
     ConnectError,
     ConnectTimeout,
     ProxyError,
-    ReadError,
     RemoteProtocolError,
     UnsupportedProtocol,
-    WriteError,
 )
 from .._headers import Headers
 from .._models import Request, Response
+from .._origins import Origin, format_host, format_origin, origin_of
 from .._ssl import default_ssl_context
-from .._streams import AsyncByteStream, BytesStream
 from .._urls import URL
 from ._custom import backoff, connect_tcp, connect_unix_socket
+from ._http11 import AsyncHTTP11Connection, AsyncPrefixedStream, AsyncResponseBody
 from ._interfaces import AsyncRequestInterface
+from ._protocol import ACTIVE, CLOSED, NEW, AsyncConnectionProtocol
 from ._trace import AsyncTracer, tracer_for
 
 if typing.TYPE_CHECKING:  # pragma: no cover
     import ssl
 
-    from ._http2 import AsyncHTTP2Connection
-
-__all__ = ["AsyncConnection", "open_connection", "Origin", "origin_of"]
-
-#: (scheme, host, port): the key connections are pooled under (RFC 6454 origin).
-Origin = tuple[str, str, int]
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_READ_SIZE = 65536
-# Bodies at least this large are written apart from the head instead of joined to it (a join
-# would copy them).
-_JOIN_LIMIT = 65536
-
-NEW, ACTIVE, IDLE, CLOSED = "NEW", "ACTIVE", "IDLE", "CLOSED"
-
-_NEED_DATA = h11.NEED_DATA
-_Data = h11.Data
-_EndOfMessage = h11.EndOfMessage
-_Response = h11.Response
-_InformationalResponse = h11.InformationalResponse
-_DONE = h11.DONE
-
-
-def origin_of(url: URL) -> Origin:
-    """The pool key of ``url``; raises ``UnsupportedProtocol`` for schemes other than http(s)."""
-    scheme = url.scheme
-    default = _DEFAULT_PORTS.get(scheme)
-    if default is None:
-        if not scheme:
-            raise UnsupportedProtocol(
-                f"the URL {str(url)!r} has no scheme: use http:// or https://"
-            )
-        raise UnsupportedProtocol(f"the URL scheme {scheme!r} is not supported: use http or https")
-    host = url.raw_host
-    if not host:
-        raise UnsupportedProtocol(f"the URL {str(url)!r} has no host")
-    # The ASCII (IDNA) host: what DNS, TLS SNI and the pool key use (url.host is Unicode).
-    return (scheme, host.decode("ascii"), url.port or default)
-
-
-def _format_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-def _format_origin(origin: Origin) -> str:
-    scheme, host, port = origin
-    host = _format_host(host)
-    if port == _DEFAULT_PORTS.get(scheme):
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
+__all__ = [
+    "AsyncConnection",
+    "open_connection",
+    "Origin",
+    "origin_of",
+    # Moved to _http11; still importable from here.
+    "AsyncPrefixedStream",
+    "AsyncResponseBody",
+]
 
 
 class AsyncConnection(AsyncRequestInterface):
-    """One HTTP/1.1 connection. Repr: ``<Connection "https://127.0.0.1:8443" IDLE>``.
+    """One connection to one origin. Repr: ``<Connection "https://127.0.0.1:8443" IDLE>``.
 
-    States: ``NEW`` (not connected yet), ``ACTIVE`` (a request is in flight or its body is being
-    read), ``IDLE`` (kept alive, ready for the next request), ``CLOSED``.
+    States: ``NEW`` (not connected yet), ``ACTIVE`` (connecting, or a request is in flight or
+    its body is being read; for HTTP/2, at least one stream is open), ``IDLE`` (connected,
+    nothing in flight), ``CLOSED``.
 
     Parameters (all optional but ``origin``): ``ssl_context`` for https (default: the shared
     verified context), ``backend``, ``local_address`` (source IP to bind), ``uds`` (connect to
     this UNIX socket path instead of TCP), ``socket_options`` (``setsockopt`` triples),
     ``retries`` (connect attempts after the first, with exponential back-off from 0.5 s),
-    ``keepalive_expiry`` (seconds an idle connection is trusted; None for no limit).
+    ``keepalive_expiry`` (seconds an idle connection is trusted; None for no limit),
+    ``on_release`` (awaited with the connection each time an exchange or stream ends, and when
+    it closes: the pool's hook).
 
     ``http2=True``: the protocol is chosen when connecting (ALPN ``h2`` over TLS; with
-    ``http1=False``, HTTP/2 with prior knowledge over cleartext). An HTTP/2 connection hands its
-    requests to an :class:`AsyncHTTP2Connection` (``is_multiplexed``; ``send()`` may then be
-    called concurrently) and calls ``on_connected(conn)`` once the protocol is known, for the
-    pool. See docs/http2.md.
+    ``http1=False``, HTTP/2 with prior knowledge over cleartext). An HTTP/2 connection is
+    ``is_multiplexed`` (``send()`` may then be called concurrently) and calls
+    ``on_connected(conn)`` once the protocol is known, for the pool. See docs/http2.md.
     """
 
     def __init__(
@@ -137,8 +95,6 @@ class AsyncConnection(AsyncRequestInterface):
         self._http1 = http1
         self._http2 = http2
         self._on_connected = on_connected
-        #: The HTTP/2 connection this one turned into (ALPN ``h2``, or prior knowledge).
-        self._h2conn: AsyncHTTP2Connection | None = None
         self._ssl_context = ssl_context
         self._backend = backend
         self._local_address = local_address
@@ -147,60 +103,110 @@ class AsyncConnection(AsyncRequestInterface):
         self._retries = retries
         self._keepalive_expiry = keepalive_expiry
         self._on_release = on_release
-        self._stream: AsyncNetworkStreamInterface | None = None
-        self._h11 = h11.Connection(h11.CLIENT)
-        self.state = NEW
-        #: Requests completed on this connection (a reused connection has > 0).
-        self.requests_completed = 0
-        #: Whether any byte of the current response has arrived (for safe retries).
-        self.response_started = False
-        #: ``time.monotonic()`` when the connection last became IDLE.
-        self.idle_since = 0.0
+        #: The protocol spoken once connected (None before): the pool sends through it directly
+        #: (the interface of ``_protocol``), saving a coroutine per request.
+        self.protocol: AsyncConnectionProtocol | None = None
+        #: True once the connection speaks HTTP/2 (many requests at once).
+        self.is_multiplexed = False
+        #: NEW, ACTIVE (connecting) or CLOSED while there is no protocol yet.
+        self._state = NEW
 
-    # -- state -------------------------------------------------------------------------------
+    # -- state: the protocol's once it is known ------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """``NEW``, ``ACTIVE``, ``IDLE`` or ``CLOSED`` (see the class docstring)."""
+        protocol = self.protocol
+        return self._state if protocol is None else protocol.state
 
     @property
     def is_idle(self) -> bool:
-        """True when kept alive with no exchange in flight, ready for the next request."""
-        if self._h2conn is not None:
-            return self._h2conn.is_idle
-        return self.state == IDLE
+        """True when connected with nothing in flight, ready for the next request."""
+        protocol = self.protocol
+        return protocol is not None and protocol.is_idle
 
     @property
     def is_closed(self) -> bool:
         """True once closed (by an error, by ``aclose()``, or after a protocol switch)."""
-        if self._h2conn is not None:
-            return self._h2conn.is_closed
-        return self.state == CLOSED
+        protocol = self.protocol
+        return self._state == CLOSED if protocol is None else protocol.is_closed
 
     @property
-    def is_multiplexed(self) -> bool:
-        """True once the connection speaks HTTP/2 (many requests at once)."""
-        return self._h2conn is not None
+    def is_available(self) -> bool:
+        """True when one more request can start on it now."""
+        protocol = self.protocol
+        return protocol is not None and protocol.is_available
+
+    @property
+    def is_going_away(self) -> bool:
+        """True once the server announced it takes no new request (HTTP/2 GOAWAY)."""
+        protocol = self.protocol
+        return protocol is not None and protocol.is_going_away
+
+    @property
+    def limits_known(self) -> bool:
+        """True once the server's limits are known (HTTP/2: its first SETTINGS frame)."""
+        protocol = self.protocol
+        return protocol is not None and protocol.limits_known
 
     @property
     def http_version(self) -> str | None:
         """``"HTTP/1.1"`` or ``"HTTP/2"`` once connected; None before."""
-        if self._h2conn is not None:
-            return "HTTP/2"
-        return None if self.state == NEW else "HTTP/1.1"
+        protocol = self.protocol
+        return None if protocol is None else protocol.http_version
+
+    @property
+    def requests_completed(self) -> int:
+        """Requests completed on this connection (a reused connection has > 0)."""
+        protocol = self.protocol
+        return 0 if protocol is None else protocol.requests_completed
+
+    @property
+    def response_started(self) -> bool:
+        """Whether any byte of the current HTTP/1.1 response has arrived (for safe retries)."""
+        protocol = self.protocol
+        return protocol is not None and protocol.response_started
+
+    @property
+    def idle_since(self) -> float:
+        """``time.monotonic()`` when the connection last became idle (0.0 before connecting)."""
+        protocol = self.protocol
+        return 0.0 if protocol is None else protocol.idle_since
 
     def has_expired(self, now: float) -> bool:
-        """True when idle for longer than ``keepalive_expiry``."""
-        if self._h2conn is not None:
-            return self._h2conn.has_expired(now)
-        expiry = self._keepalive_expiry
-        return expiry is not None and now - self.idle_since > expiry
+        """True when idle for longer than ``keepalive_expiry`` (HTTP/2: or going away)."""
+        protocol = self.protocol
+        return protocol is not None and protocol.has_expired(now)
 
     def is_stale(self) -> bool:
         """True when an idle connection can no longer be trusted: the server closed it (or sent
         bytes nobody asked for), so it must be discarded before reuse."""
-        if self._h2conn is not None:
-            return self._h2conn.is_stale()
-        stream = self._stream
-        return stream is None or bool(stream.get_extra_info("is_readable"))
+        protocol = self.protocol
+        return protocol is None or protocol.is_stale()
+
+    def reserve_stream(self) -> bool:
+        """Reserve an HTTP/2 stream for a coming ``send(request, reserved=True)``; False when
+        none is free now, or the connection is not multiplexed."""
+        protocol = self.protocol
+        return protocol is not None and protocol.reserve_stream()
+
+    def unreserve_stream(self) -> None:
+        """Give back a stream reserved with :meth:`reserve_stream` that will not be used."""
+        if self.protocol is not None:
+            self.protocol.unreserve_stream()
 
     # -- connecting --------------------------------------------------------------------------
+
+    def _network_options(self) -> dict[str, Any]:
+        """How this connection reaches the network, as keyword arguments of ``AsyncConnection``
+        (a proxy's hop is opened the same way)."""
+        return {
+            "backend": self._backend,
+            "local_address": self._local_address,
+            "uds": self._uds,
+            "socket_options": self._socket_options,
+            "retries": self._retries,
+        }
 
     async def _connect(
         self, request: Request, tracer: AsyncTracer | None
@@ -307,42 +313,67 @@ class AsyncConnection(AsyncRequestInterface):
 
     # -- one exchange ------------------------------------------------------------------------
 
-    async def send(self, request: Request) -> Response:
+    # -- requests ----------------------------------------------------------------------------
+
+    async def send(self, request: Request, *, reserved: bool = False) -> Response:
         """Send ``request`` and return the response once its head has arrived.
 
         The body is read through ``response.stream`` (``async for``); reading it to the end or
         closing it ends the exchange. Raises the transport errors of the layers below
-        (``ConnectError``, ``ReadTimeout``, ``RemoteProtocolError``, ...); after any error the
-        connection is CLOSED. Raises ``RuntimeError`` if the connection is busy or closed.
+        (``ConnectError``, ``ReadTimeout``, ``RemoteProtocolError``, ...); after any error an
+        HTTP/1.1 connection is CLOSED. Raises ``RuntimeError`` if the connection is busy or
+        closed.
 
         With ``http2=True`` the protocol is chosen when connecting: ALPN ``h2`` over TLS, or HTTP/2
         with prior knowledge over cleartext when ``http1=False`` (RFC 9113 section 3); the
-        connection then multiplexes, and ``send()`` may be called concurrently.
+        connection then multiplexes, and ``send()`` may be called concurrently. ``reserved``: a
+        stream was reserved for this request with :meth:`reserve_stream` (the pool's hand-off).
         """
-        h2conn = self._h2conn
-        if h2conn is not None:
-            return await h2conn.send(request)
-        if self.state == ACTIVE:
-            raise RuntimeError(f"{self!r} is busy: HTTP/1.1 sends one request at a time")
-        if self.state == CLOSED:
+        protocol = self.protocol
+        if protocol is not None:
+            return await protocol.send(request, reserved=reserved)
+        if self._state == ACTIVE:
+            raise RuntimeError(f"{self!r} is busy: it is being connected")
+        if self._state == CLOSED:
             raise RuntimeError(f"{self!r} is closed")
-        self.state = ACTIVE
-        self.response_started = False
-        tracer = tracer_for(request)
-        try:
-            if self._stream is None:
-                self._stream = await self._connect(request, tracer)
-                if self._http2:
-                    h2conn = await self._negotiate(self._stream)
-            if h2conn is None:
-                return await self._exchange(request, tracer)
-        except BaseException:
-            await self._discard()
-            raise
-        return await h2conn.send(request, reserved=True)
+        self._state = ACTIVE
+        protocol = await self._open(request)
+        # An HTTP/2 protocol reserved the stream of this first request (see _choose_protocol).
+        return await protocol.send(request, reserved=protocol.is_multiplexed)
 
-    async def _negotiate(self, stream: AsyncNetworkStreamInterface) -> AsyncHTTP2Connection | None:
-        """Pick HTTP/2 or HTTP/1.1 for a new connection (``http2=True`` only); tell the pool."""
+    async def _open(self, request: Request) -> AsyncConnectionProtocol:
+        """Connect, run TLS, choose the protocol; CLOSED (and the pool told) on any failure."""
+        stream = None
+        try:
+            stream = await self._connect(request, tracer_for(request))
+            return await self._choose_protocol(stream)
+        except BaseException:
+            self._state = CLOSED
+            try:
+                if stream is not None and self.protocol is None:
+                    try:
+                        await stream.aclose()
+                    except Exception:  # closing is best effort: the peer may be gone already
+                        pass
+            finally:
+                # Even when closing is interrupted (trio re-raises Cancelled at the checkpoint in
+                # aclose when the request's scope is cancelled), the pool must get the slot back.
+                if self.protocol is not None:
+                    await self.protocol.aclose()
+                elif self._on_release is not None:
+                    await self._on_release(self)
+            raise
+
+    async def _choose_protocol(
+        self, stream: AsyncNetworkStreamInterface
+    ) -> AsyncConnectionProtocol:
+        """Make the protocol object for a new connection: HTTP/2 when ALPN picked ``h2`` (or
+        prior knowledge over cleartext with ``http1=False``), HTTP/1.1 otherwise; then tell the
+        pool (``on_connected``)."""
+        if not self._http2:
+            protocol: AsyncConnectionProtocol = self._http11_protocol(stream)
+            self._set_protocol(protocol)
+            return protocol
         use_h2 = not self._http1  # cleartext: HTTP/2 with prior knowledge only without HTTP/1.1
         if self.origin[0] == "https":
             # Over TLS, HTTP/2 only when the server picked it (RFC 9113 section 3.2).
@@ -351,218 +382,57 @@ class AsyncConnection(AsyncRequestInterface):
             use_h2 = alpn == "h2"
             if not use_h2 and not self._http1:
                 raise UnsupportedProtocol(
-                    f"the server at {_format_origin(self.origin)} did not pick h2 in ALPN "
+                    f"the server at {format_origin(self.origin)} did not pick h2 in ALPN "
                     f"({alpn!r}), and HTTP/1.1 is disabled (http1=False)"
                 )
-        h2conn = None
         if use_h2:
             from ._http2 import AsyncHTTP2Connection
 
-            h2conn = AsyncHTTP2Connection(
+            protocol = AsyncHTTP2Connection(
                 self.origin,
                 stream,
                 keepalive_expiry=self._keepalive_expiry,
-                on_release=self._h2_released,
+                on_release=self._released_callback(),
             )
             # The stream of the request that opened the connection, before the pool hands the
             # others out.
-            h2conn.reserve()
-            self._h2conn = h2conn
+            protocol.reserve_stream()
+        else:
+            protocol = self._http11_protocol(stream)
+        self._set_protocol(protocol)
         if self._on_connected is not None:
             await self._on_connected(self)
-        return h2conn
+        return protocol
 
-    async def _h2_released(self, h2conn: Any) -> None:
-        """A stream of the HTTP/2 connection ended, or the connection closed."""
-        if h2conn.is_closed:
-            self.state = CLOSED
-            self._stream = None
-        if self._on_release is not None:
-            await self._on_release(self)
+    def _set_protocol(self, protocol: AsyncConnectionProtocol) -> None:
+        self.protocol = protocol
+        self.is_multiplexed = protocol.is_multiplexed
 
-    async def _exchange(self, request: Request, tracer: AsyncTracer | None) -> Response:
-        stream = self._stream
-        assert stream is not None
-        conn = self._h11
-        timeouts = request.extensions.get("timeout")
-        if timeouts:
-            write_timeout = timeouts.get("write")
-            read_timeout = timeouts.get("read")
-        else:
-            write_timeout = read_timeout = None
-        target = request.extensions.get("target") or request.url.raw_path
-        # httpwire.http11 raises httpwire's own LocalProtocolError / RemoteProtocolError (with
-        # error_status_hint), so its errors pass through this layer unchanged.
-        head = conn.send(
-            h11.Request(method=request.method, target=target, headers=request.headers.raw)
+    def _http11_protocol(self, stream: AsyncNetworkStreamInterface) -> AsyncHTTP11Connection:
+        protocol = AsyncHTTP11Connection(
+            self.origin,
+            stream,
+            keepalive_expiry=self._keepalive_expiry,
+            on_release=self._released_callback(),
         )
-        assert head is not None
+        return protocol
 
-        body = request.stream
-        write_error: WriteError | None = None
-        try:
-            if tracer is not None:
-                info = {"request": request}
-                await tracer.call(
-                    "http11.send_request_headers", info, stream.write, head, write_timeout
-                )
-                await tracer.call(
-                    "http11.send_request_body", info, self._send_body, body, write_timeout
-                )
-            elif type(body) is BytesStream and len(body.data) < _JOIN_LIMIT:
-                # The common case: head and a small body leave in one write (one syscall).
-                if body.data:
-                    head += conn.send(_Data(data=body.data)) or b""
-                head += conn.send(_EndOfMessage()) or b""
-                await stream.write(head, write_timeout)
-            else:
-                await stream.write(head, write_timeout)
-                await self._send_body(body, write_timeout)
-        except WriteError as exc:
-            # The server may have answered early (a 413, a 401) and closed: RFC 9112 section 9.6
-            # lets it. Read that response if there is one; report the write failure otherwise.
-            write_error = exc
-
-        if tracer is None:
-            event = await self._receive_head(read_timeout, write_error)
-        else:
-            event = await tracer.call(
-                "http11.receive_response_headers",
-                {"request": request},
-                self._receive_head,
-                read_timeout,
-                write_error,
-            )
-
-        status = event.status_code
-        extensions: dict[str, Any] = {
-            "http_version": b"HTTP/" + event.http_version,
-            "reason_phrase": event.reason,
-            "network_stream": stream,
-        }
-        if status == 101 or (request.method == "CONNECT" and 200 <= status < 300):
-            # The stream now belongs to the caller (Upgrade / tunnel). Bytes that arrived after
-            # the head belong to the new protocol: the caller reads them first.
-            leftover = conn.trailing_data[0]
-            if leftover:
-                extensions["network_stream"] = AsyncPrefixedStream(stream, leftover)
-            await self._detach()
-            response = Response(
-                status, stream=BytesStream(b""), extensions=extensions, request=request
-            )
-        else:
-            # If the request was not fully sent (write_error), our side never reaches DONE, so
-            # _response_done() closes the connection after this response: it is never reused.
-            response = Response(
-                status,
-                stream=AsyncResponseBody(self, read_timeout, tracer, request),
-                extensions=extensions,
-                request=request,
-            )
-        # The parser validated every field already: skip Headers' own checks.
-        response.headers = Headers._from_validated(event.headers.raw_items(), event.headers)
-        return response
-
-    async def _send_body(self, body: Any, write_timeout: float | None) -> None:
-        conn = self._h11
-        stream = self._stream
-        assert stream is not None
-        if type(body) is BytesStream:
-            if body.data:
-                for piece in conn.send_with_data_passthrough(_Data(data=body.data)) or ():
-                    await stream.write(piece, write_timeout)
-        else:
-            async for chunk in body:
-                if chunk:
-                    for piece in conn.send_with_data_passthrough(_Data(data=chunk)) or ():
-                        await stream.write(piece, write_timeout)
-        await stream.write(conn.send(_EndOfMessage()) or b"", write_timeout)
-
-    async def _receive_head(
-        self, read_timeout: float | None, write_error: WriteError | None
-    ) -> Any:
-        """Read until the final response head (1xx other than 101 are skipped)."""
-        conn = self._h11
-        stream = self._stream
-        assert stream is not None
-        try:
-            # A cycle starts with an empty receive buffer (_response_done makes sure), so read
-            # before asking the parser for an event it cannot have yet.
-            event: Any = _NEED_DATA
-            while True:
-                if event is _NEED_DATA:
-                    data = await stream.read(_READ_SIZE, read_timeout)
-                    if not data:
-                        if write_error is not None:
-                            raise write_error
-                        if not self.response_started:
-                            raise RemoteProtocolError(
-                                "the server closed the connection without sending a response"
-                            )
-                    self.response_started = True
-                    conn.receive_data(data)
-                    event = conn.next_event()
-                    continue
-                kind = type(event)
-                if kind is _Response:
-                    return event
-                if kind is _InformationalResponse:
-                    if event.status_code == 101:
-                        return event
-                    event = conn.next_event()  # 100 Continue, 103 Early Hints: more follows
-                    continue
-                raise RemoteProtocolError(f"unexpected {kind.__name__} before the response head")
-        except RemoteProtocolError:
-            if write_error is not None:
-                raise write_error from None
-            raise
-
-    async def _response_done(self) -> None:
-        """The body was read to its end: keep the connection alive if both sides agree."""
-        conn = self._h11
-        if conn.our_state is _DONE and conn.their_state is _DONE and not conn.trailing_data[0]:
-            # (Bytes after a complete response were never asked for: such a connection is not
-            # reused, or they would be read as the next response.)
-            conn.start_next_cycle()
-            self.requests_completed += 1
-            self.state = IDLE
-            self.idle_since = time.monotonic()
-            if self._on_release is not None:
-                await self._on_release(self)
-        else:
-            await self._discard()
-
-    async def _detach(self) -> None:
-        """Hand the stream over to the caller (after a protocol switch): the connection is
-        CLOSED for the pool, but the stream stays open."""
-        self.state = CLOSED
-        self._stream = None
-        if self._on_release is not None:
-            await self._on_release(self)
-
-    async def _discard(self) -> None:
-        """Close the connection (if not closed) and tell the pool."""
-        if self.state == CLOSED and self._stream is None:
-            return
-        self.state = CLOSED
-        stream, self._stream = self._stream, None
-        try:
-            if stream is not None:
-                try:
-                    await stream.aclose()
-                except Exception:  # closing is best effort: the peer may be gone already
-                    pass
-        finally:
-            # Even when closing is interrupted (trio re-raises Cancelled at the checkpoint in
-            # aclose when the request's scope is cancelled), the pool must get the slot back.
-            if self._on_release is not None:
-                await self._on_release(self)
+    def _released_callback(self) -> Callable[[], Awaitable[None]] | None:
+        """The protocol's ``on_release``: the pool's, called with this connection."""
+        if self._on_release is None:
+            return None
+        return functools.partial(self._on_release, self)
 
     async def aclose(self) -> None:
         """Close the connection; an exchange in progress fails on its next read or write."""
-        if self._h2conn is not None:
-            await self._h2conn.aclose()
-        await self._discard()
+        protocol = self.protocol
+        if protocol is not None:
+            await protocol.aclose()
+            return
+        if self._state != CLOSED:
+            self._state = CLOSED
+            if self._on_release is not None:
+                await self._on_release(self)
 
     async def upgrade(
         self,
@@ -586,7 +456,7 @@ class AsyncConnection(AsyncRequestInterface):
         """
         raw_target = target.encode("ascii") if isinstance(target, str) else target
         scheme, host, port = self.origin
-        url = URL(f"{scheme}://{_format_host(host)}:{port}/")
+        url = URL(f"{scheme}://{format_host(host)}:{port}/")
         headers = Headers(headers)
         if method == "CONNECT" and "host" not in headers:
             headers["Host"] = raw_target.decode("ascii")
@@ -619,125 +489,9 @@ class AsyncConnection(AsyncRequestInterface):
         await self.aclose()
 
     def __repr__(self) -> str:
-        if self._h2conn is not None:
-            return repr(self._h2conn)
-        return f'<Connection "{_format_origin(self.origin)}" {self.state}>'
-
-
-class AsyncResponseBody(AsyncByteStream):
-    """The body of one HTTP/1.1 response, read from the connection as it is iterated.
-
-    Iterating to the end returns the connection to its pool (or closes it when it cannot be kept
-    alive); ``aclose()`` before the end closes the connection.
-    """
-
-    __slots__ = ("_conn", "_read_timeout", "_done", "_tracer", "_request")
-
-    def __init__(
-        self,
-        conn: AsyncConnection,
-        read_timeout: float | None,
-        tracer: AsyncTracer | None,
-        request: Request,
-    ) -> None:
-        self._conn = conn
-        self._read_timeout = read_timeout
-        self._done = False
-        self._tracer = tracer
-        self._request = request
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._done:
-            return
-        conn = self._conn
-        h = conn._h11
-        stream = conn._stream
-        read_timeout = self._read_timeout
-        tracer = self._tracer
-        if tracer is not None:
-            await tracer.emit("http11.receive_response_body.started", {"request": self._request})
-        try:
-            # next_body(): every body byte already received in one piece (chunks joined),
-            # rather than one Data event per chunk.
-            while True:
-                got = h.next_body()
-                kind = type(got)
-                if kind is bytes:
-                    yield got
-                elif got is _NEED_DATA:
-                    if stream is None:
-                        raise ReadError("the connection was closed while the body was being read")
-                    h.receive_data(await stream.read(_READ_SIZE, read_timeout))
-                elif kind is _EndOfMessage:
-                    break
-                else:
-                    raise RemoteProtocolError(f"unexpected {kind.__name__} in the response body")
-        except BaseException as exc:
-            self._done = True
-            if tracer is not None:
-                await tracer.emit("http11.receive_response_body.failed", {"exception": exc})
-            await self._close_connection()
-            raise
-        self._done = True
-        if tracer is None:
-            await conn._response_done()
-        else:
-            await tracer.emit("http11.receive_response_body.complete", {"return_value": None})
-            await tracer.call("http11.response_closed", {}, conn._response_done)
-
-    async def _close_connection(self) -> None:
-        if self._tracer is None:
-            await self._conn._discard()
-        else:
-            await self._tracer.call("http11.response_closed", {}, self._conn._discard)
-
-    async def aclose(self) -> None:
-        if not self._done:
-            self._done = True
-            await self._close_connection()
-
-
-class AsyncPrefixedStream(AsyncNetworkStreamInterface):
-    """A network stream whose first reads return bytes that were already received."""
-
-    def __init__(self, stream: AsyncNetworkStreamInterface, prefix: bytes) -> None:
-        self._stream = stream
-        self._prefix = prefix
-
-    async def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
-        if self._prefix:
-            n = max_bytes or _READ_SIZE
-            data, self._prefix = self._prefix[:n], self._prefix[n:]
-            return data
-        return await self._stream.read(max_bytes, timeout)
-
-    async def write(self, data: bytes, timeout: float | None = None) -> None:
-        await self._stream.write(data, timeout)
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        hostname: str | bytes | None = None,
-        timeout: float | None = None,
-        *,
-        server_hostname: str | bytes | None = None,
-    ) -> AsyncNetworkStreamInterface:
-        if self._prefix:
-            raise RuntimeError("cannot start TLS: unread bytes arrived before the handshake")
-        name = tls_hostname(hostname, server_hostname)
-        result = await self._stream.start_tls(ssl_context, name, timeout)
-        if result is not None:
-            self._stream = result
-        return self
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-    def __repr__(self) -> str:
-        return repr(self._stream)
+        if self.protocol is not None:
+            return repr(self.protocol)
+        return f'<Connection "{format_origin(self.origin)}" {self._state}>'
 
 
 async def open_connection(
@@ -760,7 +514,6 @@ async def open_connection(
     if sni_hostname:
         extensions["sni_hostname"] = sni_hostname
     request = Request("GET", url, extensions=extensions)
-    conn._stream = await conn._connect(request, tracer_for(request))
-    conn.state = IDLE
-    conn.idle_since = time.monotonic()
+    stream = await conn._connect(request, tracer_for(request))
+    conn._set_protocol(conn._http11_protocol(stream))
     return conn

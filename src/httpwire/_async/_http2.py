@@ -15,8 +15,9 @@ connection:
 - **Flow control** (RFC 9113 section 5.2) both ways: uploads wait for WINDOW_UPDATE; received
   DATA is acknowledged as the application consumes it, so an unread response holds back only
   its own stream (up to the stream window) and the connection window bounds memory.
-- **Concurrency limit**: ``SETTINGS_MAX_CONCURRENT_STREAMS`` (100 assumed until the server's
-  SETTINGS arrive), followed as it changes; ``send()`` beyond it waits for a stream to end.
+- **Concurrency limit**: ``SETTINGS_MAX_CONCURRENT_STREAMS``, followed as it changes: one
+  stream until the server's SETTINGS arrive, then its limit (100 when it sets none);
+  ``send()`` beyond it waits for a stream to end.
 - **GOAWAY** (section 6.8): streams above ``last_stream_id`` fail with :class:`StreamRefused`
   (never processed by the server, safe to retry on a new connection); no stream starts after it;
   the connection closes when its last stream ends. ``RST_STREAM`` with ``REFUSED_STREAM`` gives
@@ -28,7 +29,9 @@ connection:
   end the connection with GOAWAY(ENHANCE_YOUR_CALM); a first frame other than SETTINGS is a
   protocol error (RFC 9113 section 3.4).
 
-``h2`` is imported on first use only: it is the optional ``http2`` extra.
+What does not touch the network (importing ``h2`` on first use, our SETTINGS, the header
+mapping, error names, the GOAWAY workaround, the ``h2`` internals we rely on) is in
+``httpwire._h2glue``, shared by both flavours.
 """
 
 from __future__ import annotations
@@ -50,8 +53,22 @@ from .._exceptions import (
     RemoteProtocolError,
     WriteError,
 )
+from .._h2glue import (
+    CANCEL,
+    ENHANCE_YOUR_CALM,
+    H2,
+    REFUSED_STREAM,
+    StreamRefused,
+    error_name,
+    new_h2_connection,
+    pending_bytes,
+    request_headers,
+    require_h2,
+    response_head,
+)
 from .._headers import Headers
 from .._models import Request, Response
+from .._origins import Origin, format_origin
 from .._streams import AsyncByteStream, BytesStream
 from .._synchronization import (
     AsyncCheckpoint,
@@ -62,21 +79,11 @@ from .._synchronization import (
     AsyncStateLock,
 )
 from .._timeouts import remaining
-from ..http11._abnf import MAX_CONTENT_LENGTH_DIGITS
-from ..http11._headers import check_content_length
-from ._interfaces import AsyncRequestInterface
+from ._protocol import READ_SIZE, AsyncConnectionProtocol, is_replayable
 from ._trace import AsyncTracer, tracer_for
 
 __all__ = ["AsyncHTTP2Connection", "StreamRefused", "require_h2"]
 
-Origin = tuple[str, str, int]
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_READ_SIZE = 65536
-# Our receive windows: 4 MiB per stream, 16 MiB for the connection (RFC 9113 section 6.9.2
-# starts both at 64 KiB, far too small for one fast download, let alone several).
-_STREAM_WINDOW = 4 * 1024 * 1024
-_CONNECTION_WINDOW = 16 * 1024 * 1024
 # When the server's SETTINGS do not limit concurrent streams, this is the limit (RFC 9113
 # section 6.5.2 recommends servers allow at least 100). Until its SETTINGS arrive, one stream at
 # a time: a server may allow fewer than we would guess.
@@ -86,39 +93,6 @@ _ASSUMED_MAX_STREAMS = 100
 _UPLOAD_CHUNK = 256 * 1024
 # Bytes of finished streams credited to the connection window at once (see _acknowledge).
 _BULK_ACK = 256 * 1024
-# Request header fields RFC 9113 section 8.2.2 forbids (connection-specific), and Host, which
-# becomes :authority.
-_DROPPED = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"transfer-encoding",
-        b"upgrade",
-        b"host",
-    }
-)
-_ERROR_NAMES = {
-    0x0: "NO_ERROR",
-    0x1: "PROTOCOL_ERROR",
-    0x2: "INTERNAL_ERROR",
-    0x3: "FLOW_CONTROL_ERROR",
-    0x4: "SETTINGS_TIMEOUT",
-    0x5: "STREAM_CLOSED",
-    0x6: "FRAME_SIZE_ERROR",
-    0x7: "REFUSED_STREAM",
-    0x8: "CANCEL",
-    0x9: "COMPRESSION_ERROR",
-    0xA: "CONNECT_ERROR",
-    0xB: "ENHANCE_YOUR_CALM",
-    0xC: "INADEQUATE_SECURITY",
-    0xD: "HTTP_1_1_REQUIRED",
-}
-_REFUSED_STREAM = 0x7
-# RFC 9110 section 9.2.2: methods whose repetition is harmless.
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
-_CANCEL = 0x8
-_ENHANCE_YOUR_CALM = 0xB
 # Flood limits (CVE-2019-9512 PING flood, CVE-2019-9515 SETTINGS flood, CVE-2019-9518 empty
 # frames): frames that make us work (or answer) without bringing any response closer. More than
 # _FLOOD_LIMIT of them within _FLOOD_WINDOW seconds end the connection with
@@ -132,103 +106,6 @@ _SHIELD_GRACE = 1.0
 # RFC 9113 section 3.4: the server's preface is a SETTINGS frame (type 0x4) on stream 0.
 _FRAME_HEADER = 9
 _SETTINGS_FRAME = 0x4
-
-
-class StreamRefused(RemoteProtocolError):
-    """The server did not process this request: its stream was above the ``last_stream_id`` of a
-    GOAWAY, refused with ``RST_STREAM(REFUSED_STREAM)``, or could not start because the connection
-    is going away. RFC 9113 section 8.7 makes such requests safe to retry on a new connection,
-    whatever their method; the pool does so."""
-
-
-# -- h2, loaded on first use --------------------------------------------------------------------
-
-
-class _H2:
-    """The parts of ``h2`` used here, imported once by :func:`require_h2`."""
-
-    loaded = False
-    H2Connection: Any = None
-    H2Configuration: Any = None
-    SettingCodes: Any = None
-    Settings: Any = None
-    ConnectionState: Any = None
-    ConnectionInputs: Any = None
-    H2Error: Any = Exception
-    TooManyStreamsError: Any = Exception
-    ResponseReceived: Any = None
-    InformationalResponseReceived: Any = None
-    DataReceived: Any = None
-    TrailersReceived: Any = None
-    StreamEnded: Any = None
-    StreamReset: Any = None
-    WindowUpdated: Any = None
-    RemoteSettingsChanged: Any = None
-    ConnectionTerminated: Any = None
-    STREAM_EVENTS: frozenset[Any] = frozenset()
-    CONTROL_EVENTS: frozenset[Any] = frozenset()
-
-
-def require_h2() -> None:
-    """Import ``h2`` (once); raise ``ImportError`` naming the extra to install when it is missing."""
-    if _H2.loaded:
-        return
-    try:
-        import h2.config
-        import h2.connection
-        import h2.events
-        import h2.exceptions
-        import h2.settings
-    except ImportError as exc:
-        raise ImportError(
-            "HTTP/2 support needs the 'h2' package: install it with "
-            "`pip install 'httpwire[http2]'` (or use http2=False)"
-        ) from exc
-    ev = h2.events
-    _H2.H2Connection = h2.connection.H2Connection
-    _H2.H2Configuration = h2.config.H2Configuration
-    _H2.SettingCodes = h2.settings.SettingCodes
-    _H2.Settings = h2.settings.Settings
-    _H2.ConnectionState = h2.connection.ConnectionState
-    _H2.ConnectionInputs = h2.connection.ConnectionInputs
-    _H2.H2Error = h2.exceptions.H2Error
-    _H2.TooManyStreamsError = h2.exceptions.TooManyStreamsError
-    _H2.ResponseReceived = ev.ResponseReceived
-    _H2.InformationalResponseReceived = ev.InformationalResponseReceived
-    _H2.DataReceived = ev.DataReceived
-    _H2.TrailersReceived = ev.TrailersReceived
-    _H2.StreamEnded = ev.StreamEnded
-    _H2.StreamReset = ev.StreamReset
-    _H2.WindowUpdated = ev.WindowUpdated
-    _H2.RemoteSettingsChanged = ev.RemoteSettingsChanged
-    _H2.ConnectionTerminated = ev.ConnectionTerminated
-    _H2.STREAM_EVENTS = frozenset(
-        {
-            ev.ResponseReceived,
-            ev.InformationalResponseReceived,
-            ev.DataReceived,
-            ev.TrailersReceived,
-            ev.StreamEnded,
-            ev.StreamReset,
-        }
-    )
-    _H2.CONTROL_EVENTS = frozenset(
-        {ev.PingReceived, ev.PingAckReceived, ev.PriorityUpdated, ev.UnknownFrameReceived}
-    )
-    _H2.loaded = True
-
-
-def _error_name(code: int) -> str:
-    return _ERROR_NAMES.get(int(code), f"error code {int(code):#x}")
-
-
-def _format_origin(origin: Origin) -> str:
-    scheme, host, port = origin
-    if ":" in host:
-        host = f"[{host}]"
-    if port == _DEFAULT_PORTS.get(scheme):
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
 
 
 def _copy_error(exc: BaseException) -> BaseException:
@@ -267,7 +144,40 @@ class _Stream:
         self.done = False
 
 
-class AsyncHTTP2Connection(AsyncRequestInterface):
+class _Exchange:
+    """One request's way through :meth:`AsyncHTTP2Connection.send`: its limits, its body
+    (``None`` when empty, ``bytes`` when in memory, else the stream to iterate) and its
+    stream once opened."""
+
+    __slots__ = ("request", "read_timeout", "write_timeout", "body", "stream")
+
+    def __init__(
+        self, request: Request, read_timeout: float | None, write_timeout: float | None
+    ) -> None:
+        self.request = request
+        self.read_timeout = read_timeout
+        self.write_timeout = write_timeout
+        body = request.stream
+        self.body: bytes | AsyncByteStream | None
+        if isinstance(body, BytesStream):
+            self.body = body.data or None
+        else:
+            self.body = typing.cast(AsyncByteStream, body)
+        self.stream: _Stream | None = None
+
+
+def _replayable_failure(exc: BaseException, request: Request) -> bool:
+    """A failure on a reused connection before any response that RFC 9110 section 9.2.2 lets
+    the pool retry: a network or protocol error (not a refusal, already retryable) of a
+    replayable request."""
+    return (
+        isinstance(exc, ReadError | WriteError | RemoteProtocolError)
+        and not isinstance(exc, StreamRefused)
+        and is_replayable(request)
+    )
+
+
+class AsyncHTTP2Connection(AsyncConnectionProtocol):
     """One HTTP/2 connection over an already-connected network stream.
 
     Repr: ``<Connection "https://127.0.0.1:8443" HTTP/2 IDLE 0 streams>``.
@@ -276,7 +186,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
     each request gets its own stream. Parameters: ``origin`` ``(scheme, host, port)``,
     ``network_stream`` (TLS with ALPN ``h2``, or cleartext with prior knowledge, RFC 9113 section
     3.3), ``keepalive_expiry`` (seconds an idle connection is trusted; None for no limit) and
-    ``on_release`` (awaited with the connection each time a stream ends and when it closes).
+    ``on_release`` (awaited, without arguments, each time a stream ends and when it closes).
 
     The connection preface (RFC 9113 section 3.4) is sent with the first request.
     """
@@ -287,48 +197,13 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         network_stream: AsyncNetworkStreamInterface,
         *,
         keepalive_expiry: float | None = None,
-        on_release: Callable[[Any], Awaitable[None]] | None = None,
+        on_release: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        require_h2()
         self.origin = origin
         self._network_stream = network_stream
         self._keepalive_expiry = keepalive_expiry
         self._on_release = on_release
-        config = _H2.H2Configuration(
-            client_side=True,
-            header_encoding=None,
-            # Request fields come from Headers (validated when set) and are lowercased and
-            # filtered here; re-checking them in h2 costs more than the rest of a request.
-            validate_outbound_headers=False,
-            normalize_outbound_headers=False,
-            validate_inbound_headers=True,
-            normalize_inbound_headers=True,
-        )
-        h2c = self._h2 = _H2.H2Connection(config=config)
-        codes = _H2.SettingCodes
-        # A new Settings object: values given to an existing one stay pending until the server
-        # acknowledges them, and initiate_connection() would announce the old ones.
-        h2c.local_settings = _H2.Settings(
-            client=True,
-            initial_values={
-                codes.ENABLE_PUSH: 0,
-                codes.MAX_CONCURRENT_STREAMS: 1000,
-                codes.INITIAL_WINDOW_SIZE: _STREAM_WINDOW,
-                codes.MAX_HEADER_LIST_SIZE: 65536,
-            },
-        )
-        # RFC 9113 section 6.8: after a GOAWAY, streams up to last_stream_id may still complete.
-        # h2's connection state machine goes to CLOSED on GOAWAY and would reject their frames,
-        # so receiving GOAWAY keeps it open here; this class refuses new streams itself.
-        machine = h2c.state_machine
-        transitions = getattr(type(machine), "_transitions", None)
-        if isinstance(transitions, dict):
-            state, inputs = _H2.ConnectionState, _H2.ConnectionInputs
-            patched = dict(transitions)
-            patched[(state.CLIENT_OPEN, inputs.RECV_GOAWAY)] = (None, state.CLIENT_OPEN)
-            machine._transitions = patched
-        h2c.initiate_connection()
-        h2c.increment_flow_control_window(_CONNECTION_WINDOW - 65535)
+        self._h2 = new_h2_connection()
         self._preface_sent = False
         self._state_lock = AsyncStateLock()
         self._write_lock = AsyncLock()
@@ -372,6 +247,14 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         self.idle_since = time.monotonic()
 
     # -- state -------------------------------------------------------------------------------
+
+    is_multiplexed = True
+    http_version = "HTTP/2"
+
+    @property
+    def limits_known(self) -> bool:
+        """True once the server's first SETTINGS frame was read (``settings_known``)."""
+        return self.settings_known
 
     @property
     def state(self) -> str:
@@ -441,7 +324,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
 
     # -- sending -----------------------------------------------------------------------------
 
-    def reserve(self) -> bool:
+    def reserve_stream(self) -> bool:
         """Reserve a stream for a coming ``send(request, reserved=True)``; False when none is free
         now (at the server's limit, before its SETTINGS arrived and a stream is in use, going
         away, or closed). Used by the pool, which hands a multiplexed connection to a request
@@ -457,7 +340,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
                 return True
             return False
 
-    def unreserve(self) -> None:
+    def unreserve_stream(self) -> None:
         """Give back a reservation that will not be used."""
         with self._state_lock:
             self._release_slot()
@@ -476,119 +359,33 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         9.2.2); ``RemoteProtocolError`` for a flood of control frames (ENHANCE_YOUR_CALM) or a
         server preface that is not SETTINGS; ``RemoteProtocolError`` when the server resets the stream or breaks
         the protocol; and the network errors of the stream below (``ReadTimeout``, ``WriteError``).
-        ``reserved=True``: a stream was reserved with :meth:`reserve` for this request.
+        ``reserved=True``: a stream was reserved with :meth:`reserve_stream` for this request.
         """
-        extensions = request.extensions
-        timeouts = extensions.get("timeout")
+        timeouts = request.extensions.get("timeout")
         if timeouts:
-            read_timeout = timeouts.get("read")
-            write_timeout = timeouts.get("write")
             pool_timeout = timeouts.get("pool")
+            ex = _Exchange(request, timeouts.get("read"), timeouts.get("write"))
         else:
-            read_timeout = write_timeout = pool_timeout = None
-        trace = tracer_for(request)
-        if reserved:
-            with self._state_lock:
-                # The server lowered its limit (or sent it) after the stream was reserved:
-                # wait for a stream like any other request.
-                over = self._active > self._limit()
-                if over:
-                    self._release_slot()
-            if over:
-                await self._acquire_slot(pool_timeout)
-        else:
-            await self._acquire_slot(pool_timeout)
-        stream: _Stream | None = None
+            pool_timeout = None
+            ex = _Exchange(request, None, None)
+        await self._take_stream_slot(reserved, pool_timeout)
+        tracer = tracer_for(request)
         reused = self.requests_sent > 0
-        phase = "http2.send_request_headers"
         try:
-            if self._preface_sent and self._active == 1:
-                await self._read_pending(read_timeout, write_timeout)
-            if trace is not None and not self._preface_sent:
-                phase = "http2.send_connection_init"
-                await trace.emit(phase + ".started", {"request": request})
-                await self._flush(write_timeout)
-                await trace.emit(phase + ".complete", {"return_value": None})
-                phase = "http2.send_request_headers"
-            body = request.stream
-            if isinstance(body, BytesStream):
-                data: bytes | None = body.data
-                end_stream = not data
+            if tracer is None:
+                if self._preface_sent:  # (else the preface leaves with the first HEADERS)
+                    await self._send_connection_init(ex)
+                await self._send_request_headers(ex)
+                if ex.body is not None:
+                    await self._send_request_body(ex)
+                status, fields = await self._receive_response_headers(ex)
             else:
-                data = None
-                end_stream = False
-            headers = self._request_headers(request)
-            if trace is not None:
-                await trace.emit(phase + ".started", {"request": request})
-            with self._state_lock:
-                self._check_can_start()
-                stream_id = self._h2.get_next_available_stream_id()
-                stream = _Stream(stream_id, write_timeout)
-                self._streams[stream_id] = stream
-                try:
-                    self._h2.send_headers(stream_id, headers, end_stream=end_stream)
-                except _H2.TooManyStreamsError as e:
-                    raise StreamRefused(f"{e}: the request was not sent") from None
-                except _H2.H2Error as e:
-                    raise LocalProtocolError(f"cannot send the request headers: {e}") from None
-                batch = self._active > 1
-            if batch:
-                # Other streams are in flight: let the tasks that are ready queue their frames
-                # too, so that one write carries them all (a TLS record and a syscall each
-                # would cost more than the rest of a small request).
-                await self._checkpoint()
-            await self._flush(write_timeout)
-            self.requests_sent += 1
-            if trace is not None:
-                await trace.emit(phase + ".complete", {"return_value": stream_id})
-            if not end_stream:
-                phase = "http2.send_request_body"
-                if trace is not None:
-                    await trace.emit(phase + ".started", {"request": request})
-                if data is not None:
-                    await self._send_data(stream, data, write_timeout, read_timeout)
-                else:
-                    async for chunk in body:  # type: ignore[union-attr]
-                        if chunk:
-                            await self._send_data(stream, chunk, write_timeout, read_timeout)
-                await self._end_stream(stream, write_timeout)
-                if trace is not None:
-                    await trace.emit(phase + ".complete", {"return_value": None})
-            phase = "http2.receive_response_headers"
-            if trace is not None:
-                await trace.emit(phase + ".started", {"request": request})
-            while True:
-                event = await self._next_event(stream, read_timeout)
-                kind = type(event)
-                if kind is _H2.ResponseReceived:
-                    break
-                if kind is _H2.InformationalResponseReceived:
-                    continue  # 100 Continue, 103 Early Hints: the final response follows
-                self._raise_for(stream, event, "the response head")
-            status = 0
-            fields: list[tuple[bytes, bytes]] = []
-            for name, value in event.headers:
-                if name == b":status":
-                    status = int(value)
-                elif name[:1] != b":":
-                    if name == b"content-length" and len(value) >= MAX_CONTENT_LENGTH_DIGITS:
-                        check_content_length(value, RemoteProtocolError)
-                    fields.append((name, value))
-            if trace is not None:
-                await trace.emit(phase + ".complete", {"return_value": (status, fields)})
+                status, fields = await self._traced_steps(ex, tracer)
         except BaseException as exc:
+            stream = ex.stream
             unanswered = stream is None or not stream.events
             await self._abandon_stream(stream)
-            if trace is not None and isinstance(exc, Exception):
-                await trace.emit(phase + ".failed", {"exception": exc})
-            if (
-                reused
-                and unanswered
-                and isinstance(exc, ReadError | WriteError | RemoteProtocolError)
-                and not isinstance(exc, StreamRefused)
-                and request.method in _IDEMPOTENT
-                and isinstance(request.stream, BytesStream)
-            ):
+            if reused and unanswered and _replayable_failure(exc, request):
                 # The server closed a connection we reused before answering: RFC 9110 section
                 # 9.2.2 lets an idempotent request be sent again.
                 raise StreamRefused(
@@ -596,52 +393,131 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
                     "retried)"
                 ) from exc
             raise
+        return self._response(ex, status, fields, tracer)
+
+    # The steps of send(), each traced as one event (http2.<step>.started / .complete / .failed).
+
+    async def _traced_steps(
+        self, ex: _Exchange, tracer: AsyncTracer
+    ) -> tuple[int, list[tuple[bytes, bytes]]]:
+        info = {"request": ex.request}
+        if not self._preface_sent:
+            await tracer.call("http2.send_connection_init", info, self._send_connection_init, ex)
+        else:
+            await self._send_connection_init(ex)
+        await tracer.call("http2.send_request_headers", info, self._send_request_headers, ex)
+        if ex.body is not None:
+            await tracer.call("http2.send_request_body", info, self._send_request_body, ex)
+        result: tuple[int, list[tuple[bytes, bytes]]] = await tracer.call(
+            "http2.receive_response_headers", info, self._receive_response_headers, ex
+        )
+        return result
+
+    async def _take_stream_slot(self, reserved: bool, pool_timeout: float | None) -> None:
+        """Count this request's stream against the server's limit (waiting for one, bounded by
+        ``pool_timeout``), unless the pool reserved it and the limit still allows it."""
+        if reserved:
+            with self._state_lock:
+                # The server lowered its limit (or sent it) after the stream was reserved:
+                # wait for a stream like any other request.
+                over = self._active > self._limit()
+                if over:
+                    self._release_slot()
+            if not over:
+                return
+        await self._acquire_slot(pool_timeout)
+
+    async def _send_connection_init(self, ex: _Exchange) -> None:
+        """On a connection that was idle, read what the server sent meanwhile; on a new one,
+        write the connection preface (RFC 9113 section 3.4)."""
+        if self._preface_sent:
+            if self._active == 1:
+                await self._read_pending(ex.read_timeout, ex.write_timeout)
+        else:
+            await self._flush(ex.write_timeout)
+
+    async def _send_request_headers(self, ex: _Exchange) -> int:
+        """Open the stream and write its HEADERS (with END_STREAM when there is no body);
+        returns the stream id."""
+        request = ex.request
+        headers = request_headers(request)
+        end_stream = ex.body is None
+        with self._state_lock:
+            self._check_can_start()
+            stream_id: int = self._h2.get_next_available_stream_id()
+            ex.stream = stream = _Stream(stream_id, ex.write_timeout)
+            self._streams[stream_id] = stream
+            try:
+                self._h2.send_headers(stream_id, headers, end_stream=end_stream)
+            except H2.TooManyStreamsError as e:
+                raise StreamRefused(f"{e}: the request was not sent") from None
+            except H2.H2Error as e:
+                raise LocalProtocolError(f"cannot send the request headers: {e}") from None
+            batch = self._active > 1
+        if batch:
+            # Other streams are in flight: let the tasks that are ready queue their frames
+            # too, so that one write carries them all (a TLS record and a syscall each
+            # would cost more than the rest of a small request).
+            await self._checkpoint()
+        await self._flush(ex.write_timeout)
+        self.requests_sent += 1
+        return stream_id
+
+    async def _send_request_body(self, ex: _Exchange) -> None:
+        """Write the body in DATA frames as the windows allow, then END_STREAM."""
+        stream = ex.stream
+        assert stream is not None
+        body = ex.body
+        if isinstance(body, bytes):
+            await self._send_data(stream, body, ex.write_timeout, ex.read_timeout)
+        else:
+            assert body is not None
+            async for chunk in body:
+                if chunk:
+                    await self._send_data(stream, chunk, ex.write_timeout, ex.read_timeout)
+        await self._end_stream(stream, ex.write_timeout)
+
+    async def _receive_response_headers(
+        self, ex: _Exchange
+    ) -> tuple[int, list[tuple[bytes, bytes]]]:
+        """Wait for the final response head (1xx skipped); returns its status and fields."""
+        stream = ex.stream
+        assert stream is not None
+        while True:
+            event = await self._next_event(stream, ex.read_timeout)
+            kind = type(event)
+            if kind is H2.ResponseReceived:
+                break
+            if kind is H2.InformationalResponseReceived:
+                continue  # 100 Continue, 103 Early Hints: the final response follows
+            self._raise_for(stream, event, "the response head")
+        return response_head(event.headers)
+
+    def _response(
+        self,
+        ex: _Exchange,
+        status: int,
+        fields: list[tuple[bytes, bytes]],
+        tracer: AsyncTracer | None,
+    ) -> Response:
+        stream = ex.stream
+        assert stream is not None
         response_extensions: dict[str, Any] = {
             "http_version": b"HTTP/2",
-            "stream_id": stream_id,
+            "stream_id": stream.stream_id,
             "network_stream": self._network_stream,
         }
         response = Response(
             status,
             stream=AsyncHTTP2ResponseBody(
-                self, stream, read_timeout, response_extensions, trace, request
+                self, stream, ex.read_timeout, response_extensions, tracer, ex.request
             ),
             extensions=response_extensions,
-            request=request,
+            request=ex.request,
         )
         # h2 validated and lowercased every field (validate_inbound_headers): no second pass.
         response.headers = Headers._from_validated(fields, fields)
         return response
-
-    def _request_headers(self, request: Request) -> list[tuple[bytes, bytes]]:
-        """The HEADERS of ``request``: pseudo-header fields first (RFC 9113 section 8.3.1), then
-        the request's fields lowercased, without the connection-specific ones (section 8.2.2)."""
-        url = request.url
-        method = request.method.encode("ascii")
-        authority: bytes | None = None
-        fields: list[tuple[bytes, bytes]] = []
-        for _raw, lower, value in request.headers._list:
-            if lower in _DROPPED:
-                if lower == b"host" and authority is None:
-                    authority = value
-                continue
-            if lower == b"te" and value.lower() != b"trailers":
-                continue  # section 8.2.2: TE may only carry "trailers"
-            fields.append((lower, value))
-        if authority is None:
-            authority = url.netloc
-        if method == b"CONNECT":
-            return [(b":method", method), (b":authority", authority), *fields]
-        target = request.extensions.get("target") or url.raw_path
-        if not target:
-            raise LocalProtocolError("an HTTP/2 request needs a non-empty :path")
-        return [
-            (b":method", method),
-            (b":scheme", url.scheme.encode("ascii")),
-            (b":authority", authority),
-            (b":path", target),
-            *fields,
-        ]
 
     async def _read_pending(self, read_timeout: float | None, write_timeout: float | None) -> None:
         """Before a stream starts on a connection that was idle: read and process what the
@@ -671,7 +547,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
             raise StreamRefused(f"{self!r} is closed: the request was not sent")
         if self._goaway_last_stream is not None:
             raise StreamRefused(
-                f"the server is closing {self!r} (GOAWAY {_error_name(self._goaway_error)}): "
+                f"the server is closing {self!r} (GOAWAY {error_name(self._goaway_error)}): "
                 "the request was not sent"
             )
 
@@ -758,7 +634,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         Returns at once when nothing is queued: frames queued by the caller were taken by another
         flusher, which writes them before releasing the write lock (a failure there fails every
         stream)."""
-        if not self._h2._data_to_send:
+        if not pending_bytes(self._h2):
             return
         async with self._write_lock:
             with self._state_lock:
@@ -888,17 +764,16 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
             del waiting[first]
             first.signal.set()
 
-    async def _receive(self, read_timeout: float | None, write_timeout: float | None) -> None:
-        """Read once from the network, feed ``h2``, and hand the events to their streams.
-        ``write_timeout`` bounds the write of what the frames read call for (PING and SETTINGS
-        acknowledgements, WINDOW_UPDATE): ``WriteTimeout`` when the server stops reading."""
+    async def _read_network(self, read_timeout: float | None) -> bytes:
+        """One read from the network (the server's preface checked on the first): the bytes
+        for ``h2``. A closed or broken connection fails every stream and raises."""
         try:
             if self._tls_socket is None:
-                data = await self._network_stream.read(_READ_SIZE, read_timeout)
+                data = await self._network_stream.read(READ_SIZE, read_timeout)
             else:
                 self._wait_readable(read_timeout)
                 async with self._write_lock:
-                    data = await self._network_stream.read(_READ_SIZE, read_timeout)
+                    data = await self._network_stream.read(READ_SIZE, read_timeout)
         except ReadTimeout:
             raise  # the connection is intact: only the stream whose limit it was fails
         except Exception as exc:
@@ -912,7 +787,6 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
             self._fail(closed)
             await self._close_network()
             raise closed
-        error: BaseException | None = None
         if not self._preface_checked:
             try:
                 data = self._check_preface(data)
@@ -920,27 +794,41 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
                 self._fail(exc)
                 await self._close_network()
                 raise
+        return data
+
+    def _feed(self, data: bytes) -> tuple[RemoteProtocolError | None, bool]:
+        """Give ``data`` to ``h2`` and its events to their streams (lock held). Returns the
+        protocol error that ends the connection (a flood included), if any, and whether ``h2``
+        queued frames in answer (acknowledgements, WINDOW_UPDATE)."""
+        error = None
+        queued = pending_bytes(self._h2)
+        try:
+            events = self._h2.receive_data(data) if data else []
+        except H2.H2Error as e:
+            error = RemoteProtocolError(f"HTTP/2 protocol error from the server: {e}")
+        else:
+            self._dispatch(events)
+            if self._flooded:
+                error = RemoteProtocolError(
+                    f"the server sent more than {_FLOOD_LIMIT} control frames (PING, "
+                    f"SETTINGS, RST_STREAM, empty DATA, ...) within {_FLOOD_WINDOW:g} s: "
+                    "closed with GOAWAY(ENHANCE_YOUR_CALM)"
+                )
+                # Its unanswered PINGs are not answered: only the GOAWAY goes out.
+                self._h2.clear_outbound_data_buffer()
+                try:
+                    self._h2.close_connection(error_code=ENHANCE_YOUR_CALM)
+                except H2.H2Error:
+                    pass
+        return error, pending_bytes(self._h2) > queued
+
+    async def _receive(self, read_timeout: float | None, write_timeout: float | None) -> None:
+        """Read once from the network, feed ``h2``, and hand the events to their streams.
+        ``write_timeout`` bounds the write of what the frames read call for (PING and SETTINGS
+        acknowledgements, WINDOW_UPDATE): ``WriteTimeout`` when the server stops reading."""
+        data = await self._read_network(read_timeout)
         with self._state_lock:
-            queued = len(self._h2._data_to_send)
-            try:
-                events = self._h2.receive_data(data) if data else []
-            except _H2.H2Error as e:
-                error = RemoteProtocolError(f"HTTP/2 protocol error from the server: {e}")
-            else:
-                self._dispatch(events)
-                if self._flooded:
-                    error = RemoteProtocolError(
-                        f"the server sent more than {_FLOOD_LIMIT} control frames (PING, "
-                        f"SETTINGS, RST_STREAM, empty DATA, ...) within {_FLOOD_WINDOW:g} s: "
-                        "closed with GOAWAY(ENHANCE_YOUR_CALM)"
-                    )
-                    # Its unanswered PINGs are not answered: only the GOAWAY goes out.
-                    self._h2.clear_outbound_data_buffer()
-                    try:
-                        self._h2.close_connection(error_code=_ENHANCE_YOUR_CALM)
-                    except _H2.H2Error:
-                        pass
-            pending = len(self._h2._data_to_send) > queued
+            error, pending = self._feed(data)
         if error is not None:
             self._fail(error)
             # h2 queued a GOAWAY for the protocol error: send it if we can.
@@ -957,7 +845,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         if self._notify_settings:
             self._notify_settings = False
             if self._on_release is not None:
-                await self._on_release(self)
+                await self._on_release()
 
     def _check_preface(self, data: bytes) -> bytes:
         """The server's first bytes (``data`` and any kept before): RFC 9113 section 3.4 makes
@@ -1012,37 +900,37 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
     def _dispatch(self, events: list[Any]) -> None:
         """Route ``h2`` events to their streams and apply connection-level ones (lock held)."""
         streams = self._streams
-        stream_events = _H2.STREAM_EVENTS
+        stream_events = H2.STREAM_EVENTS
         for event in events:
             kind = type(event)
             if kind in stream_events:
                 stream = streams.get(event.stream_id)
-                if kind is _H2.DataReceived and not event.data and not event.stream_ended:
+                if kind is H2.DataReceived and not event.data and not event.stream_ended:
                     self._count_control_frame()  # empty DATA (CVE-2019-9518)
                 if stream is None:
                     # A stream we already reset or abandoned: give its window back.
-                    if kind is _H2.DataReceived and event.flow_controlled_length:
+                    if kind is H2.DataReceived and event.flow_controlled_length:
                         self._h2.acknowledge_received_data(
                             event.flow_controlled_length, event.stream_id
                         )
-                    elif kind is _H2.StreamReset:
+                    elif kind is H2.StreamReset:
                         self._count_control_frame()
                     continue
                 stream.events.append(event)
-                if kind is _H2.StreamReset:
+                if kind is H2.StreamReset:
                     stream.reset = True
-                elif kind is _H2.StreamEnded:
+                elif kind is H2.StreamEnded:
                     stream.done = True
                 stream.signal.set()
                 self._waiting.pop(stream, None)
-            elif kind is _H2.WindowUpdated:
+            elif kind is H2.WindowUpdated:
                 self._window_opened(event.stream_id)
-            elif kind is _H2.RemoteSettingsChanged:
+            elif kind is H2.RemoteSettingsChanged:
                 self._count_control_frame()
                 self._settings_changed(event.changed_settings)
-            elif kind is _H2.ConnectionTerminated:
+            elif kind is H2.ConnectionTerminated:
                 self._goaway(event.error_code, event.last_stream_id)
-            elif kind in _H2.CONTROL_EVENTS:
+            elif kind in H2.CONTROL_EVENTS:
                 # PingReceived (h2 queued the ACK), PingAckReceived, PriorityUpdated,
                 # UnknownFrameReceived: nothing to do but count them.
                 self._count_control_frame()
@@ -1060,7 +948,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
             self._waiting.pop(stream, None)
 
     def _settings_changed(self, changed: dict[Any, Any]) -> None:
-        codes = _H2.SettingCodes
+        codes = H2.SettingCodes
         setting = changed.get(codes.MAX_CONCURRENT_STREAMS)
         if setting is not None:
             self._max_streams = setting.new_value
@@ -1082,7 +970,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
             if stream_id > last and not stream.done:
                 stream.events.append(
                     StreamRefused(
-                        f"the server sent GOAWAY ({_error_name(error_code)}, last stream "
+                        f"the server sent GOAWAY ({error_name(error_code)}, last stream "
                         f"{last}) before processing stream {stream_id}: the request may be retried"
                     )
                 )
@@ -1097,18 +985,18 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         """Raise the error an unexpected ``event`` on ``stream`` stands for."""
         if isinstance(event, BaseException):
             raise event
-        if type(event) is _H2.StreamReset:
+        if type(event) is H2.StreamReset:
             code = int(event.error_code)
-            if code == _REFUSED_STREAM:
+            if code == REFUSED_STREAM:
                 raise StreamRefused(
                     f"the server refused stream {stream.stream_id} (REFUSED_STREAM): "
                     "the request may be retried"
                 )
             raise RemoteProtocolError(
-                f"the server reset stream {stream.stream_id} ({_error_name(code)}) "
+                f"the server reset stream {stream.stream_id} ({error_name(code)}) "
                 f"before the end of {what}"
             )
-        if type(event) is _H2.StreamEnded:
+        if type(event) is H2.StreamEnded:
             raise RemoteProtocolError(f"stream {stream.stream_id} ended before the end of {what}")
         raise RemoteProtocolError(f"unexpected {type(event).__name__} in {what}")
 
@@ -1127,11 +1015,11 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
                 if self._unacked < _BULK_ACK:
                     return False
                 length, self._unacked = self._unacked, 0
-            queued = len(self._h2._data_to_send)
+            queued = pending_bytes(self._h2)
             self._h2.acknowledge_received_data(length, stream.stream_id)
             # Only frames this call produced: others' queued HEADERS are flushed by their tasks
             # (flushing them here would split the write they are gathering).
-            return len(self._h2._data_to_send) > queued
+            return pending_bytes(self._h2) > queued
 
     async def _stream_done(self, stream: _Stream) -> None:
         """The response was read to its end: free the stream."""
@@ -1146,9 +1034,9 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
             h2_stream = self._h2.streams.get(stream.stream_id)
             if h2_stream is not None and not h2_stream.closed:
                 try:
-                    self._h2.reset_stream(stream.stream_id, _CANCEL)
+                    self._h2.reset_stream(stream.stream_id, CANCEL)
                     pending = True
-                except _H2.H2Error:
+                except H2.H2Error:
                     pass
             last = self._goaway_last_stream is not None and not self._streams
         if pending:
@@ -1160,7 +1048,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
             # Going away and done, or the RST_STREAM could not be written: close means closed.
             await self.aclose()
         elif self._on_release is not None:
-            await self._on_release(self)
+            await self._on_release()
 
     async def _abandon_stream(self, stream: _Stream | None) -> None:
         """The exchange failed or the response was closed early: reset the stream if it is open
@@ -1175,14 +1063,14 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
                     try:
                         h2_stream = self._h2.streams.get(stream.stream_id)
                         if h2_stream is not None and not h2_stream.closed:
-                            self._h2.reset_stream(stream.stream_id, _CANCEL)
+                            self._h2.reset_stream(stream.stream_id, CANCEL)
                             reset = True
-                    except _H2.H2Error:
+                    except H2.H2Error:
                         pass
                     # Data already received for it still counts against the connection window.
                     unread = 0
                     for event in stream.events:
-                        if type(event) is _H2.DataReceived:
+                        if type(event) is H2.DataReceived:
                             unread += event.flow_controlled_length
                     stream.events.clear()
                     if unread:
@@ -1205,7 +1093,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         if last or broken:
             await self.aclose()
         elif self._on_release is not None:
-            await self._on_release(self)
+            await self._on_release()
 
     def _release_slot(self) -> None:
         """One stream ended (lock held)."""
@@ -1254,7 +1142,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
             if polite:
                 try:
                     self._h2.close_connection()
-                except _H2.H2Error:
+                except H2.H2Error:
                     polite = False
         if polite:
             try:
@@ -1264,7 +1152,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
         self._fail(ReadError(f"{self!r} was closed"))
         await self._close_network()
         if self._on_release is not None:
-            await self._on_release(self)
+            await self._on_release()
 
     async def __aenter__(self) -> AsyncHTTP2Connection:
         return self
@@ -1280,7 +1168,7 @@ class AsyncHTTP2Connection(AsyncRequestInterface):
     def __repr__(self) -> str:
         n = self._active
         return (
-            f'<Connection "{_format_origin(self.origin)}" HTTP/2 {self.state} '
+            f'<Connection "{format_origin(self.origin)}" HTTP/2 {self.state} '
             f"{n} stream{'' if n == 1 else 's'}>"
         )
 
@@ -1320,8 +1208,8 @@ class AsyncHTTP2ResponseBody(AsyncByteStream):
         events = stream.events
         read_timeout = self._read_timeout
         trace = self._trace
-        data_received = _H2.DataReceived
-        stream_ended = _H2.StreamEnded
+        data_received = H2.DataReceived
+        stream_ended = H2.StreamEnded
         if trace is not None:
             await trace.emit("http2.receive_response_body.started", {"request": self._request})
         try:
@@ -1339,16 +1227,18 @@ class AsyncHTTP2ResponseBody(AsyncByteStream):
                         yield event.data
                 elif kind is stream_ended:
                     break
-                elif kind is _H2.TrailersReceived:
+                elif kind is H2.TrailersReceived:
                     trailers = [(n, v) for n, v in event.headers if n[:1] != b":"]
                     self._extensions["trailers"] = Headers._from_validated(trailers, trailers)
                 else:
                     conn._raise_for(stream, event, "the response body")
         except BaseException as exc:
             self._done = True
-            await conn._abandon_stream(stream)
-            if trace is not None and isinstance(exc, Exception):
-                await trace.emit("http2.receive_response_body.failed", {"exception": exc})
+            try:
+                if trace is not None:  # cancellation included, as HTTP/1.1 does
+                    await trace.emit("http2.receive_response_body.failed", {"exception": exc})
+            finally:
+                await conn._abandon_stream(stream)
             raise
         self._done = True
         if trace is not None:

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from typing import Any
 
 from .._backends.base import AsyncNetworkStreamInterface, tls_hostname
-from .._config import Proxy
 from .._exceptions import (
     ConnectError,
     ConnectTimeout,
@@ -40,8 +39,12 @@ from .._exceptions import (
 )
 from .._headers import Headers
 from .._models import Request
+from .._origins import Origin
+from .._proxies import Proxy
 from .._synchronization import AsyncStateLock
-from ._connection import AsyncConnection, AsyncPrefixedStream, Origin
+from ._connection import AsyncConnection
+from ._http11 import AsyncPrefixedStream
+from ._protocol import READ_SIZE
 from ._trace import AsyncTracer
 
 __all__ = [
@@ -51,8 +54,6 @@ __all__ = [
     "forward_request",
     "forward_origin",
 ]
-
-_READ_SIZE = 65536
 
 
 def forward_origin(proxy: Proxy) -> Origin | None:
@@ -109,13 +110,7 @@ class AsyncTunnelConnection(AsyncConnection):
         # The hop to the proxy is a connection of its own: TCP (or the pool's UNIX socket), TLS
         # when the proxy URL is https://, then the CONNECT exchange.
         hop = AsyncConnection(
-            proxy.origin,
-            ssl_context=proxy.ssl_context,
-            backend=self._backend,
-            local_address=self._local_address,
-            uds=self._uds,
-            socket_options=self._socket_options,
-            retries=self._retries,
+            proxy.origin, ssl_context=proxy.ssl_context, **self._network_options()
         )
         extensions: dict[str, Any] = {}
         for key in ("timeout", "trace"):
@@ -183,7 +178,7 @@ class AsyncTLSInTLSStream(AsyncNetworkStreamInterface):
                 await self._stream.write(out, timeout)
             if not want_read:
                 return result
-            data = await self._stream.read(_READ_SIZE, timeout)
+            data = await self._stream.read(READ_SIZE, timeout)
             with self._lock:
                 if data:
                     self._incoming.write(data)
@@ -223,7 +218,7 @@ class AsyncTLSInTLSStream(AsyncNetworkStreamInterface):
         assert self._ssl is not None, "start_tls() first"
         try:
             return typing.cast(
-                bytes, await self._run(self._ssl.read, max_bytes or _READ_SIZE, timeout=timeout)
+                bytes, await self._run(self._ssl.read, max_bytes or READ_SIZE, timeout=timeout)
             )
         except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
             return b""  # close_notify, or the peer closed without one: end of stream
@@ -277,14 +272,7 @@ class AsyncSocksConnection(AsyncConnection):
     ) -> AsyncNetworkStreamInterface:
         _scheme, proxy_host, proxy_port = self._proxy.origin
         # TCP to the proxy, with the pool's retries, local address and socket options.
-        hop = AsyncConnection(
-            ("http", proxy_host, proxy_port),
-            backend=self._backend,
-            local_address=self._local_address,
-            uds=self._uds,
-            socket_options=self._socket_options,
-            retries=self._retries,
-        )
+        hop = AsyncConnection(("http", proxy_host, proxy_port), **self._network_options())
         stream = await hop._connect(request, tracer)
         try:
             timeouts = request.extensions.get("timeout") or {}

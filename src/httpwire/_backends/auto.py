@@ -7,9 +7,9 @@ through ``sniffio`` only when no asyncio loop is running.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 
+from .._synchronization import running_loop
 from .asyncio import AsyncioBackend
 from .base import SOCKET_OPTION, AsyncNetworkBackendInterface, AsyncNetworkStreamInterface
 from .sync import NetworkBackend
@@ -22,11 +22,8 @@ _trio_backend: AsyncNetworkBackendInterface | None = None
 
 def current_async_library() -> str:
     """``"asyncio"`` or ``"trio"``; raises ``RuntimeError`` outside any supported runtime."""
-    try:
-        asyncio.get_running_loop()
+    if running_loop() is not None:
         return "asyncio"
-    except RuntimeError:
-        pass
     try:
         import sniffio
     except ImportError:  # pragma: no cover - sniffio comes with trio

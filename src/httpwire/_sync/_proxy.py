@@ -28,7 +28,6 @@ from collections.abc import Callable
 from typing import Any
 
 from .._backends.base import NetworkStreamInterface, tls_hostname
-from .._config import Proxy
 from .._exceptions import (
     ConnectError,
     ConnectTimeout,
@@ -41,8 +40,12 @@ from .._exceptions import (
 )
 from .._headers import Headers
 from .._models import Request
+from .._origins import Origin
+from .._proxies import Proxy
 from .._synchronization import StateLock
-from ._connection import Connection, PrefixedStream, Origin
+from ._connection import Connection
+from ._http11 import PrefixedStream
+from ._protocol import READ_SIZE
 from ._trace import Tracer
 
 __all__ = [
@@ -52,8 +55,6 @@ __all__ = [
     "forward_request",
     "forward_origin",
 ]
-
-_READ_SIZE = 65536
 
 
 def forward_origin(proxy: Proxy) -> Origin | None:
@@ -110,13 +111,7 @@ class TunnelConnection(Connection):
         # The hop to the proxy is a connection of its own: TCP (or the pool's UNIX socket), TLS
         # when the proxy URL is https://, then the CONNECT exchange.
         hop = Connection(
-            proxy.origin,
-            ssl_context=proxy.ssl_context,
-            backend=self._backend,
-            local_address=self._local_address,
-            uds=self._uds,
-            socket_options=self._socket_options,
-            retries=self._retries,
+            proxy.origin, ssl_context=proxy.ssl_context, **self._network_options()
         )
         extensions: dict[str, Any] = {}
         for key in ("timeout", "trace"):
@@ -184,7 +179,7 @@ class TLSInTLSStream(NetworkStreamInterface):
                 self._stream.write(out, timeout)
             if not want_read:
                 return result
-            data = self._stream.read(_READ_SIZE, timeout)
+            data = self._stream.read(READ_SIZE, timeout)
             with self._lock:
                 if data:
                     self._incoming.write(data)
@@ -224,7 +219,7 @@ class TLSInTLSStream(NetworkStreamInterface):
         assert self._ssl is not None, "start_tls() first"
         try:
             return typing.cast(
-                bytes, self._run(self._ssl.read, max_bytes or _READ_SIZE, timeout=timeout)
+                bytes, self._run(self._ssl.read, max_bytes or READ_SIZE, timeout=timeout)
             )
         except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
             return b""  # close_notify, or the peer closed without one: end of stream
@@ -278,14 +273,7 @@ class SocksConnection(Connection):
     ) -> NetworkStreamInterface:
         _scheme, proxy_host, proxy_port = self._proxy.origin
         # TCP to the proxy, with the pool's retries, local address and socket options.
-        hop = Connection(
-            ("http", proxy_host, proxy_port),
-            backend=self._backend,
-            local_address=self._local_address,
-            uds=self._uds,
-            socket_options=self._socket_options,
-            retries=self._retries,
-        )
+        hop = Connection(("http", proxy_host, proxy_port), **self._network_options())
         stream = hop._connect(request, tracer)
         try:
             timeouts = request.extensions.get("timeout") or {}

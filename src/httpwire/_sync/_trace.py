@@ -4,10 +4,18 @@
 A request's ``trace`` extension is a callable ``trace(event_name, info)`` (an ``def`` in
 ``httpwire``) called around each operation of an exchange: ``<name>.started`` with the
 operation's arguments, then ``<name>.complete`` with ``{"return_value": ...}`` or ``<name>.failed``
-with ``{"exception": ...}``. Names follow httpcore's: ``connection.connect_tcp``,
-``connection.connect_unix_socket``, ``connection.start_tls``, ``http11.send_request_headers``,
-``http11.send_request_body``, ``http11.receive_response_headers``,
-``http11.receive_response_body``, ``http11.response_closed``.
+with ``{"exception": ...}`` (a cancellation included: every ``.started`` gets its end). Names
+follow httpcore's:
+
+- connecting: ``connection.connect_tcp``, ``connection.connect_unix_socket``,
+  ``connection.start_tls``, and ``setup_socks5_connection`` through a SOCKS5 proxy;
+- HTTP/1.1: ``http11.send_request_headers``, ``http11.send_request_body``,
+  ``http11.receive_response_headers``, ``http11.receive_response_body``,
+  ``http11.response_closed``;
+- HTTP/2: ``http2.send_connection_init`` (the connection preface, once per connection),
+  ``http2.send_request_headers`` (returns the stream id), ``http2.send_request_body`` (only
+  when there is a body), ``http2.receive_response_headers`` (returns ``(status, fields)``),
+  ``http2.receive_response_body``, ``http2.response_closed``.
 
 The same events go to the ``httpwire`` logger at DEBUG. When neither is in use, no tracer is
 made and each traced operation costs one ``is None`` test.
