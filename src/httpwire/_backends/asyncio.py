@@ -1,9 +1,17 @@
-"""The asyncio backend: a ``Protocol`` with its own receive buffer.
+"""The asyncio backend: a ``BufferedProtocol`` with its own receive buffer.
 
 asyncio's ``StreamReader`` costs a task switch and several method calls per read; this stream
 hands out whatever arrived without awaiting when bytes are already buffered, and waits on a
 single future otherwise. Reading pauses the transport above a high-water mark so a large body
 never piles up in memory faster than it is consumed.
+
+The transport reads into one 256 KiB buffer per thread (``get_buffer``), and ``buffer_updated``
+copies out just the bytes that arrived. With a plain ``Protocol`` asyncio calls
+``sock.recv(256 KiB)`` for every read: a 256 KiB allocation shrunk to the size received, which
+glibc serves with mmap/munmap whenever its dynamic mmap threshold happens to be below 256 KiB.
+Measured on the async_100 bench (small GETs): 58 against 86 us of CPU per request depending
+only on that threshold (the same code run with MALLOC_MMAP_THRESHOLD_=4 MiB: 51-58 us either
+way); reading into a reused buffer takes malloc out of it.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import math
 import os
 import socket
 import ssl
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -47,12 +56,28 @@ __all__ = ["AsyncioBackend", "AsyncioStream"]
 _READ_HIGH_WATER = 256 * 1024
 
 
+# asyncio's own read size (selector transports read 256 KiB at a time).
+_RECV_BUFFER_SIZE = 256 * 1024
+
+
+class _RecvBuffer(threading.local):
+    """One receive buffer per thread. Safe to share between the connections of a loop: the
+    transport calls ``get_buffer``, reads into it and calls ``buffer_updated`` in one callback,
+    and ``buffer_updated`` copies the bytes out before returning."""
+
+    def __init__(self) -> None:
+        self.view = memoryview(bytearray(_RECV_BUFFER_SIZE))
+
+
+_recv_buffer = _RecvBuffer()
+
+
 def _expire(fut: asyncio.Future[None], exc: BaseException) -> None:
     if not fut.done():
         fut.set_exception(exc)
 
 
-class _StreamProtocol(asyncio.Protocol):
+class _StreamProtocol(asyncio.BufferedProtocol):
     __slots__ = (
         "transport",
         "_buffer",
@@ -79,6 +104,12 @@ class _StreamProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return _recv_buffer.view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(_recv_buffer.view[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
         self._buffer.append(data)
