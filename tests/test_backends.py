@@ -249,3 +249,31 @@ def test_asyncio_a_later_shorter_timeout_still_fires(http_server: Any) -> None:
                 await stream.read(timeout=0.05)
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("runtime", ["sync", "asyncio", "trio"])
+def test_a_refused_connection_is_worded_alike_in_every_backend(runtime: str) -> None:
+    # One line, the address once, the operating system's reason without an errno prefix: the
+    # backends used to say "127.0.0.1:P: 127.0.0.1:P: Connection refused", "[Errno 111] Connect
+    # call failed ('127.0.0.1', P)" and "[Errno 111] Error connecting to ('127.0.0.1', P): ...".
+    async def main(port: int) -> str:
+        try:
+            await ahttpwire.NetworkBackend().connect("127.0.0.1", port)
+        except ahttpwire.ConnectError as exc:
+            return str(exc)
+        return "connected"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: connections are refused
+        expected = f"could not connect to 127.0.0.1:{port}: Connection refused"
+        if runtime == "sync":
+            with pytest.raises(httpwire.ConnectError) as info:
+                httpwire.NetworkBackend().connect("127.0.0.1", port)
+            assert str(info.value) == expected
+        elif runtime == "asyncio":
+            assert asyncio.run(main(port)) == expected
+        else:
+            import trio
+
+            assert trio.run(main, port) == expected

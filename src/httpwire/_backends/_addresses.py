@@ -3,6 +3,7 @@ address ordering and binding of the Happy Eyeballs race (RFC 8305)."""
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterable
 from typing import Any
@@ -13,7 +14,9 @@ __all__ = [
     "HAPPY_EYEBALLS_DELAY",
     "apply_socket_options",
     "bind_local",
+    "connect_failure",
     "format_addr",
+    "os_reason",
     "interleave_addresses",
 ]
 
@@ -24,6 +27,27 @@ def format_addr(addr: Any) -> str:
         host, port = addr[0], addr[1]
         return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
     return str(addr) if addr else "?"
+
+
+def os_reason(exc: BaseException) -> str:
+    """The operating system's words for a socket error (``"Connection refused"``), without the
+    errno prefix and the address each runtime words differently; ``str(exc)`` otherwise."""
+    errno_ = getattr(exc, "errno", None)
+    if isinstance(errno_, int) and errno_ > 0:
+        return os.strerror(errno_)
+    return str(exc)
+
+
+def connect_failure(host: str, port: int, reasons: list[str]) -> str:
+    """The ``ConnectError`` message, worded alike in every backend: ``"could not connect to
+    127.0.0.1:1: Connection refused"``. ``reasons`` holds one ``"address: reason"`` per address
+    tried; with one address that is the one the user named, so it is not repeated."""
+    target = format_addr((host, port))
+    if len(reasons) == 1 and reasons[0].startswith(target + ": "):
+        reason = reasons[0][len(target) + 2 :]
+    else:
+        reason = "; ".join(reasons) or "no addresses"
+    return f"could not connect to {target}: {reason}"
 
 
 def apply_socket_options(sock: Any, options: Iterable[SOCKET_OPTION] | None) -> None:

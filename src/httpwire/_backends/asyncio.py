@@ -39,8 +39,10 @@ from ._addresses import (
     HAPPY_EYEBALLS_DELAY,
     apply_socket_options,
     bind_local,
+    connect_failure,
     format_addr,
     interleave_addresses,
+    os_reason,
 )
 from .base import (
     DEFAULT_READ_SIZE,
@@ -542,7 +544,8 @@ class AsyncioBackend(AsyncNetworkBackendInterface):
         except socket.gaierror as exc:
             raise ConnectError(f"could not resolve {host!r}: {exc}") from exc
         except OSError as exc:
-            raise ConnectError(f"could not connect to {host}:{port}: {exc}") from exc
+            reasons = [f"{format_addr((host, port))}: {os_reason(exc)}"]
+            raise ConnectError(connect_failure(host, port, reasons)) from exc
         assert isinstance(transport, asyncio.Transport)
         # asyncio sets TCP_NODELAY on its TCP transports already.
         return AsyncioStream(transport, protocol)

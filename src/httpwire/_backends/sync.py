@@ -31,6 +31,7 @@ from ._addresses import (
     HAPPY_EYEBALLS_DELAY,
     apply_socket_options,
     bind_local,
+    connect_failure,
     format_addr,
     interleave_addresses,
 )
@@ -282,9 +283,7 @@ class NetworkBackend(NetworkBackendInterface):
                 f"connecting to {host}:{port} timed out after {t:.3g} s"
                 f" ({'; '.join(errors) or 'no address tried'})"
             )
-        raise ConnectError(
-            f"could not connect to {host}:{port}: {'; '.join(errors) or 'no addresses'}"
-        )
+        raise ConnectError(connect_failure(host, port, errors))
 
     def connect_unix_socket(
         self,

@@ -25,7 +25,7 @@ from .._exceptions import (
     WriteTimeout,
 )
 from .._timeouts import remaining
-from ._addresses import apply_socket_options, format_addr
+from ._addresses import apply_socket_options, connect_failure, format_addr, os_reason
 from ._trio_timer import deadline_scope
 from .base import (
     DEFAULT_READ_SIZE,
@@ -162,13 +162,15 @@ class TrioStream(AsyncNetworkStreamInterface):
         return f'<NetworkStream ["{self._label}"{tls}{closed}]>'
 
 
-def _attempt_errors(exc: OSError) -> str:
+def _attempt_errors(host: str, port: int, exc: OSError) -> list[str]:
     # open_tcp_stream raises "all attempts ... failed" from a group holding one error per
-    # address: name each address, as the other backends do.
+    # address: one reason per address, as the other backends give them.
     group = exc.__cause__
     if isinstance(group, BaseExceptionGroup):
-        return "; ".join(str(e) for e in group.exceptions)
-    return str(exc)
+        if len(group.exceptions) == 1:
+            return [f"{format_addr((host, port))}: {os_reason(group.exceptions[0])}"]
+        return [str(e) for e in group.exceptions]
+    return [f"{format_addr((host, port))}: {os_reason(exc)}"]
 
 
 class TrioBackend(AsyncNetworkBackendInterface):
@@ -189,7 +191,7 @@ class TrioBackend(AsyncNetworkBackendInterface):
                 stream = await trio.open_tcp_stream(host, port, local_address=local_address)
             except OSError as exc:
                 raise ConnectError(
-                    f"could not connect to {host}:{port}: {_attempt_errors(exc)}"
+                    connect_failure(host, port, _attempt_errors(host, port, exc))
                 ) from exc
             apply_socket_options(stream, socket_options)
             return TrioStream(stream)
