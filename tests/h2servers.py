@@ -336,6 +336,7 @@ class H2FaultServer:
     - ``/settings/N``  sends ``SETTINGS_MAX_CONCURRENT_STREAMS = N``, then responds.
     - ``/ping``        sends a PING first (the client must acknowledge it), then responds.
     - ``/hold``        the response head and 10 bytes, then nothing until the client resets it.
+    - ``/overlong``    Content-Length 5 and 10 bytes of body: a malformed response.
     - ``/wait/S``      responds after ``S`` seconds (other streams proceed meanwhile).
     - ``/bye``         responds, then closes the TCP connection without GOAWAY (a server that
                        drops an idle connection: the client finds out on its next request).
@@ -581,6 +582,10 @@ class _Conn:
             n = int(path.split("/")[2])
             self.h2.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: n})
             self.respond_body(sid, f"ok settings {n}".encode())
+        elif path == "/overlong":
+            # Content-Length 5, then 10 octets: a malformed response (RFC 9113 section 8.1.1).
+            self.h2.send_headers(sid, [(b":status", b"200"), (b"content-length", b"5")])
+            self.outgoing[sid] = [memoryview(b"0123456789"), None]
         elif path == "/ping":
             self.h2.ping(b"httpwire")
             self.respond_body(sid, b"ok ping")

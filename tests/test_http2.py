@@ -6,7 +6,6 @@ connection, timeouts and cancellation. Async tests run on asyncio and on trio.""
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +19,6 @@ from h2servers import H2FaultServer, HypercornServer, NginxH2Server
 
 import ahttpwire
 import httpwire
-from httpwire import _h2glue as h2glue
 from httpwire._async import _http2 as async_http2
 from httpwire._backends.base import AsyncNetworkStreamInterface
 from httpwire._sync._http2 import HTTP2Connection, StreamRefused
@@ -461,14 +459,6 @@ def test_threads_and_early_closes_keep_the_stream_count_exact(
         t.join(timeout=60)
     assert errors == []
     assert conn.active_streams == 0 and conn.is_idle
-
-
-def test_missing_h2_gives_a_clear_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("h2", "h2.config", "h2.connection", "h2.events", "h2.exceptions", "h2.settings"):
-        monkeypatch.setitem(sys.modules, name, None)
-    monkeypatch.setattr(h2glue.H2, "loaded", False)
-    with pytest.raises(ImportError, match=r"httpwire\[http2\]"):
-        async_http2.require_h2()
 
 
 def test_sync_close_wakes_a_thread_blocked_reading(

@@ -32,6 +32,7 @@ from typing import Any
 import hpack
 import pytest
 import trio
+from app import pattern
 from conftest_h2 import *  # noqa: F403
 from h2servers import H2FaultServer, HypercornServer, NginxH2Server
 from hyperframe.frame import DataFrame, HeadersFrame, PingFrame, SettingsFrame
@@ -492,6 +493,39 @@ async def _sleep(seconds: float) -> None:
         await trio.sleep(seconds)
     else:
         await asyncio.sleep(seconds)
+
+
+# -- issue 13: a malformed response is a stream error ----------------------------------------------
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_a_malformed_response_fails_its_request_alone(
+    flavour: str, h2_fault: H2FaultServer
+) -> None:
+    """DATA beyond the response's Content-Length is a stream error (RFC 9113 section 8.1.1): our
+    engine resets that stream and its request fails; the connection carries the next request
+    (stream 3). (On h2 it was a connection error: the next request needed a new connection.)"""
+    url = h2_fault.url
+
+    def sync_fn() -> None:
+        with httpwire.ConnectionPool(http1=False, http2=True) as pool:
+            with pytest.raises(httpwire.RemoteProtocolError, match="PROTOCOL_ERROR"):
+                pool.request("GET", url + "/overlong")
+            response = pool.request("GET", url + "/bytes/10")
+            assert response.content == pattern(10)
+            assert response.extensions["stream_id"] == 3
+            assert len(pool.connections) == 1
+
+    async def async_fn() -> None:
+        async with ahttpwire.ConnectionPool(http1=False, http2=True) as pool:
+            with pytest.raises(httpwire.RemoteProtocolError, match="PROTOCOL_ERROR"):
+                await pool.request("GET", url + "/overlong")
+            response = await pool.request("GET", url + "/bytes/10")
+            assert response.content == pattern(10)
+            assert response.extensions["stream_id"] == 3
+            assert len(pool.connections) == 1
+
+    _run(flavour, sync_fn, async_fn)
 
 
 # -- item 7: a connection broken by a timeout() block is closed ---------------------------------------

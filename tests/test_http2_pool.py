@@ -21,7 +21,6 @@ from settle import until
 
 import ahttpwire
 import httpwire
-from httpwire import _h2glue as h2glue
 
 Runner = Callable[[Callable[[], Coroutine[Any, Any, Any]]], Any]
 
@@ -115,15 +114,31 @@ def test_cleartext_prior_knowledge(run: Runner, hypercorn_h2c: HypercornServer) 
         assert pool.request("GET", url + "/").http_version == "HTTP/1.1"
 
 
-def test_missing_h2_is_a_clear_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("h2", "h2.config", "h2.connection", "h2.events", "h2.exceptions", "h2.settings"):
+_H2_MODULES = ("h2", "h2.config", "h2.connection", "h2.events", "h2.exceptions", "h2.settings")
+
+
+def test_http2_needs_no_h2(
+    run: Runner, hypercorn_h2c: HypercornServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP/2 runs on httpwire's own engine (issue 13): with ``h2`` and ``hpack`` impossible to
+    import, both flavours' pools and clients still speak HTTP/2 (before, ``http2=True`` raised
+    ImportError naming the ``http2`` extra)."""
+    for name in (*_H2_MODULES, "hpack"):
         monkeypatch.setitem(sys.modules, name, None)
-    monkeypatch.setattr(h2glue.H2, "loaded", False)
-    with pytest.raises(ImportError, match=r"httpwire\[http2\]"):
-        ahttpwire.ConnectionPool(http2=True)
-    with pytest.raises(ImportError, match=r"httpwire\[http2\]"):
-        httpwire.Client(http2=True)
-    httpwire.ConnectionPool().close()  # HTTP/1.1 pools do not need h2
+    url = hypercorn_h2c.url
+
+    async def main() -> None:
+        async with ahttpwire.ConnectionPool(http1=False, http2=True) as pool:
+            results = await _gather(*(pool.request("GET", f"{url}/bytes/{i}") for i in range(5)))
+            assert [r.content for r in results] == [pattern(i) for i in range(5)]
+            assert all(r.http_version == "HTTP/2" for r in results)
+
+    run(main)
+    with httpwire.ConnectionPool(http1=False, http2=True) as pool:
+        response = pool.request("GET", url + "/bytes/10")
+        assert response.http_version == "HTTP/2" and response.content == pattern(10)
+    with httpwire.Client(http1=False, http2=True) as client:
+        assert client.get(url + "/bytes/3").content == pattern(3)
 
 
 # -- multiplexing -------------------------------------------------------------------------------

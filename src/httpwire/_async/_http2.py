@@ -1,15 +1,15 @@
-"""One HTTP/2 connection (RFC 9113), multiplexing concurrent requests, driven by ``h2``.
+"""One HTTP/2 connection (RFC 9113), multiplexing concurrent requests, driven by our engine.
 
-``h2`` does the framing, HPACK and the per-stream state machine; this module does the I/O and the
-bookkeeping around it, so that many tasks (or threads, in the sync flavour) can share one
-connection:
+The engine (``httpwire.http2``) does the framing, HPACK, the per-stream state machine and the
+protocol's defences; this module does the I/O and the bookkeeping around it, so that many tasks
+(or threads, in the sync flavour) can share one connection:
 
-- **Writing.** Every change to the ``h2`` state (a new stream, DATA, WINDOW_UPDATE, RST_STREAM)
-  happens under the state lock; the bytes ``h2`` queued are taken and written under the write lock
-  by whoever flushes first, so frames reach the wire in the order ``h2`` produced them (HPACK
-  depends on it) and concurrent requests share writes.
+- **Writing.** Every change to the engine's state (a new stream, DATA, WINDOW_UPDATE,
+  RST_STREAM) happens under the state lock; the bytes it queued are taken and written under the
+  write lock by whoever flushes first, so frames reach the wire in the order the engine produced
+  them (HPACK depends on it) and concurrent requests share writes.
 - **Reading.** There is no reader task: a stream that needs a frame becomes the reader if nobody
-  is reading, reads, feeds ``h2`` and hands each event to the stream it belongs to, waking that
+  is reading, reads, feeds the engine and hands each event to the stream it belongs to, waking that
   stream's task; it stops once its own stream has something, passing the reader role to another
   waiting stream. This is the same code for asyncio, trio and threads.
 - **Flow control** (RFC 9113 section 5.2) both ways: uploads wait for WINDOW_UPDATE; received
@@ -25,12 +25,12 @@ connection:
   found there refuses the stream before anything is written.
 - **Limits against hostile servers**: a stream's read timeout bounds each wait for a frame of
   that stream (control frames are no progress); acknowledgements are written within the reading
-  stream's write limit; more than ``_FLOOD_LIMIT`` control frames in ``_FLOOD_WINDOW`` seconds
-  end the connection with GOAWAY(ENHANCE_YOUR_CALM); a first frame other than SETTINGS is a
-  protocol error (RFC 9113 section 3.4).
+  stream's write limit; more than ``_FLOOD_LIMIT`` frames that bring no response closer (PING,
+  SETTINGS, empty DATA, RST_STREAM for streams gone, ...) end the connection with
+  GOAWAY(ENHANCE_YOUR_CALM), counted by the engine (``max_control_frames``); a first frame other
+  than SETTINGS is a protocol error (RFC 9113 section 3.4), also found by the engine.
 
-What does not touch the network (importing ``h2`` on first use, our SETTINGS, the header
-mapping, error names, the GOAWAY workaround, the ``h2`` internals we rely on) is in
+What does not touch the network (our SETTINGS, the header mapping, error names) is in
 ``httpwire._h2glue``, shared by both flavours.
 """
 
@@ -55,16 +55,13 @@ from .._exceptions import (
 )
 from .._h2glue import (
     CANCEL,
-    ENHANCE_YOUR_CALM,
-    H2,
     REFUSED_STREAM,
     StreamRefused,
     error_name,
     new_h2_connection,
-    pending_bytes,
     request_headers,
-    require_h2,
     response_head,
+    stream_is_open,
 )
 from .._headers import Headers
 from .._models import Request, Response
@@ -79,10 +76,25 @@ from .._synchronization import (
     AsyncStateLock,
 )
 from .._timeouts import remaining
+from ..http2 import (
+    ConnectionTerminated,
+    DataReceived,
+    InformationalResponseReceived,
+    ProtocolError,
+    RemoteSettingsChanged,
+    ResponseReceived,
+    SettingCodes,
+    StreamEnded,
+    StreamReset,
+    TooManyStreamsError,
+    TrailersReceived,
+    WindowUpdated,
+)
+from ..http2 import RemoteProtocolError as EngineProtocolError
 from ._protocol import READ_SIZE, AsyncConnectionProtocol, is_replayable
 from ._trace import AsyncTracer, tracer_for
 
-__all__ = ["AsyncHTTP2Connection", "StreamRefused", "require_h2"]
+__all__ = ["AsyncHTTP2Connection", "StreamRefused"]
 
 # When the server's SETTINGS do not limit concurrent streams, this is the limit (RFC 9113
 # section 6.5.2 recommends servers allow at least 100). Until its SETTINGS arrive, one stream at
@@ -93,19 +105,27 @@ _ASSUMED_MAX_STREAMS = 100
 _UPLOAD_CHUNK = 256 * 1024
 # Bytes of finished streams credited to the connection window at once (see _acknowledge).
 _BULK_ACK = 256 * 1024
-# Flood limits (CVE-2019-9512 PING flood, CVE-2019-9515 SETTINGS flood, CVE-2019-9518 empty
-# frames): frames that make us work (or answer) without bringing any response closer. More than
-# _FLOOD_LIMIT of them within _FLOOD_WINDOW seconds end the connection with
-# GOAWAY(ENHANCE_YOUR_CALM), as servers do. Legitimate servers send a handful.
-_FLOOD_WINDOW = 10.0
+# Flood limit (CVE-2019-9512 PING flood, CVE-2019-9515 SETTINGS flood, CVE-2019-9518 empty
+# frames): frames that make us work (or answer) without bringing any response closer. The engine
+# counts them (a response or DATA received pays some back) and past _FLOOD_LIMIT ends the
+# connection with GOAWAY(ENHANCE_YOUR_CALM), as servers do. Legitimate servers send a handful.
 _FLOOD_LIMIT = 1000
 # On trio a write is shielded from the task's cancellation (a cancelled write would leave part
 # of a frame on the wire); one without a write limit still ends after this many seconds.
 _SHIELDED_WRITE_LIMIT = 30.0
 _SHIELD_GRACE = 1.0
-# RFC 9113 section 3.4: the server's preface is a SETTINGS frame (type 0x4) on stream 0.
-_FRAME_HEADER = 9
-_SETTINGS_FRAME = 0x4
+
+
+_STREAM_EVENTS = frozenset(
+    {
+        ResponseReceived,
+        InformationalResponseReceived,
+        DataReceived,
+        TrailersReceived,
+        StreamEnded,
+        StreamReset,
+    }
+)
 
 
 def _copy_error(exc: BaseException) -> BaseException:
@@ -120,7 +140,7 @@ def _copy_error(exc: BaseException) -> BaseException:
 
 
 class _Stream:
-    """One request/response exchange: the events ``h2`` produced for it, not yet consumed."""
+    """One request/response exchange: the events the engine produced for it, not yet consumed."""
 
     __slots__ = (
         "stream_id",
@@ -203,7 +223,7 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
         self._network_stream = network_stream
         self._keepalive_expiry = keepalive_expiry
         self._on_release = on_release
-        self._h2 = new_h2_connection()
+        self._h2 = new_h2_connection(_FLOOD_LIMIT)
         self._preface_sent = False
         self._state_lock = AsyncStateLock()
         self._write_lock = AsyncLock()
@@ -229,13 +249,6 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
         self._goaway_last_stream: int | None = None
         self._goaway_error = 0
         self._broken: BaseException | None = None
-        # The server's preface not checked yet; the first bytes while fewer than a frame header.
-        self._preface_checked = False
-        self._preface_head = b""
-        # Control frames counted against the flood limit since _flood_since.
-        self._flood_count = 0
-        self._flood_since = time.monotonic()
-        self._flooded = False
         #: Streams whose request HEADERS were written: the connection has been used, so a
         #: failure before any response on a later stream may be the server closing it while
         #: idle (RFC 9110 section 9.2.2 then allows sending an idempotent request again).
@@ -449,9 +462,9 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
             self._streams[stream_id] = stream
             try:
                 self._h2.send_headers(stream_id, headers, end_stream=end_stream)
-            except H2.TooManyStreamsError as e:
+            except TooManyStreamsError as e:
                 raise StreamRefused(f"{e}: the request was not sent") from None
-            except H2.H2Error as e:
+            except ProtocolError as e:
                 raise LocalProtocolError(f"cannot send the request headers: {e}") from None
             batch = self._active > 1
         if batch:
@@ -486,9 +499,9 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
         while True:
             event = await self._next_event(stream, ex.read_timeout)
             kind = type(event)
-            if kind is H2.ResponseReceived:
+            if kind is ResponseReceived:
                 break
-            if kind is H2.InformationalResponseReceived:
+            if kind is InformationalResponseReceived:
                 continue  # 100 Continue, 103 Early Hints: the final response follows
             self._raise_for(stream, event, "the response head")
         return response_head(event.headers)
@@ -515,7 +528,7 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
             extensions=response_extensions,
             request=ex.request,
         )
-        # h2 validated and lowercased every field (validate_inbound_headers): no second pass.
+        # The engine validated every field (RFC 9113 section 8.2): no second pass.
         response.headers = Headers._from_validated(fields, fields)
         return response
 
@@ -629,12 +642,12 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
         await self._flush(write_timeout)
 
     async def _flush(self, write_timeout: float | None) -> None:
-        """Write every frame ``h2`` has queued, in order (one writer at a time).
+        """Write every frame the engine has queued, in order (one writer at a time).
 
         Returns at once when nothing is queued: frames queued by the caller were taken by another
         flusher, which writes them before releasing the write lock (a failure there fails every
         stream)."""
-        if not pending_bytes(self._h2):
+        if not self._h2.has_data_to_send:
             return
         async with self._write_lock:
             with self._state_lock:
@@ -766,7 +779,7 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
 
     async def _read_network(self, read_timeout: float | None) -> bytes:
         """One read from the network (the server's preface checked on the first): the bytes
-        for ``h2``. A closed or broken connection fails every stream and raises."""
+        for the engine. A closed or broken connection fails every stream and raises."""
         try:
             if self._tls_socket is None:
                 data = await self._network_stream.read(READ_SIZE, read_timeout)
@@ -787,43 +800,28 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
             self._fail(closed)
             await self._close_network()
             raise closed
-        if not self._preface_checked:
-            try:
-                data = self._check_preface(data)
-            except RemoteProtocolError as exc:
-                self._fail(exc)
-                await self._close_network()
-                raise
         return data
 
     def _feed(self, data: bytes) -> tuple[RemoteProtocolError | None, bool]:
-        """Give ``data`` to ``h2`` and its events to their streams (lock held). Returns the
-        protocol error that ends the connection (a flood included), if any, and whether ``h2``
-        queued frames in answer (acknowledgements, WINDOW_UPDATE)."""
+        """Give ``data`` to the engine and its events to their streams (lock held). Returns the
+        protocol error that ends the connection (a flood included), if any, and whether the
+        engine queued frames in answer (acknowledgements, WINDOW_UPDATE, GOAWAY)."""
         error = None
-        queued = pending_bytes(self._h2)
+        queued = self._h2.queued_frames
         try:
-            events = self._h2.receive_data(data) if data else []
-        except H2.H2Error as e:
-            error = RemoteProtocolError(f"HTTP/2 protocol error from the server: {e}")
+            events = self._h2.receive_data(data)
+        except EngineProtocolError as e:
+            # The engine queued GOAWAY(e.error_code) (alone, for a flood).
+            error = RemoteProtocolError(
+                f"HTTP/2 protocol error from the server: {e} "
+                f"(closed with GOAWAY({error_name(e.error_code)}))"
+            )
         else:
             self._dispatch(events)
-            if self._flooded:
-                error = RemoteProtocolError(
-                    f"the server sent more than {_FLOOD_LIMIT} control frames (PING, "
-                    f"SETTINGS, RST_STREAM, empty DATA, ...) within {_FLOOD_WINDOW:g} s: "
-                    "closed with GOAWAY(ENHANCE_YOUR_CALM)"
-                )
-                # Its unanswered PINGs are not answered: only the GOAWAY goes out.
-                self._h2.clear_outbound_data_buffer()
-                try:
-                    self._h2.close_connection(error_code=ENHANCE_YOUR_CALM)
-                except H2.H2Error:
-                    pass
-        return error, pending_bytes(self._h2) > queued
+        return error, self._h2.queued_frames > queued
 
     async def _receive(self, read_timeout: float | None, write_timeout: float | None) -> None:
-        """Read once from the network, feed ``h2``, and hand the events to their streams.
+        """Read once from the network, feed the engine, and hand the events to their streams.
         ``write_timeout`` bounds the write of what the frames read call for (PING and SETTINGS
         acknowledgements, WINDOW_UPDATE): ``WriteTimeout`` when the server stops reading."""
         data = await self._read_network(read_timeout)
@@ -831,7 +829,7 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
             error, pending = self._feed(data)
         if error is not None:
             self._fail(error)
-            # h2 queued a GOAWAY for the protocol error: send it if we can.
+            # The engine queued a GOAWAY for the protocol error: send it if we can.
             try:
                 await self._flush(1.0)
             except Exception:
@@ -847,43 +845,6 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
             if self._on_release is not None:
                 await self._on_release()
 
-    def _check_preface(self, data: bytes) -> bytes:
-        """The server's first bytes (``data`` and any kept before): RFC 9113 section 3.4 makes
-        its connection preface a SETTINGS frame, the first frame it sends. Returns the bytes to
-        feed ``h2`` (none while fewer than a frame header arrived); raises
-        ``RemoteProtocolError`` at once for anything else (an HTTP/1.1 response, a TLS alert,
-        noise) instead of waiting for a frame that never comes."""
-        head = self._preface_head + data
-        if len(head) < _FRAME_HEADER:
-            self._preface_head = head
-            return b""
-        self._preface_head = b""
-        self._preface_checked = True
-        length = int.from_bytes(head[:3], "big")
-        if (
-            head[3] != _SETTINGS_FRAME
-            or head[4] & 0x1  # ACK
-            or length % 6
-            or length > 16384
-            or head[5:9] != b"\0\0\0\0"
-        ):
-            raise RemoteProtocolError(
-                f"the server did not start with the HTTP/2 connection preface (a SETTINGS frame, "
-                f"RFC 9113 section 3.4): its first bytes are {head[:24]!r}"
-            )
-        return head
-
-    def _count_control_frame(self) -> None:
-        """One frame that brings no response closer (lock held): past the flood limit, the
-        connection is ended (CVE-2019-9512, CVE-2019-9515, CVE-2019-9518)."""
-        now = time.monotonic()
-        if now - self._flood_since > _FLOOD_WINDOW:
-            self._flood_since = now
-            self._flood_count = 0
-        self._flood_count += 1
-        if self._flood_count > _FLOOD_LIMIT:
-            self._flooded = True
-
     def _wait_readable(self, read_timeout: float | None) -> None:
         """Block (sync flavour, TLS) until the socket has bytes, the peer closed it, or the read
         timeout passes (``ReadTimeout``). Decrypted bytes OpenSSL already holds count as
@@ -898,43 +859,35 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
             raise ReadTimeout(f"no bytes arrived on {self!r} within {t:.3g} s")
 
     def _dispatch(self, events: list[Any]) -> None:
-        """Route ``h2`` events to their streams and apply connection-level ones (lock held)."""
+        """Route the engine's events to their streams and apply connection-level ones (lock
+        held). The engine answered PINGs and SETTINGS, and counted the frames that make no
+        progress, itself."""
         streams = self._streams
-        stream_events = H2.STREAM_EVENTS
         for event in events:
             kind = type(event)
-            if kind in stream_events:
+            if kind in _STREAM_EVENTS:
                 stream = streams.get(event.stream_id)
-                if kind is H2.DataReceived and not event.data and not event.stream_ended:
-                    self._count_control_frame()  # empty DATA (CVE-2019-9518)
                 if stream is None:
-                    # A stream we already reset or abandoned: give its window back.
-                    if kind is H2.DataReceived and event.flow_controlled_length:
+                    # A stream we already gave up: give its window back.
+                    if kind is DataReceived and event.flow_controlled_length:
                         self._h2.acknowledge_received_data(
                             event.flow_controlled_length, event.stream_id
                         )
-                    elif kind is H2.StreamReset:
-                        self._count_control_frame()
                     continue
                 stream.events.append(event)
-                if kind is H2.StreamReset:
+                if kind is StreamReset:
                     stream.reset = True
-                elif kind is H2.StreamEnded:
+                elif kind is StreamEnded:
                     stream.done = True
                 stream.signal.set()
                 self._waiting.pop(stream, None)
-            elif kind is H2.WindowUpdated:
+            elif kind is WindowUpdated:
                 self._window_opened(event.stream_id)
-            elif kind is H2.RemoteSettingsChanged:
-                self._count_control_frame()
+            elif kind is RemoteSettingsChanged:
                 self._settings_changed(event.changed_settings)
-            elif kind is H2.ConnectionTerminated:
+            elif kind is ConnectionTerminated:
                 self._goaway(event.error_code, event.last_stream_id)
-            elif kind in H2.CONTROL_EVENTS:
-                # PingReceived (h2 queued the ACK), PingAckReceived, PriorityUpdated,
-                # UnknownFrameReceived: nothing to do but count them.
-                self._count_control_frame()
-            # SettingsAcknowledged: nothing to do.
+            # PingReceived, PingAckReceived, SettingsAcknowledged: nothing to do.
 
     def _window_opened(self, stream_id: int) -> None:
         if stream_id:
@@ -947,11 +900,11 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
             stream.signal.set()
             self._waiting.pop(stream, None)
 
-    def _settings_changed(self, changed: dict[Any, Any]) -> None:
-        codes = H2.SettingCodes
+    def _settings_changed(self, changed: dict[int, int]) -> None:
+        codes = SettingCodes
         setting = changed.get(codes.MAX_CONCURRENT_STREAMS)
         if setting is not None:
-            self._max_streams = setting.new_value
+            self._max_streams = setting
         if not self.settings_known:
             self.settings_known = True
             self._notify_settings = True  # the pool may hand out more streams now
@@ -985,8 +938,13 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
         """Raise the error an unexpected ``event`` on ``stream`` stands for."""
         if isinstance(event, BaseException):
             raise event
-        if type(event) is H2.StreamReset:
+        if type(event) is StreamReset:
             code = int(event.error_code)
+            if not event.remote:
+                raise RemoteProtocolError(
+                    f"the server broke HTTP/2 on stream {stream.stream_id} in {what}: reset "
+                    f"with {error_name(code)} (RFC 9113 section 5.4.2)"
+                )
             if code == REFUSED_STREAM:
                 raise StreamRefused(
                     f"the server refused stream {stream.stream_id} (REFUSED_STREAM): "
@@ -996,7 +954,7 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
                 f"the server reset stream {stream.stream_id} ({error_name(code)}) "
                 f"before the end of {what}"
             )
-        if type(event) is H2.StreamEnded:
+        if type(event) is StreamEnded:
             raise RemoteProtocolError(f"stream {stream.stream_id} ended before the end of {what}")
         raise RemoteProtocolError(f"unexpected {type(event).__name__} in {what}")
 
@@ -1007,7 +965,7 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
         Returns True when frames (WINDOW_UPDATE) wait to be written.
 
         The last DATA of a stream only matters to the connection window (the stream is closing):
-        those bytes are credited in bulk, once 256 KiB have added up, instead of one ``h2`` call
+        those bytes are credited in bulk, once 256 KiB have added up, instead of one engine call
         per small response."""
         with self._state_lock:
             if last:
@@ -1015,11 +973,11 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
                 if self._unacked < _BULK_ACK:
                     return False
                 length, self._unacked = self._unacked, 0
-            queued = pending_bytes(self._h2)
+            queued = self._h2.queued_frames
             self._h2.acknowledge_received_data(length, stream.stream_id)
             # Only frames this call produced: others' queued HEADERS are flushed by their tasks
             # (flushing them here would split the write they are gathering).
-            return pending_bytes(self._h2) > queued
+            return self._h2.queued_frames > queued
 
     async def _stream_done(self, stream: _Stream) -> None:
         """The response was read to its end: free the stream."""
@@ -1031,13 +989,9 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
             self._release_slot()
             # Our side may still be open (the server answered before the upload ended): stop it.
             pending = False
-            h2_stream = self._h2.streams.get(stream.stream_id)
-            if h2_stream is not None and not h2_stream.closed:
-                try:
-                    self._h2.reset_stream(stream.stream_id, CANCEL)
-                    pending = True
-                except H2.H2Error:
-                    pass
+            if self._broken is None and stream_is_open(self._h2, stream.stream_id):
+                self._h2.reset_stream(stream.stream_id, CANCEL)
+                pending = True
             last = self._goaway_last_stream is not None and not self._streams
         if pending:
             try:
@@ -1060,17 +1014,13 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
             elif self._streams.pop(stream.stream_id, None) is not None:
                 self._release_slot()
                 if self._broken is None and not self._closed:
-                    try:
-                        h2_stream = self._h2.streams.get(stream.stream_id)
-                        if h2_stream is not None and not h2_stream.closed:
-                            self._h2.reset_stream(stream.stream_id, CANCEL)
-                            reset = True
-                    except H2.H2Error:
-                        pass
+                    if stream_is_open(self._h2, stream.stream_id):
+                        self._h2.reset_stream(stream.stream_id, CANCEL)
+                        reset = True
                     # Data already received for it still counts against the connection window.
                     unread = 0
                     for event in stream.events:
-                        if type(event) is H2.DataReceived:
+                        if type(event) is DataReceived:
                             unread += event.flow_controlled_length
                     stream.events.clear()
                     if unread:
@@ -1140,10 +1090,7 @@ class AsyncHTTP2Connection(AsyncConnectionProtocol):
             self._closed = True
             polite = self._broken is None and not self._streams and self._preface_sent
             if polite:
-                try:
-                    self._h2.close_connection()
-                except H2.H2Error:
-                    polite = False
+                self._h2.close_connection()
         if polite:
             try:
                 await self._flush(1.0)
@@ -1208,8 +1155,8 @@ class AsyncHTTP2ResponseBody(AsyncByteStream):
         events = stream.events
         read_timeout = self._read_timeout
         trace = self._trace
-        data_received = H2.DataReceived
-        stream_ended = H2.StreamEnded
+        data_received = DataReceived
+        stream_ended = StreamEnded
         if trace is not None:
             await trace.emit("http2.receive_response_body.started", {"request": self._request})
         try:
@@ -1221,13 +1168,13 @@ class AsyncHTTP2ResponseBody(AsyncByteStream):
                 kind = type(event)
                 if kind is data_received:
                     length = event.flow_controlled_length
-                    if length and conn._acknowledge(stream, length, event.stream_ended):
+                    if length and conn._acknowledge(stream, length, event.end_stream):
                         await conn._flush(stream.write_timeout)
                     if event.data:
                         yield event.data
                 elif kind is stream_ended:
                     break
-                elif kind is H2.TrailersReceived:
+                elif kind is TrailersReceived:
                     trailers = [(n, v) for n, v in event.headers if n[:1] != b":"]
                     self._extensions["trailers"] = Headers._from_validated(trailers, trailers)
                 else:

@@ -63,7 +63,7 @@ from .._proxies import SOCKS_SCHEMES, as_proxy, require_socksio
 from .._synchronization import StateLock, Waiter
 from .._timeouts import remaining
 from ._connection import Connection
-from ._http2 import StreamRefused, require_h2
+from ._http2 import StreamRefused
 from ._interfaces import RequestInterface
 from ._protocol import IDLE, is_replayable
 from ._proxy import (
@@ -365,8 +365,6 @@ class ConnectionPool(RequestInterface):
     ) -> None:
         if not http1 and not http2:
             raise UnsupportedProtocol("http1=False and http2=False: enable at least one")
-        if http2:
-            require_h2()  # ImportError naming the 'http2' extra when h2 is missing
         if max_connections is not None and max_connections < 1:
             raise ValueError(f"max_connections must be >= 1 or None, not {max_connections!r}")
         if max_connections_per_host is not None and max_connections_per_host < 1:

@@ -355,6 +355,13 @@ class Connection:
     def has_data_to_send(self) -> bool:
         return bool(self._out)
 
+    @property
+    def queued_frames(self) -> int:
+        """Pieces queued and not yet taken by :meth:`data_to_send`: compare it before and after
+        a call to learn whether that call queued frames (it only grows between two
+        :meth:`data_to_send`)."""
+        return len(self._out)
+
     def stream_state(self, stream_id: int) -> str:
         """``"IDLE"``, ``"OPEN"``, ``"HALF_CLOSED_LOCAL"``, ``"HALF_CLOSED_REMOTE"`` or
         ``"CLOSED"`` (RFC 9113 section 5.1)."""
@@ -746,6 +753,13 @@ class Connection:
             while n - pos >= 9:
                 hi, lo, ftype, flags, sid = _unpack_header(data, pos)
                 length = hi << 16 | lo
+                if not self._settings_received and ftype != SETTINGS:
+                    # Section 3.4: known from the 9-octet header, before the payload arrives
+                    # (an HTTP/1.1 answer or noise fails at once instead of timing out).
+                    raise _ConnectionError(
+                        "the server's preface must start with SETTINGS (section 3.4): its first "
+                        f"octets are {bytes(data[pos : pos + 24])!r}"
+                    )
                 if length > self._in_max_frame:
                     raise _ConnectionError(
                         f"frame of {length} octets exceeds our MAX_FRAME_SIZE",
@@ -849,6 +863,8 @@ class Connection:
     def _fail(self, code: int, msg: str) -> None:
         self._terminated = True
         self._parts = []
+        if code == ErrorCodes.ENHANCE_YOUR_CALM:
+            self._out.clear()  # a flood's PINGs and SETTINGS are not answered: GOAWAY alone
         debug = msg.encode("ascii", "replace")[:256]
         payload = _GOAWAY.pack(0, code) + debug
         self._out.append(_pack_header(0, len(payload), GOAWAY, 0, 0) + payload)
