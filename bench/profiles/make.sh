@@ -19,15 +19,15 @@ report() {
     {
         echo "# $name ($scenario): where the CPU of one request goes"
         echo
-        $PY -m bench.profile --combined "$OUT/$name.io.json" "$OUT/$name.raw.gz" --measured-us "$us"
+        $PY -m bench.profiling --combined "$OUT/$name.io.json" "$OUT/$name.raw.gz" --measured-us "$us"
         echo
         echo "## cProfile (CPU-time timer), self time by layer"
         echo
-        $PY -m bench.profile --layers "$OUT/$name.pstats"
+        $PY -m bench.profiling --layers "$OUT/$name.pstats"
         echo
         echo "## py-spy samples by layer (leaf frame)"
         echo
-        $PY -m bench.profile --sampled "$OUT/$name.raw.gz"
+        $PY -m bench.profiling --sampled "$OUT/$name.raw.gz"
     } >"$OUT/$name.layers.md"
 }
 
@@ -42,13 +42,13 @@ fi
 for pair in s1:seq_small s5:tls_small s3:async_100; do
     name=${pair%%:*}
     scenario=${pair#*:}
-    $PY -m bench.profile --scenario "$scenario" --n $N 2>"$OUT/$name.cpu"
-    $PY -m bench.profile --scenario "$scenario" --n $N --io-times "$OUT/$name.io.json"
-    $PY -m bench.profile --scenario "$scenario" --n $N --cprofile "$OUT/$name.pstats"
+    $PY -m bench.profiling --scenario "$scenario" --n $N 2>"$OUT/$name.cpu"
+    $PY -m bench.profiling --scenario "$scenario" --n $N --io-times "$OUT/$name.io.json"
+    $PY -m bench.profiling --scenario "$scenario" --n $N --cprofile "$OUT/$name.pstats"
     $SPY record -r 997 -o "$OUT/$name.svg" -- \
-        $PY -m bench.profile --scenario "$scenario" --n $N --split-cpus
+        $PY -m bench.profiling --scenario "$scenario" --n $N --split-cpus
     $SPY record -r 997 --full-filenames -f raw -o "$OUT/$name.raw" -- \
-        $PY -m bench.profile --scenario "$scenario" --n $N --split-cpus
+        $PY -m bench.profiling --scenario "$scenario" --n $N --split-cpus
     gzip -f "$OUT/$name.raw"
     report "$name" "$scenario"
 done

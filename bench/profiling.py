@@ -2,10 +2,10 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python -m bench.profile --scenario seq_small --cprofile bench/profiles/s1.pstats
+    .venv/bin/python -m bench.profiling --scenario seq_small --cprofile bench/profiles/s1.pstats
     .venv/bin/py-spy record -r 997 -f speedscope -o bench/profiles/s1.speedscope.json -- \\
-        .venv/bin/python -m bench.profile --scenario seq_small --n 60000
-    .venv/bin/python -m bench.profile --layers bench/profiles/s1.pstats   # layer breakdown
+        .venv/bin/python -m bench.profiling --scenario seq_small --n 60000
+    .venv/bin/python -m bench.profiling --layers bench/profiles/s1.pstats   # layer breakdown
 
 Scenarios: ``seq_small`` (S1: ``httpwire.Client().get()`` of a 100-byte body on one keep-alive
 connection), ``tls_small`` (S5: the same over TLS) and ``async_100`` (S3: 100 asyncio tasks
@@ -45,7 +45,7 @@ from bench.nginx import NginxServer  # noqa: E402
 # "<method 'recv_into' of '_socket.socket' objects>".
 LAYERS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     # (layer, substrings of the file path, substrings of the function name)
-    ("benchmark loop", ("/bench/profile.py",), ()),
+    ("benchmark loop", ("/bench/profiling.py",), ()),
     ("client", ("/httpwire/_sync/_client.py", "/httpwire/_async/_client.py", "/httpwire/_auth.py",
                 "/httpwire/_cookies.py", "/httpwire/_config.py", "/httpwire/_api.py",
                 "/ahttpwire/_api.py", "/httpwire/_trace.py", "/httpwire/_async/_trace.py",
@@ -153,7 +153,7 @@ def _sampled_layer(leaf: str) -> str:
 
     name, _, where = leaf.rpartition(" (")
     filename, _, line = where.rstrip(")").rpartition(":")
-    if filename.endswith("bench/profile.py"):
+    if filename.endswith("bench/profiling.py"):
         return "benchmark loop"
     text = linecache.getline(filename, int(line)) if line.isdigit() else ""
     # The whole of ssl.py's SSLSocket.send/recv and selectors.py's select() is inside the calls
