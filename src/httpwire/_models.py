@@ -878,9 +878,14 @@ class Response:
             raise DecodingError(f"the response body is not valid JSON text: {exc}") from exc
 
     def _decoder(self) -> ContentDecoder:
-        codings = [value for _, name, value in self.headers._list if name == b"content-encoding"]
-        if not codings:
+        # Shortcut (issue 14): one scan without building a list for the usual response that has
+        # no Content-Encoding (the list comprehension cost ~0.3 us per response).
+        for _, name, _ in self.headers._list:
+            if name == b"content-encoding":
+                break
+        else:
             return _IDENTITY  # stateless, so one instance serves every response
+        codings = [value for _, name, value in self.headers._list if name == b"content-encoding"]
         decoder = get_decoder(b", ".join(codings).decode("latin-1"))
         if self._request is None or isinstance(decoder, IdentityDecoder):
             return decoder

@@ -44,6 +44,7 @@ _EndOfMessage = h11.EndOfMessage
 _Response = h11.Response
 _InformationalResponse = h11.InformationalResponse
 _DONE = h11.DONE
+_HTTP11 = b"HTTP/1.1"
 
 
 class AsyncHTTP11Connection(AsyncConnectionProtocol):
@@ -202,8 +203,11 @@ class AsyncHTTP11Connection(AsyncConnectionProtocol):
         True: the stream is handed over to the caller (the caller then ``_detach()``-es)."""
         stream = self._stream
         assert stream is not None
+        version = event.http_version
         extensions: dict[str, Any] = {
-            "http_version": b"HTTP/" + event.http_version,
+            # Shortcut (issue 14): the usual version's bytes are shared, not built per response
+            # (a concatenation, ~0.1 us); any other version is built as before.
+            "http_version": _HTTP11 if version == b"1.1" else b"HTTP/" + version,
             "reason_phrase": event.reason,
             "network_stream": stream,
         }
@@ -222,8 +226,11 @@ class AsyncHTTP11Connection(AsyncConnectionProtocol):
             body = AsyncResponseBody(self, read_timeout, tracer, request)
             handed_over = False
         response = Response(status, stream=body, extensions=extensions, request=request)
-        # The parser validated every field already: skip Headers' own checks.
-        response.headers = Headers._from_validated(event.headers.raw_items(), event.headers)
+        # The parser validated every field already: skip Headers' own checks. Shortcut (issue
+        # 14): the event's own pair lists (read-only, never changed after parsing) are zipped
+        # directly, without the copy raw_items() makes for callers (~0.2 us per response).
+        fields = event.headers
+        response.headers = Headers._from_validated(fields._raw, fields._items)
         return response, handed_over
 
     async def _send_body(self, body: Any, write_timeout: float | None) -> None:

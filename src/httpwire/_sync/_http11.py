@@ -45,6 +45,7 @@ _EndOfMessage = h11.EndOfMessage
 _Response = h11.Response
 _InformationalResponse = h11.InformationalResponse
 _DONE = h11.DONE
+_HTTP11 = b"HTTP/1.1"
 
 
 class HTTP11Connection(ConnectionProtocol):
@@ -203,8 +204,11 @@ class HTTP11Connection(ConnectionProtocol):
         True: the stream is handed over to the caller (the caller then ``_detach()``-es)."""
         stream = self._stream
         assert stream is not None
+        version = event.http_version
         extensions: dict[str, Any] = {
-            "http_version": b"HTTP/" + event.http_version,
+            # Shortcut (issue 14): the usual version's bytes are shared, not built per response
+            # (a concatenation, ~0.1 us); any other version is built as before.
+            "http_version": _HTTP11 if version == b"1.1" else b"HTTP/" + version,
             "reason_phrase": event.reason,
             "network_stream": stream,
         }
@@ -223,8 +227,11 @@ class HTTP11Connection(ConnectionProtocol):
             body = ResponseBody(self, read_timeout, tracer, request)
             handed_over = False
         response = Response(status, stream=body, extensions=extensions, request=request)
-        # The parser validated every field already: skip Headers' own checks.
-        response.headers = Headers._from_validated(event.headers.raw_items(), event.headers)
+        # The parser validated every field already: skip Headers' own checks. Shortcut (issue
+        # 14): the event's own pair lists (read-only, never changed after parsing) are zipped
+        # directly, without the copy raw_items() makes for callers (~0.2 us per response).
+        fields = event.headers
+        response.headers = Headers._from_validated(fields._raw, fields._items)
         return response, handed_over
 
     def _send_body(self, body: Any, write_timeout: float | None) -> None:
