@@ -243,6 +243,17 @@ class Request:
 
     def _add_default_headers(self, body_headers: dict[str, str]) -> None:
         entries = self.headers._list
+        if body_headers is _NO_BODY and self.method not in _BODY_METHODS:
+            # Shortcut (issue 14): a request without a body (GET, HEAD...) can only get Host:
+            # one scan for it instead of a set of every name (Request() with the client's 4
+            # default headers: 1.24-1.36 -> 1.06-1.08 us, timeit min of 7, two runs each).
+            # Cost: Host's rule written twice.
+            for entry in entries:
+                if entry[1] == b"host":
+                    return
+            if self.url.host:
+                entries.insert(0, (b"Host", b"host", self.url.netloc))
+            return
         present = {lower for _, lower, _ in entries} if entries else set()
         if b"content-length" not in present and b"transfer-encoding" not in present:
             if "Content-Length" in body_headers:
