@@ -273,11 +273,18 @@ class Headers(MutableMapping[str, str]):
         self._list = kept
 
     def __contains__(self, key: object) -> bool:
-        if not isinstance(key, str | bytes):
+        # Shortcut (issue 14): a str name, the usual case (the client asks "set-cookie" of
+        # every response), is lowered here without the union isinstance() and the _lookup()
+        # call: 0.40 -> 0.30 us for a miss among 8 fields (timeit, min of 7). Cost: _lookup's
+        # str branch written twice.
+        if type(key) is str:
+            lower = key.lower().encode("latin-1", errors="replace")
+        elif isinstance(key, str | bytes):
+            lower = _lookup(key)
+        else:
             return False
-        lower = _lookup(key)
-        for _, name, _ in self._list:
-            if name == lower:
+        for entry in self._list:
+            if entry[1] == lower:
                 return True
         return False
 

@@ -243,6 +243,17 @@ class Request:
 
     def _add_default_headers(self, body_headers: dict[str, str]) -> None:
         entries = self.headers._list
+        if body_headers is _NO_BODY and self.method not in _BODY_METHODS:
+            # Shortcut (issue 14): a request without a body (GET, HEAD...) can only get Host:
+            # one scan for it instead of a set of every name (Request() with the client's 4
+            # default headers: 1.24-1.36 -> 1.06-1.08 us, timeit min of 7, two runs each).
+            # Cost: Host's rule written twice.
+            for entry in entries:
+                if entry[1] == b"host":
+                    return
+            if self.url.host:
+                entries.insert(0, (b"Host", b"host", self.url.netloc))
+            return
         present = {lower for _, lower, _ in entries} if entries else set()
         if b"content-length" not in present and b"transfer-encoding" not in present:
             if "Content-Length" in body_headers:
@@ -459,13 +470,14 @@ class _WholeBody:
     collected as they arrive (a big body is held about once, see :func:`_collector`) and decoded
     once at the end. ``received`` counts the raw bytes fed."""
 
-    __slots__ = ("_response", "_decoder", "_first", "_rest", "received")
+    __slots__ = ("_response", "_decoder", "_first", "_rest", "_view", "received")
 
     def __init__(self, response: Response, decoder: ContentDecoder) -> None:
         self._response = response  # its Content-Length is looked up only for a second piece
         self._decoder = decoder
         self._first = b""
         self._rest: io.BytesIO | None = None
+        self._view: memoryview | None = None
         self.received = 0
 
     def feed(self, raw: bytes) -> None:
@@ -477,6 +489,37 @@ class _WholeBody:
         else:
             self._rest = _collector(self._first, raw, self._response._announced_size())
             self._first = b""
+
+    def space(self, wanted: int) -> memoryview:
+        """A writable view of the buffer after the bytes received, ``wanted`` bytes long at
+        most (the :class:`~._streams.BodySink` side of ``receive_into``). The buffer is the
+        :func:`_collector`'s (up to :data:`_RESERVE_MAX` reserved for a big announced size);
+        past the reserve it grows by at most the bytes received so far (at least 64 KiB), so a
+        peer's Content-Length alone never makes it allocate more than that."""
+        rest = self._rest
+        if rest is None:
+            rest = self._rest = _collector(self._first, b"", self._response._announced_size())
+            self._first = b""
+        pos = rest.tell()
+        size = rest.seek(0, io.SEEK_END)
+        end = pos + min(wanted, max(size - pos, pos, 65536))
+        if end > size:
+            rest.seek(end - 1)
+            rest.write(b"\0")
+        rest.seek(pos)
+        whole = rest.getbuffer()
+        view = self._view = whole[pos:end]  # holds the buffer's export until filled()
+        whole.release()
+        return view
+
+    def filled(self, n: int) -> None:
+        """``n`` bytes of the view :meth:`space` gave were read into."""
+        self.received += n
+        rest = self._rest
+        assert rest is not None and self._view is not None
+        self._view.release()  # the buffer may be resized again
+        self._view = None
+        rest.seek(n, io.SEEK_CUR)
 
     def finish(self) -> bytes:
         raw = self._first if self._rest is None else _body_value(self._rest)
@@ -878,9 +921,14 @@ class Response:
             raise DecodingError(f"the response body is not valid JSON text: {exc}") from exc
 
     def _decoder(self) -> ContentDecoder:
-        codings = [value for _, name, value in self.headers._list if name == b"content-encoding"]
-        if not codings:
+        # Shortcut (issue 14): one scan without building a list for the usual response that has
+        # no Content-Encoding (the list comprehension cost ~0.3 us per response).
+        for _, name, _ in self.headers._list:
+            if name == b"content-encoding":
+                break
+        else:
             return _IDENTITY  # stateless, so one instance serves every response
+        codings = [value for _, name, value in self.headers._list if name == b"content-encoding"]
         decoder = get_decoder(b", ".join(codings).decode("latin-1"))
         if self._request is None or isinstance(decoder, IdentityDecoder):
             return decoder
@@ -933,8 +981,11 @@ class Response:
             stream = self._sync_stream()
             body = self._read_core()
             try:
-                for raw in stream:
-                    body.feed(raw)
+                if type(body) is _WholeBody and hasattr(stream, "receive_into"):
+                    stream.receive_into(body)  # big bodies: read into body's buffer
+                else:
+                    for raw in stream:
+                        body.feed(raw)
             finally:
                 self._num_bytes_downloaded += body.received
                 self.close()
@@ -1013,8 +1064,11 @@ class Response:
             stream = self._async_stream()
             body = self._read_core()
             try:
-                async for raw in stream:
-                    body.feed(raw)
+                if type(body) is _WholeBody and hasattr(stream, "receive_into"):
+                    await stream.receive_into(body)  # big bodies: read into body's buffer
+                else:
+                    async for raw in stream:
+                        body.feed(raw)
             finally:
                 self._num_bytes_downloaded += body.received
                 await self.aclose()

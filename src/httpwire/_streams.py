@@ -8,16 +8,32 @@ holds a body already in memory and is both.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import Protocol
 
 from ._exceptions import StreamConsumed
 
 __all__ = [
+    "BodySink",
     "ByteStream",
     "AsyncByteStream",
     "BytesStream",
     "IteratorByteStream",
     "AsyncIteratorByteStream",
 ]
+
+
+class BodySink(Protocol):
+    """Where a response body stream that has a ``receive_into(sink)`` method (HTTP/1.1's) puts
+    the whole body for ``Response.read()``: ``feed(data)`` takes bytes already received;
+    ``space(wanted)`` offers a writable view of at most ``wanted`` bytes (never empty, bounded
+    by what the sink accepts to allocate ahead of the bytes received) to read into, and
+    ``filled(n)`` says how many of them the read filled (0 at EOF); one view at a time."""
+
+    def feed(self, data: bytes) -> None: ...
+
+    def space(self, wanted: int) -> memoryview: ...
+
+    def filled(self, n: int) -> None: ...
 
 
 class ByteStream:

@@ -160,6 +160,14 @@ class AsyncAdaptedStream(AsyncNetworkStreamInterface):
         data: bytes = await _call(self._stream, "read", (max_bytes,), {}, timeout)
         return data
 
+    async def read_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """The wrapped stream's ``read_into`` when it has one (the seed's interface has not),
+        else its ``read`` copied into ``buffer``."""
+        if hasattr(self._stream, "read_into"):
+            n: int = await _call(self._stream, "read_into", (buffer,), {}, timeout)
+            return n
+        return await super().read_into(buffer, timeout)
+
     async def write(self, data: bytes, timeout: float | None = None) -> None:
         await _call(self._stream, "write", (data,), {}, timeout)
 

@@ -50,6 +50,16 @@ class NetworkStreamInterface:
         """Up to ``max_bytes`` bytes (64 KiB when None) as soon as any arrive; ``b""`` at EOF."""
         raise NotImplementedError  # pragma: no cover
 
+    def read_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """Read up to ``len(buffer)`` bytes into ``buffer`` as soon as any arrive; the count
+        (0 at EOF). Errors and timeouts as :meth:`read`. This default reads and copies; a
+        stream over a socket overrides it with ``recv_into`` (no intermediate ``bytes``). The
+        default reads at most 64 KiB at a time: ``read(n)`` may allocate ``n`` bytes up front."""
+        data = self.read(min(len(buffer), DEFAULT_READ_SIZE), timeout)
+        n = len(data)
+        buffer[:n] = data
+        return n
+
     def write(self, data: bytes, timeout: float | None = None) -> None:
         """Write all of ``data``."""
         raise NotImplementedError  # pragma: no cover
@@ -133,6 +143,14 @@ class AsyncNetworkStreamInterface:
 
     async def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
         raise NotImplementedError  # pragma: no cover
+
+    async def read_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """Async twin of :meth:`NetworkStreamInterface.read_into` (this default reads and
+        copies, at most 64 KiB at a time)."""
+        data = await self.read(min(len(buffer), DEFAULT_READ_SIZE), timeout)
+        n = len(data)
+        buffer[:n] = data
+        return n
 
     async def write(self, data: bytes, timeout: float | None = None) -> None:
         raise NotImplementedError  # pragma: no cover

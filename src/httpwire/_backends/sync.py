@@ -16,7 +16,7 @@ import struct
 import time
 import typing
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 from .._exceptions import (
     ConnectError,
@@ -109,7 +109,8 @@ class NetworkStream(NetworkStreamInterface):
         elif seconds != self._timeout:
             self._settimeout(seconds)
 
-    def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
+    def _read_timeout(self, timeout: float | None) -> float | None:
+        """Arm the read timeout (seconds left of ``timeout``); raise if none is left."""
         t = remaining(timeout)
         if t is not None and t <= 0.0:
             raise ReadTimeout("timed out before reading the response (deadline already passed)")
@@ -118,14 +119,29 @@ class NetworkStream(NetworkStreamInterface):
                 self._set_kernel_timeout(socket.SO_RCVTIMEO, t)
         elif t != self._timeout:
             self._settimeout(t)
+        return t
+
+    def _read_failed(self, exc: BaseException, t: float | None) -> NoReturn:
+        if isinstance(exc, TimeoutError | BlockingIOError):
+            raise ReadTimeout(f"no bytes arrived from {self._label} within {t:.3g} s") from None
+        if self._closed:
+            raise ReadError("read from a closed stream") from None
+        raise ReadError(f"reading from {self._label} failed: {exc}") from exc
+
+    def read(self, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
+        t = self._read_timeout(timeout)
         try:
             return self._sock.recv(max_bytes or DEFAULT_READ_SIZE)
-        except (TimeoutError, BlockingIOError):
-            raise ReadTimeout(f"no bytes arrived from {self._label} within {t:.3g} s") from None
         except (OSError, ValueError) as exc:
-            if self._closed:
-                raise ReadError("read from a closed stream") from None
-            raise ReadError(f"reading from {self._label} failed: {exc}") from exc
+            self._read_failed(exc, t)
+
+    def read_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """``recv_into`` ``buffer``: the kernel copies straight into it (big bodies, issue 14)."""
+        t = self._read_timeout(timeout)
+        try:
+            return self._sock.recv_into(buffer)
+        except (OSError, ValueError) as exc:
+            self._read_failed(exc, t)
 
     def write(self, data: bytes, timeout: float | None = None) -> None:
         if not data:

@@ -161,6 +161,14 @@ class AdaptedStream(NetworkStreamInterface):
         data: bytes = _call(self._stream, "read", (max_bytes,), {}, timeout)
         return data
 
+    def read_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """The wrapped stream's ``read_into`` when it has one (the seed's interface has not),
+        else its ``read`` copied into ``buffer``."""
+        if hasattr(self._stream, "read_into"):
+            n: int = _call(self._stream, "read_into", (buffer,), {}, timeout)
+            return n
+        return super().read_into(buffer, timeout)
+
     def write(self, data: bytes, timeout: float | None = None) -> None:
         _call(self._stream, "write", (data,), {}, timeout)
 

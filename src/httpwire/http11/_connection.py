@@ -579,6 +579,38 @@ class Connection:
             self._receive_failed(exc)
             raise
 
+    def body_bytes_wanted(self) -> int:
+        """The lower-level receive path for big bodies (not in h11): how many bytes of a body
+        framed by Content-Length (RFC 9112 §6.2) the peer still owes, when nothing received is
+        waiting to be parsed; else 0 (then :meth:`receive_data` and :meth:`next_body` as usual).
+
+        A caller may read up to that many bytes into a buffer of its own (``recv_into``) and
+        report them with :meth:`body_received_directly`: the body then never passes through
+        this parser's buffer, nor through a ``bytes`` object of its own.
+        """
+        rx = self._rx
+        if rx is not self._rx_cl or rx is None or self._closed:
+            return 0
+        buf = self._buf
+        if buf.pos < len(buf.data):
+            return 0
+        clr = self._cl_reader
+        assert clr is not None
+        return clr._remaining
+
+    def body_received_directly(self, n: int) -> None:
+        """Count ``n`` body bytes the caller read itself (``0 < n <= body_bytes_wanted()``), as
+        if they had been given to :meth:`receive_data` and returned by :meth:`next_body`; the
+        next :meth:`next_body` returns :class:`EndOfMessage` once the body is complete. Raises
+        ``RuntimeError`` for a count the body does not want (nothing is changed then)."""
+        if not 0 < n <= self.body_bytes_wanted():
+            raise RuntimeError(f"{n} body bytes were not wanted now")
+        clr = self._cl_reader
+        assert clr is not None
+        clr._remaining -= n
+        if not self._we_are_client:
+            self.client_is_waiting_for_100_continue = False
+
     def _nothing_complete(self, eof: Any) -> Any:
         """next_event / next_body when the reader found no complete event: the event EOF
         means now (``eof()`` of a body reader, else ConnectionClosed) when the peer closed and
