@@ -879,12 +879,9 @@ def _auth_object(creds: dict[str, str] | None) -> Any:
     if creds is None:
         return None
     if creds.get("type") == "digest":
-        import httpwire
+        from ._auth import DigestAuth
 
-        digest = getattr(httpwire, "DigestAuth", None)
-        if digest is None:
-            raise UsageError("--digest needs httpwire.DigestAuth, which this version lacks")
-        return digest(creds["username"], creds["password"])
+        return DigestAuth(creds["username"], creds["password"])
     return (creds["username"], creds["password"])
 
 
