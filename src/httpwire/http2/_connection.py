@@ -1101,16 +1101,7 @@ class Connection:
             raise _ConnectionError("SETTINGS on a stream (section 6.5)")
         length = end - start
         if flags & FLAG_ACK:
-            if length:
-                raise _ConnectionError("SETTINGS ACK with a payload", ErrorCodes.FRAME_SIZE_ERROR)
-            if not self._settings_received:
-                raise _ConnectionError("the server's preface must start with SETTINGS")
-            self._calm()
-            if not self._pending_local:
-                return  # an ACK of nothing: ignored
-            acked = self._pending_local.pop(0)
-            self._apply_local(acked)
-            events.append(SettingsAcknowledged(acked))
+            self._on_settings_ack(length, events)
             return
         if length % 6:
             raise _ConnectionError(
@@ -1123,42 +1114,59 @@ class Connection:
         remote = self._remote
         for offset in range(start, end, 6):
             code, value = _SETTING.unpack_from(data, offset)
-            if code == SettingCodes.ENABLE_PUSH:
-                if value > 1:
-                    raise _ConnectionError("ENABLE_PUSH above 1 (section 6.5.2)")
-                if value == 1:
-                    raise _ConnectionError("a server sent ENABLE_PUSH 1 (section 6.5.2)")
-            elif code == SettingCodes.INITIAL_WINDOW_SIZE:
-                if value > MAX_WINDOW:
-                    raise _ConnectionError(
-                        "INITIAL_WINDOW_SIZE above 2**31-1", ErrorCodes.FLOW_CONTROL_ERROR
-                    )
-                delta = value - self._out_initial_window
-                self._out_initial_window = value
-                for stream in self._streams.values():
-                    stream.outbound_window += delta
-                    if stream.outbound_window > MAX_WINDOW:
-                        raise _ConnectionError(
-                            "INITIAL_WINDOW_SIZE change overflows a window (section 6.9.2)",
-                            ErrorCodes.FLOW_CONTROL_ERROR,
-                        )
-            elif code == SettingCodes.MAX_FRAME_SIZE:
-                if not MIN_MAX_FRAME_SIZE <= value <= MAX_MAX_FRAME_SIZE:
-                    raise _ConnectionError("MAX_FRAME_SIZE out of range (section 6.5.2)")
-                self._out_max_frame = value
-            elif code == SettingCodes.HEADER_TABLE_SIZE:
-                # We never keep more than 4096 octets for the peer, whatever it allows.
-                size = min(value, 4096)
-                if size != self._encoder.header_table_size:
-                    self._encoder.header_table_size = size
-            elif code == SettingCodes.MAX_CONCURRENT_STREAMS:
-                self._max_concurrent = value
-            elif code == SettingCodes.ENABLE_CONNECT_PROTOCOL and value > 1:
-                raise _ConnectionError("ENABLE_CONNECT_PROTOCOL above 1 (RFC 8441)")
+            self._apply_remote(code, value)
             remote[code] = value
             changed[code] = value
         self._out.append(_pack_header(0, 0, SETTINGS, FLAG_ACK, 0))
         events.append(RemoteSettingsChanged(changed))
+
+    def _on_settings_ack(self, length: int, events: list[Event]) -> None:
+        """A SETTINGS ACK: the oldest of our pending SETTINGS now applies (section 6.5.3)."""
+        if length:
+            raise _ConnectionError("SETTINGS ACK with a payload", ErrorCodes.FRAME_SIZE_ERROR)
+        if not self._settings_received:
+            raise _ConnectionError("the server's preface must start with SETTINGS")
+        self._calm()
+        if not self._pending_local:
+            return  # an ACK of nothing: ignored
+        acked = self._pending_local.pop(0)
+        self._apply_local(acked)
+        events.append(SettingsAcknowledged(acked))
+
+    def _apply_remote(self, code: int, value: int) -> None:
+        """One setting of the server's SETTINGS frame, checked (section 6.5.2) and applied."""
+        if code == SettingCodes.ENABLE_PUSH:
+            if value > 1:
+                raise _ConnectionError("ENABLE_PUSH above 1 (section 6.5.2)")
+            if value == 1:
+                raise _ConnectionError("a server sent ENABLE_PUSH 1 (section 6.5.2)")
+        elif code == SettingCodes.INITIAL_WINDOW_SIZE:
+            if value > MAX_WINDOW:
+                raise _ConnectionError(
+                    "INITIAL_WINDOW_SIZE above 2**31-1", ErrorCodes.FLOW_CONTROL_ERROR
+                )
+            delta = value - self._out_initial_window
+            self._out_initial_window = value
+            for stream in self._streams.values():
+                stream.outbound_window += delta
+                if stream.outbound_window > MAX_WINDOW:
+                    raise _ConnectionError(
+                        "INITIAL_WINDOW_SIZE change overflows a window (section 6.9.2)",
+                        ErrorCodes.FLOW_CONTROL_ERROR,
+                    )
+        elif code == SettingCodes.MAX_FRAME_SIZE:
+            if not MIN_MAX_FRAME_SIZE <= value <= MAX_MAX_FRAME_SIZE:
+                raise _ConnectionError("MAX_FRAME_SIZE out of range (section 6.5.2)")
+            self._out_max_frame = value
+        elif code == SettingCodes.HEADER_TABLE_SIZE:
+            # We never keep more than 4096 octets for the peer, whatever it allows.
+            size = min(value, 4096)
+            if size != self._encoder.header_table_size:
+                self._encoder.header_table_size = size
+        elif code == SettingCodes.MAX_CONCURRENT_STREAMS:
+            self._max_concurrent = value
+        elif code == SettingCodes.ENABLE_CONNECT_PROTOCOL and value > 1:
+            raise _ConnectionError("ENABLE_CONNECT_PROTOCOL above 1 (RFC 8441)")
 
     def _apply_local(self, settings: dict[int, int]) -> None:
         for code, value in settings.items():
