@@ -725,7 +725,11 @@ class Connection:
                 ErrorCodes.ENHANCE_YOUR_CALM,
             )
 
-    def receive_data(self, data: bytes) -> list[Event]:
+    # noqa below, measured (bench/http2_engine.py's work, CPU us per response, best of 40 x 10
+    # connections, 3 alternating runs): a trial split with the DATA branch as a method cost
+    # "indexed" receive 2.62 -> 2.66 us (+0.04 us, +1.5%) and still left 24; getting to 15 also
+    # needs the frame dispatch out of this loop. The frame loop stays inline: it is the hot path.
+    def receive_data(self, data: bytes) -> list[Event]:  # noqa: C901
         """Feed bytes read from the peer; return the events they complete, in order.
 
         Incomplete frames are kept (at most one frame: a frame longer than our MAX_FRAME_SIZE is
@@ -978,7 +982,11 @@ class Connection:
         except HPACKDecodingError as exc:
             raise _ConnectionError(str(exc), ErrorCodes.COMPRESSION_ERROR) from None
 
-    def _header_block(
+    # noqa below, measured (bench/http2_engine.py's work, CPU us per response, best of 40 x 10
+    # connections, 3 alternating runs): moving the response's content-length / pseudo-header
+    # loop into a function (what it takes to get from 17 to 15) cost "unique" receive
+    # 7.7 -> 8.1 us (+0.3 us, +4%); decode errors and trailers are already steps of their own.
+    def _header_block(  # noqa: C901
         self,
         sid: int,
         flags: int,
@@ -996,16 +1004,10 @@ class Connection:
         try:
             headers = self._decode(block)  # always: the HPACK context must stay in step
         except HeaderListTooLarge:
-            if stream is None:
-                self._late_frame(sid, events, HEADERS)
-            else:
-                self._stream_error(sid, ErrorCodes.ENHANCE_YOUR_CALM, events)
+            self._undecodable(stream, sid, ErrorCodes.ENHANCE_YOUR_CALM, events)
             return
         except InvalidHeaderField:
-            if stream is None:
-                self._late_frame(sid, events, HEADERS)
-            else:
-                self._stream_error(sid, ErrorCodes.PROTOCOL_ERROR, events)
+            self._undecodable(stream, sid, ErrorCodes.PROTOCOL_ERROR, events)
             return
         if stream is None:
             self._late_frame(sid, events, HEADERS)
@@ -1049,7 +1051,24 @@ class Connection:
                 cache[block] = (version, headers[:], status, content_length)
             self._response(stream, headers, status, content_length, flags, events)
             return
-        # Trailers (section 8.1): they end the stream and carry no pseudo-header.
+        self._trailers(stream, es, headers, events)
+
+    def _undecodable(
+        self, stream: _Stream | None, sid: int, code: int, events: list[Event]
+    ) -> None:
+        """A header block HPACK could not decode (or too large): the stream's error ``code``,
+        or, for a stream we no longer know, what a late frame gets."""
+        if stream is None:
+            self._late_frame(sid, events, HEADERS)
+        else:
+            self._stream_error(sid, code, events)
+
+    def _trailers(
+        self, stream: _Stream, es: int, headers: list[Header], events: list[Event]
+    ) -> None:
+        """Trailers (section 8.1): they end the stream and carry no pseudo-header; the body
+        received must match a content-length."""
+        sid = stream.stream_id
         if not es or any(name[0] == 58 for name, _ in headers):
             self._stream_error(sid, ErrorCodes.PROTOCOL_ERROR, events)
             return
