@@ -158,6 +158,30 @@ class TooManyStreamsError(LocalProtocolError):
     beyond stream id 2**31-1."""
 
 
+#: The peer's settings before its SETTINGS frame: RFC 9113 section 6.5.2's initial values (no
+#: limit on concurrent streams until its SETTINGS says so).
+_INITIAL_REMOTE: dict[int, int] = {
+    SettingCodes.HEADER_TABLE_SIZE: 4096,
+    SettingCodes.ENABLE_PUSH: 1,
+    SettingCodes.MAX_CONCURRENT_STREAMS: 2**31 - 1,
+    SettingCodes.INITIAL_WINDOW_SIZE: DEFAULT_WINDOW,
+    SettingCodes.MAX_FRAME_SIZE: MIN_MAX_FRAME_SIZE,
+    SettingCodes.MAX_HEADER_LIST_SIZE: 2**32 - 1,
+}
+
+
+def _check_limits(
+    connection_window_size: int, initial_window_size: int, max_frame_size: int
+) -> None:
+    """``ValueError`` for a ``Connection`` limit outside what RFC 9113 allows (6.5.2, 6.9)."""
+    if not DEFAULT_WINDOW <= connection_window_size <= MAX_WINDOW:
+        raise ValueError("connection_window_size must be in [65535, 2**31-1]")
+    if not 0 <= initial_window_size <= MAX_WINDOW:
+        raise ValueError("initial_window_size must be in [0, 2**31-1]")
+    if not MIN_MAX_FRAME_SIZE <= max_frame_size <= MAX_MAX_FRAME_SIZE:
+        raise ValueError("max_frame_size must be in [16384, 2**24-1]")
+
+
 class _ConnectionError(Exception):
     def __init__(self, msg: str, code: int = ErrorCodes.PROTOCOL_ERROR) -> None:
         super().__init__(msg)
@@ -231,12 +255,7 @@ class Connection:
         validate_outbound_headers: bool = True,
         header_block_cache: int = 256,
     ) -> None:
-        if not DEFAULT_WINDOW <= connection_window_size <= MAX_WINDOW:
-            raise ValueError("connection_window_size must be in [65535, 2**31-1]")
-        if not 0 <= initial_window_size <= MAX_WINDOW:
-            raise ValueError("initial_window_size must be in [0, 2**31-1]")
-        if not MIN_MAX_FRAME_SIZE <= max_frame_size <= MAX_MAX_FRAME_SIZE:
-            raise ValueError("max_frame_size must be in [16384, 2**24-1]")
+        _check_limits(connection_window_size, initial_window_size, max_frame_size)
         self._local: dict[int, int] = {
             SettingCodes.HEADER_TABLE_SIZE: header_table_size,
             SettingCodes.ENABLE_PUSH: 0,
@@ -245,16 +264,8 @@ class Connection:
             SettingCodes.MAX_FRAME_SIZE: max_frame_size,
             SettingCodes.MAX_HEADER_LIST_SIZE: max_header_list_size,
         }
-        #: The peer's settings in force (RFC 9113 section 6.5.2 initial values; no limit on
-        #: concurrent streams until its SETTINGS says so).
-        self._remote: dict[int, int] = {
-            SettingCodes.HEADER_TABLE_SIZE: 4096,
-            SettingCodes.ENABLE_PUSH: 1,
-            SettingCodes.MAX_CONCURRENT_STREAMS: 2**31 - 1,
-            SettingCodes.INITIAL_WINDOW_SIZE: DEFAULT_WINDOW,
-            SettingCodes.MAX_FRAME_SIZE: MIN_MAX_FRAME_SIZE,
-            SettingCodes.MAX_HEADER_LIST_SIZE: 2**32 - 1,
-        }
+        #: The peer's settings in force (until its SETTINGS: ``_INITIAL_REMOTE``).
+        self._remote: dict[int, int] = dict(_INITIAL_REMOTE)
         self._pending_local: list[dict[int, int]] = []
         # Receive side: until the peer ACKs our SETTINGS it may go by the defaults, so the
         # looser of both values applies (section 6.5.3).
