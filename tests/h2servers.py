@@ -474,7 +474,11 @@ class _Conn:
                 self.linger()
                 return
             if self.bye and not self.outgoing:
-                time.sleep(0.05)  # let the client read the response before the connection goes
+                # The server's delay under test, not a settle: the client reads the response and
+                # reuses the connection within it, so the close hits its next request (see
+                # test_an_idle_connection_dropped_by_the_server_is_retried_for_idempotent_requests;
+                # waiting for the client's EOF instead lets it drop the connection while idle).
+                time.sleep(0.05)
                 return
             if not self.outgoing or self.delayed:
                 readable, _, _ = select.select([self.sock], [], [], 0.05)

@@ -745,7 +745,8 @@ def _goaway_when_idle() -> Callable[[_RawConn], None]:
                     continue  # above last_stream_id: never processed
                 _respond(conn, stream_id, b"ok %d" % stream_id)
                 if initial:
-                    # Later than the response, so that the client reads it on its own (idle).
+                    # The server's delay under test: GOAWAY later than the response, so that the
+                    # client reads it on its own (idle), not as part of the request.
                     time.sleep(0.3)
                     goaway = bytearray(b"\x00\x00\x08\x07\x00\x00\x00\x00\x00")
                     goaway += stream_id.to_bytes(4, "big") + (0).to_bytes(4, "big")

@@ -204,31 +204,41 @@ def test_the_async_pools_check_names_the_rule_a_broken_pool_breaks(
     _run(runtime, main)
 
 
-# The connection / protocol / HTTP/2 / pool core (issue 11): no hand-written function over 80
-# lines (scripts/test checks their complexity with ruff's C901 too).
-CORE = [
-    "_async/_connection.py",
-    "_async/_http11.py",
-    "_async/_http2.py",
-    "_async/_protocol.py",
-    "_async/_pool.py",
-    "_async/_proxy.py",
-    "_async/_custom.py",
-    "_async/_trace.py",
-    "_h2glue.py",
-    "_origins.py",
-    "_proxies.py",
-]
+# Issue 11: no hand-written function in src/ over 80 lines (scripts/test checks their
+# complexity with ruff's C901 too). Generated code is not checked: _sync/ (scripts/unasync) and
+# _api.py (generated from the client's signatures).
+LONG_FUNCTION_LINES = 80
+# The exceptions, each with its reason; (file, function): its length today, so that it does not
+# grow unnoticed either.
+LONG_FUNCTION_EXCEPTIONS = {
+    # The CLI's argument table: one add_argument() per option, nothing to split.
+    ("_cli.py", "_build_parser"): 192,
+    # The HTTP/2 engine's and HPACK's hot loops, inline on purpose: a split costs speed (the
+    # measured costs are in the comments above them, with their noqa: C901).
+    ("http2/_connection.py", "receive_data"): 128,
+    ("http2/_hpack.py", "decode"): 104,
+    # Being reworked by their owner (the "speed" slice) while this check landed: drop each
+    # entry once it is under the limit.
+    ("_async/_client.py", "__init__"): 98,
+    ("_async/_client.py", "send"): 152,
+    ("_backends/sync.py", "_race"): 81,
+}
 
 
-@pytest.mark.parametrize("name", CORE)
-def test_no_function_over_80_lines_in_the_core(name: str) -> None:
+def _hand_written() -> list[str]:
+    names = (path.relative_to(SRC).as_posix() for path in SRC.rglob("*.py"))
+    return sorted(n for n in names if not n.startswith("_sync/") and n != "_api.py")
+
+
+@pytest.mark.parametrize("name", _hand_written())
+def test_no_function_over_80_lines(name: str) -> None:
     tree = ast.parse((SRC / name).read_text())
-    long = [
-        (node.name, node.end_lineno - node.lineno + 1)
+    long = {
+        (name, node.name): node.end_lineno - node.lineno + 1
         for node in ast.walk(tree)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         and node.end_lineno is not None
-        and node.end_lineno - node.lineno + 1 > 80
-    ]
-    assert long == []
+        and node.end_lineno - node.lineno + 1 > LONG_FUNCTION_LINES
+    }
+    allowed = {key: n for key, n in LONG_FUNCTION_EXCEPTIONS.items() if key[0] == name}
+    assert {key: n for key, n in long.items() if n > allowed.get(key, LONG_FUNCTION_LINES)} == {}

@@ -11,6 +11,7 @@ import math
 import pytest
 
 trio = pytest.importorskip("trio")
+from settle import until  # noqa: E402
 from trio.testing import MockClock  # noqa: E402
 
 from httpwire._backends import _trio_timer  # noqa: E402
@@ -163,7 +164,8 @@ def test_ahttpwire_pool_and_read_timeouts_on_trio_use_the_timer(fault_server: ob
                         outcome["read"] = "ReadTimeout"
 
                 async def second() -> None:
-                    await trio.sleep(0.05)
+                    # Once the first request holds the only connection, this one waits for it.
+                    await until(lambda: client._transport.connections, "first request connected")
                     try:
                         await client.get(url)
                     except ahttpwire.PoolTimeout:

@@ -899,6 +899,148 @@ def _parse_resolve(values: list[str]) -> dict[tuple[str, int], str]:
     return table
 
 
+def _check_numbers(args: argparse.Namespace) -> None:
+    """``UsageError`` for a negative --max-redirs or --retry, or a time limit that is not > 0
+    (--retry-delay may be 0)."""
+    if args.max_redirects < 0:
+        raise UsageError("--max-redirs must be >= 0")
+    for name in ("timeout", "max_time", "connect_timeout", "retry_delay"):
+        value = getattr(args, name)
+        if value is not None and not value > 0 and not (name == "retry_delay" and value == 0):
+            raise UsageError(f"--{name.replace('_', '-')} must be a number of seconds > 0")
+    if args.retry < 0:
+        raise UsageError("--retry must be >= 0")
+
+
+def _method_and_query(
+    args: argparse.Namespace, method: str | None, items: _Items, body: _Body
+) -> tuple[str, list[tuple[str, str]], _Body]:
+    """The request method (-X, -I, -G, else POST with a body and GET without), the query items
+    to add (``name==value`` items, and the body's with -G), and the body (none with -G)."""
+    if args.request:
+        if not _TOKEN.match(args.request):
+            raise UsageError(f"invalid HTTP method {args.request!r}")
+        method = args.request.upper()
+    if args.head:
+        method = method or "HEAD"
+    query = list(items.query)
+    if args.get:
+        if body.content:
+            query += urllib.parse.parse_qsl(body.content.decode(), keep_blank_values=True)
+        body = _Body()
+        method = method or "GET"
+    has_body = body.content is not None or body.stream is not None
+    if method is None:
+        method = "POST" if has_body else "GET"
+    return method, query, body
+
+
+def _user_headers(
+    args: argparse.Namespace, items: _Items
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The headers the user set (-H, ``Header:value`` items, -A, -e, --compressed), and the
+    names of those to remove (``Header:`` with no value)."""
+    user_headers, remove = _parse_headers(args.header)
+    user_headers += items.headers
+    remove += items.remove
+    if args.user_agent is not None:
+        user_headers.append(("User-Agent", args.user_agent))
+    if args.referer is not None:
+        user_headers.append(("Referer", args.referer))
+    if args.compressed:
+        from ._decoders import ACCEPT_ENCODING
+
+        user_headers.append(("Accept-Encoding", ACCEPT_ENCODING))
+    return user_headers, remove
+
+
+def _merged_headers(
+    body: _Body,
+    session: dict[str, Any],
+    user_headers: list[tuple[str, str]],
+    remove: list[str],
+) -> list[tuple[str, str]]:
+    """The request's headers: the body's, then the session's, then the user's; a name set (or
+    removed) later drops the earlier ones of that name."""
+    user_names = {name.lower() for name, _ in user_headers} | {n.lower() for n in remove}
+    session_headers = [
+        (n, v) for n, v in (session.get("headers") or {}).items() if n.lower() not in user_names
+    ]
+    names = user_names | {n.lower() for n, _ in session_headers}
+    headers = [(n, v) for n, v in body.headers if n.lower() not in names]
+    return headers + session_headers + user_headers
+
+
+def _make_client(
+    args: argparse.Namespace, hooks: dict[str, list[Callable[..., Any]]], auth: Any
+) -> Any:
+    """The sync ``Client`` for the command line's TLS, timeout, proxy and redirect options;
+    ``UsageError`` for an unreadable --cacert / --cert or a bad proxy."""
+    from ._sync._client import Client
+
+    verify: Any = True
+    if args.insecure:
+        verify = False
+    elif args.cacert:
+        verify = args.cacert
+    timeout_config: Any = args.timeout  # seconds for every limit, or None: the defaults
+    if args.connect_timeout is not None:
+        from ._config import DEFAULT_TIMEOUT
+
+        base = _timeout_dict(DEFAULT_TIMEOUT if args.timeout is None else args.timeout)
+        timeout_config = {**base, "connect": args.connect_timeout}
+    options: dict[str, Any] = {} if timeout_config is None else {"timeout": timeout_config}
+    try:
+        transport = _make_transport(args, verify)
+        if transport is not None:
+            options["transport"] = transport
+        return Client(
+            verify=verify,
+            cert=args.cert,
+            http2=bool(args.http2),
+            follow_redirects=args.follow,
+            max_redirects=args.max_redirects,
+            event_hooks=hooks,
+            proxy=args.proxy,
+            auth=auth,
+            **options,
+        )
+    except OSError as exc:  # --cacert / --cert: missing or unreadable file, bad PEM (SSLError)
+        raise UsageError(f"TLS setup failed: {exc}") from exc
+    except (ValueError, ImportError) as exc:  # a bad --proxy or proxy variable
+        raise UsageError(str(exc)) from exc
+
+
+def _resume_from(
+    args: argparse.Namespace,
+    to_stdout: bool,
+    output_path: str | None,
+    headers: list[tuple[str, str]],
+) -> int:
+    """-C's byte offset (``-``: the output file's size), adding ``Range`` (and ``If-Range``
+    from the file's saved validator) to ``headers`` when it is not 0."""
+    if args.continue_at is None:
+        return 0
+    if to_stdout or output_path is None:
+        raise UsageError("-C needs -o FILE (or -O)")
+    resume_from = 0
+    if args.continue_at == "-":
+        try:
+            resume_from = os.path.getsize(output_path)
+        except OSError:
+            resume_from = 0
+    elif args.continue_at.isdigit():
+        resume_from = int(args.continue_at)
+    else:
+        raise UsageError("-C takes a byte offset or '-'")
+    if resume_from:
+        headers.append(("Range", f"bytes={resume_from}-"))
+        validator = _read_validator(output_path)
+        if validator:
+            headers.append(("If-Range", validator))
+    return resume_from
+
+
 def _make_transport(args: argparse.Namespace, verify: Any) -> Any:
     """A pool of our own when a flag needs what ``Client`` does not expose; else None."""
     if not (args.http2_prior or args.unix_socket or args.resolve):
@@ -1090,8 +1232,6 @@ class _Run:
     # -- the request ---------------------------------------------------------------------------
 
     def execute(self) -> int:
-        from ._sync._client import Client
-        from ._timeouts import timeout as deadline
         from ._urls import URL
 
         args = self.args
@@ -1099,30 +1239,8 @@ class _Run:
         method, url, raw_items = _split_positionals(args)
         items = _parse_items(raw_items)
         body = _body(args, items)
-        if args.max_redirects < 0:
-            raise UsageError("--max-redirs must be >= 0")
-        for name in ("timeout", "max_time", "connect_timeout", "retry_delay"):
-            value = getattr(args, name)
-            if value is not None and not value > 0 and not (name == "retry_delay" and value == 0):
-                raise UsageError(f"--{name.replace('_', '-')} must be a number of seconds > 0")
-        if args.retry < 0:
-            raise UsageError("--retry must be >= 0")
-
-        if args.request:
-            if not _TOKEN.match(args.request):
-                raise UsageError(f"invalid HTTP method {args.request!r}")
-            method = args.request.upper()
-        if args.head:
-            method = method or "HEAD"
-        query = list(items.query)
-        if args.get:
-            if body.content:
-                query += urllib.parse.parse_qsl(body.content.decode(), keep_blank_values=True)
-            body = _Body()
-            method = method or "GET"
-        has_body = body.content is not None or body.stream is not None
-        if method is None:
-            method = "POST" if has_body else "GET"
+        _check_numbers(args)
+        method, query, body = _method_and_query(args, method, items, body)
 
         parsed = URL(url)
         self.host = parsed.host
@@ -1130,38 +1248,18 @@ class _Run:
         if query:
             parsed = parsed.copy_merge_params(query)
 
-        user_headers, remove = _parse_headers(args.header)
-        user_headers += items.headers
-        remove += items.remove
-        if args.user_agent is not None:
-            user_headers.append(("User-Agent", args.user_agent))
-        if args.referer is not None:
-            user_headers.append(("Referer", args.referer))
-        if args.compressed:
-            from ._decoders import ACCEPT_ENCODING
-
-            user_headers.append(("Accept-Encoding", ACCEPT_ENCODING))
-
+        user_headers, remove = _user_headers(args, items)
         session_path = _session_path(args.session, str(parsed)) if args.session else None
         session = _load_session(session_path) if session_path is not None else {}
         creds = _credentials(args, str(parsed))
         if creds is None and isinstance(session.get("auth"), dict):
             creds = session["auth"]
-        auth = _auth_object(creds)
-
-        user_names = {name.lower() for name, _ in user_headers} | {n.lower() for n in remove}
-        session_headers = [
-            (n, v) for n, v in (session.get("headers") or {}).items() if n.lower() not in user_names
-        ]
-        names = user_names | {n.lower() for n, _ in session_headers}
-        headers = [(n, v) for n, v in body.headers if n.lower() not in names]
-        headers += session_headers + user_headers
+        headers = _merged_headers(body, session, user_headers, remove)
 
         output_path = args.output
         if args.remote_name and output_path is None:
             output_path = os.path.basename(urllib.parse.unquote(parsed.path)) or "index.html"
         to_stdout = output_path in (None, "-")
-
         if args.raw:
             pretty = False
         elif args.pretty:
@@ -1173,21 +1271,49 @@ class _Run:
         meta = out if pretty else _Printer(stderr, _want_colour(stderr))
         show_bars = _isatty(stderr) and not args.silent
 
-        verify: Any = True
-        if args.insecure:
-            verify = False
-        elif args.cacert:
-            verify = args.cacert
-        timeout_config: Any = args.timeout  # seconds for every limit, or None: the defaults
-        if args.connect_timeout is not None:
-            from ._config import DEFAULT_TIMEOUT
+        extensions, hooks = self._extensions_and_hooks(meta)
+        client = _make_client(args, hooks, _auth_object(creds))
+        resume_from = _resume_from(args, to_stdout, output_path, headers)
 
-            base = _timeout_dict(DEFAULT_TIMEOUT if args.timeout is None else args.timeout)
-            timeout_config = {**base, "connect": args.connect_timeout}
+        with client:
+            self._fill_client(client, remove, session)
 
+            def exchange(may_retry: bool) -> int | None:
+                return self._exchange(
+                    client,
+                    method,
+                    parsed,
+                    headers,
+                    body,
+                    extensions,
+                    output_path,
+                    to_stdout,
+                    pretty,
+                    out,
+                    show_bars,
+                    resume_from,
+                    may_retry,
+                )
+
+            self._with_retries(method, exchange)
+            response = self.response
+            assert response is not None
+            if args.cookie_jar:
+                _save_cookie_file(args.cookie_jar, client.cookies)
+            if session_path is not None:
+                _save_session(session_path, session, user_headers, creds, client.cookies)
+
+        self.write_out(response)
+        return self._exit_code(response)
+
+    def _extensions_and_hooks(
+        self, meta: _Printer
+    ) -> tuple[dict[str, Any], dict[str, list[Callable[..., Any]]]]:
+        """The request extensions (``trace`` with -v) and event hooks: -v's heads, and the
+        redirect count of ``%{num_redirects}``."""
         extensions: dict[str, Any] = {}
         hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
-        if args.verbose:
+        if self.args.verbose:
             extensions["trace"] = self._tracer(meta)
 
             def on_request(request: Request) -> None:
@@ -1207,124 +1333,75 @@ class _Run:
                 self.num_redirects += 1
 
         hooks["response"].append(count_redirect)
+        return extensions, hooks
 
-        options: dict[str, Any] = {} if timeout_config is None else {"timeout": timeout_config}
-        try:
-            transport = _make_transport(args, verify)
-            if transport is not None:
-                options["transport"] = transport
-            client = Client(
-                verify=verify,
-                cert=args.cert,
-                http2=bool(args.http2),
-                follow_redirects=args.follow,
-                max_redirects=args.max_redirects,
-                event_hooks=hooks,
-                proxy=args.proxy,
-                auth=auth,
-                **options,
-            )
-        except OSError as exc:  # --cacert / --cert: missing or unreadable file, bad PEM (SSLError)
-            raise UsageError(f"TLS setup failed: {exc}") from exc
-        except (ValueError, ImportError) as exc:  # a bad --proxy or proxy variable
-            raise UsageError(str(exc)) from exc
-
-        resume_from = 0
-        if args.continue_at is not None:
-            if to_stdout:
-                raise UsageError("-C needs -o FILE (or -O)")
-            if args.continue_at == "-":
-                try:
-                    resume_from = os.path.getsize(output_path)
-                except OSError:
-                    resume_from = 0
-            elif args.continue_at.isdigit():
-                resume_from = int(args.continue_at)
+    def _fill_client(self, client: Any, remove: list[str], session: dict[str, Any]) -> None:
+        """Drop the default headers named by ``Header:`` / ``-H 'Header:'``, and load the
+        session's cookies and -b's (``a=1; b=2`` or a cookie file) into the client's jar."""
+        for name in remove:
+            if name in client.headers:
+                del client.headers[name]
+        for cookie in session.get("cookies") or []:
+            if isinstance(cookie, dict) and "name" in cookie:
+                client.cookies.set(
+                    cookie["name"],
+                    cookie.get("value", ""),
+                    domain=cookie.get("domain", ""),
+                    path=cookie.get("path", "/"),
+                )
+        for value in self.args.cookie:
+            if "=" in value:  # 'a=1; b=2': into the jar, so a cookie file's merge with it
+                for pair in value.split(";"):
+                    name, _, cookie_value = pair.strip().partition("=")
+                    if name:
+                        client.cookies.set(name, cookie_value, domain=self.host, path="/")
             else:
-                raise UsageError("-C takes a byte offset or '-'")
-            if resume_from:
-                headers.append(("Range", f"bytes={resume_from}-"))
-                validator = _read_validator(output_path)
-                if validator:
-                    headers.append(("If-Range", validator))
+                _load_cookie_file(value, client.cookies)
 
-        with client:
-            for name in remove:
-                if name in client.headers:
-                    del client.headers[name]
-            for cookie in session.get("cookies") or []:
-                if isinstance(cookie, dict) and "name" in cookie:
-                    client.cookies.set(
-                        cookie["name"],
-                        cookie.get("value", ""),
-                        domain=cookie.get("domain", ""),
-                        path=cookie.get("path", "/"),
-                    )
-            for value in args.cookie:
-                if "=" in value:  # 'a=1; b=2': into the jar, so a cookie file's merge with it
-                    for pair in value.split(";"):
-                        name, _, cookie_value = pair.strip().partition("=")
-                        if name:
-                            client.cookies.set(name, cookie_value, domain=self.host, path="/")
-                else:
-                    _load_cookie_file(value, client.cookies)
+    def _with_retries(self, method: str, exchange: Callable[[bool], int | None]) -> None:
+        """Run ``exchange(may_retry)`` under --max-time's deadline, again after a transport
+        error (a failed connect always; once sent, only an idempotent method) or a retryable
+        status it returns, up to --retry times."""
+        from ._timeouts import timeout as deadline
 
-            attempt = 0
-            while True:
-                limit = None
-                if args.max_time is not None:  # counts from the start of the command
-                    limit = max(0.0, args.max_time - (time.monotonic() - self.started))
-                try:
-                    with deadline(limit):
-                        status = self._exchange(
-                            client,
-                            method,
-                            parsed,
-                            headers,
-                            body,
-                            extensions,
-                            output_path,
-                            to_stdout,
-                            pretty,
-                            out,
-                            show_bars,
-                            resume_from,
-                            attempt < args.retry,
-                        )
-                except TransportError as exc:
-                    sent = not isinstance(exc, ConnectError | ConnectTimeout)
-                    if attempt >= args.retry or (sent and method not in _IDEMPOTENT):
-                        raise
-                    if isinstance(exc, TimeoutException) and args.max_time is not None:
-                        raise
-                    attempt += 1
-                    self._wait_retry(attempt, None, f"{type(exc).__name__}")
-                    continue
-                if status is not None:
-                    attempt += 1
-                    self._wait_retry(attempt, self.response, f"HTTP {status}")
-                    continue
-                break
+        args = self.args
+        attempt = 0
+        while True:
+            limit = None
+            if args.max_time is not None:  # counts from the start of the command
+                limit = max(0.0, args.max_time - (time.monotonic() - self.started))
+            try:
+                with deadline(limit):
+                    status = exchange(attempt < args.retry)
+            except TransportError as exc:
+                sent = not isinstance(exc, ConnectError | ConnectTimeout)
+                if attempt >= args.retry or (sent and method not in _IDEMPOTENT):
+                    raise
+                if isinstance(exc, TimeoutException) and args.max_time is not None:
+                    raise
+                attempt += 1
+                self._wait_retry(attempt, None, f"{type(exc).__name__}")
+                continue
+            if status is not None:
+                attempt += 1
+                self._wait_retry(attempt, self.response, f"HTTP {status}")
+                continue
+            return
 
-            response = self.response
-            assert response is not None
-            if args.cookie_jar:
-                _save_cookie_file(args.cookie_jar, client.cookies)
-            if session_path is not None:
-                _save_session(session_path, session, user_headers, creds, client.cookies)
-
-        self.write_out(response)
+    def _exit_code(self, response: Response) -> int:
+        """The exit status for the final response (--fail, --check-status), with its message."""
+        args = self.args
         final = response.status_code
         if args.fail and final >= 400:
             if not (args.silent and not args.show_error):
-                stderr.write(
+                sys.stderr.write(
                     f"httpwire: error: the server answered {final} {response.reason_phrase}"
                     f" for {self.url_effective}\n"
                 )
             return EXIT_HTTP_ERROR
         if args.check_status and final >= 300:
             code = final // 100
-            stderr.write(f"httpwire: warning: HTTP {final} {response.reason_phrase}\n")
+            sys.stderr.write(f"httpwire: warning: HTTP {final} {response.reason_phrase}\n")
             return code if code in (3, 4, 5) else EXIT_ERROR
         return EXIT_OK
 

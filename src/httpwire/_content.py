@@ -377,6 +377,39 @@ class MultipartStream(ByteStream, AsyncByteStream):
             yield chunk
 
 
+def _file_part_header(key: str, value: typing.Any) -> tuple[bytes, typing.Any]:
+    """The header lines of one file part of ``encode_multipart`` (without the boundary), and
+    the file object (or bytes) it carries; ``value`` is one of the shapes it documents."""
+    filename: str | None
+    extra: Mapping[str, str] = {}
+    content_type: str | None = None
+    if isinstance(value, tuple):
+        filename, fileobj = value[0], value[1]
+        if len(value) > 2:
+            content_type = value[2]
+        if len(value) > 3:
+            extra = value[3]
+    else:
+        fileobj = value
+        name = getattr(value, "name", None)
+        filename = os.path.basename(name) if isinstance(name, str) else "upload"
+    if content_type is None and filename:
+        content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    part_headers = dict(extra)
+    # As httpx: a Content-Type among the part's headers wins over the tuple's third item;
+    # without a file name there is none to guess from, so none is sent.
+    if content_type is not None and not any(
+        name.lower() == "content-type" for name in part_headers
+    ):
+        part_headers["Content-Type"] = content_type
+    header = b"Content-Disposition: form-data; name=%b" % _quote_param(key)
+    if filename:
+        header += b"; filename=%b" % _quote_param(filename)
+    for extra_name, extra_value in part_headers.items():
+        header += b"\r\n%b: %b" % (_header_value(extra_name), _header_value(extra_value))
+    return header, fileobj
+
+
 def encode_multipart(
     data: Mapping[str, typing.Any],
     files: typing.Any,
@@ -410,33 +443,7 @@ def encode_multipart(
             )
     file_items = files.items() if isinstance(files, Mapping) else files
     for key, value in file_items:
-        filename: str | None
-        extra: Mapping[str, str] = {}
-        content_type: str | None = None
-        if isinstance(value, tuple):
-            filename, fileobj = value[0], value[1]
-            if len(value) > 2:
-                content_type = value[2]
-            if len(value) > 3:
-                extra = value[3]
-        else:
-            fileobj = value
-            name = getattr(value, "name", None)
-            filename = os.path.basename(name) if isinstance(name, str) else "upload"
-        if content_type is None and filename:
-            content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        part_headers = dict(extra)
-        # As httpx: a Content-Type among the part's headers wins over the tuple's third item;
-        # without a file name there is none to guess from, so none is sent.
-        if content_type is not None and not any(
-            name.lower() == "content-type" for name in part_headers
-        ):
-            part_headers["Content-Type"] = content_type
-        header = b"Content-Disposition: form-data; name=%b" % _quote_param(str(key))
-        if filename:
-            header += b"; filename=%b" % _quote_param(filename)
-        for extra_name, extra_value in part_headers.items():
-            header += b"\r\n%b: %b" % (_header_value(extra_name), _header_value(extra_value))
+        header, fileobj = _file_part_header(str(key), value)
         payload = _file_payload(fileobj)
         pending.append(b"--%b\r\n%b\r\n\r\n" % (boundary, header))
         if isinstance(payload, bytes):

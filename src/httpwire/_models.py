@@ -81,6 +81,31 @@ def _normalise_method(method: str | bytes) -> str:
     return upper
 
 
+def _link_param_value(value: str, i: int) -> tuple[str, int]:
+    """The value of the ``Link`` parameter whose name ends at ``value[i]`` (empty when no
+    ``=`` follows), unquoted, and the index after it (``parse_header_links``' step)."""
+    n = len(value)
+    if i >= n or value[i] != "=":
+        return "", i
+    i += 1
+    while i < n and value[i] in " \t":
+        i += 1
+    if i < n and value[i] in "\"'":
+        quote = value[i]
+        i += 1
+        chars: list[str] = []
+        while i < n and value[i] != quote:
+            if value[i] == "\\" and quote == '"' and i + 1 < n:
+                i += 1  # a quoted-pair (RFC 9110 section 5.6.4)
+            chars.append(value[i])
+            i += 1
+        return "".join(chars), i + 1
+    j = i
+    while j < n and value[j] not in ";,":
+        j += 1
+    return value[i:j].strip(), j
+
+
 def parse_header_links(value: str) -> list[dict[str, str]]:
     """The links of a ``Link`` header value (RFC 8288 section 3), in order.
 
@@ -124,28 +149,7 @@ def parse_header_links(value: str) -> list[dict[str, str]]:
                 j += 1
             key = value[i:j].strip().lower()
             i = j
-            param = ""
-            if i < n and value[i] == "=":
-                i += 1
-                while i < n and value[i] in " \t":
-                    i += 1
-                if i < n and value[i] in "\"'":
-                    quote = value[i]
-                    i += 1
-                    chars: list[str] = []
-                    while i < n and value[i] != quote:
-                        if value[i] == "\\" and quote == '"' and i + 1 < n:
-                            i += 1  # a quoted-pair (RFC 9110 section 5.6.4)
-                        chars.append(value[i])
-                        i += 1
-                    i += 1
-                    param = "".join(chars)
-                else:
-                    j = i
-                    while j < n and value[j] not in ";,":
-                        j += 1
-                    param = value[i:j].strip()
-                    i = j
+            param, i = _link_param_value(value, i)
             if key and key not in link:
                 link[key] = param
         links.append(link)

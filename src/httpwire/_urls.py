@@ -247,6 +247,75 @@ def _parse_port(port: str | int | None, url: str) -> int | None:
     return value
 
 
+def _encode_any_host(host: str, ipv6: bool, source: str, scheme: str) -> str:
+    """``host`` (an IPv6 literal without brackets when ``ipv6``) in its ASCII form, as
+    ``_encode_ipv6`` / ``_encode_host`` make it; ``InvalidURL`` for a space in it."""
+    if " " in host:
+        raise InvalidURL(f"Invalid character ' ' in host {host!r} of URL {source!r}")
+    if ipv6:
+        return _encode_ipv6(host, source)
+    if host:
+        return _encode_host(host, source, scheme)
+    return host
+
+
+def _check_path(scheme: str, authority: bool, path: str) -> None:
+    """``InvalidURL`` for a (quoted) path that would read differently once the URL is written
+    out: after an authority it must be empty or start with '/'; without one it must not start
+    with '//' (an authority) or, without a scheme, with ':' (RFC 3986 section 4.2)."""
+    if authority and path and not path.startswith("/"):
+        # httpx's words (only copy_with() / keywords can get here: a parsed path after a
+        # host always starts with '/').
+        raise InvalidURL("For absolute URLs, path must be empty or begin with '/'")
+    if not authority and path.startswith("//"):
+        # httpx's words, as below (parsed, '//' would start an authority: only keywords
+        # get here; a leading ':' can be parsed too, as in "::x")
+        raise InvalidURL("Relative URLs cannot have a path starting with '//'")
+    if not scheme and not authority and path.startswith(":"):
+        # RFC 3986 section 4.2: it would read as a scheme once written out
+        raise InvalidURL("Relative URLs cannot have a path starting with ':'")
+
+
+def _checked_components(caller: str, kwargs: dict[str, typing.Any]) -> dict[str, typing.Any]:
+    """``URL.copy_with()``'s keywords, bytes decoded: ``TypeError`` for an unknown one,
+    ``InvalidURL`` for one too long or holding a control character (never percent-encoded)."""
+    for name in kwargs:
+        if name not in _COMPONENTS:
+            # httpx's words
+            raise TypeError(f"{name!r} is an invalid keyword argument for {caller}")
+    parts: dict[str, typing.Any] = {
+        k: (v.decode("ascii") if isinstance(v, bytes) else v) for k, v in kwargs.items()
+    }
+    for name, value in parts.items():
+        if isinstance(value, str) and len(value) > MAX_URL_LENGTH:
+            raise InvalidURL(f"URL component {name!r} too long")  # httpx's words
+        # As in a parsed URL, control characters are refused, never percent-encoded.
+        control = _CONTROL.search(value) if isinstance(value, str) else None
+        if control is not None:
+            raise InvalidURL(
+                f"Invalid control character {control.group(0)!r} at position "
+                f"{control.start()} in URL {name} component {value!r}"
+            )
+    return parts
+
+
+def _userinfo_with(userinfo: str, parts: dict[str, typing.Any]) -> str:
+    """``userinfo`` with ``copy_with()``'s ``userinfo``, ``username`` and ``password``
+    keywords (``parts``) applied, the latter two quoted."""
+    if "userinfo" in parts:
+        userinfo = parts["userinfo"]
+    if "username" in parts or "password" in parts:
+        old_user, _, old_password = userinfo.partition(":")
+        user = _quote(parts.get("username") or "", _USER_RE, "username")
+        if "username" not in parts:
+            user = old_user
+        password = _quote(parts.get("password") or "", _USER_RE, "password")
+        if "password" not in parts:
+            password = old_password
+        userinfo = user + (":" + password if password else "")
+    return userinfo
+
+
 class URL:
     """A parsed, normalised URL (RFC 3986). Treat instances as immutable.
 
@@ -420,29 +489,14 @@ class URL:
         if scheme and not _SCHEME.fullmatch(scheme):
             where = f" in URL {source!r}" if source else ""  # URL(scheme=...) has no text yet
             raise InvalidURL(f"Invalid URL scheme {scheme!r}{where}")
-        if " " in host:
-            raise InvalidURL(f"Invalid character ' ' in host {host!r} of URL {source!r}")
-        if ipv6:
-            host = _encode_ipv6(host, source)
-        elif host:
-            host = _encode_host(host, source, scheme)
+        host = _encode_any_host(host, ipv6, source, scheme)
         port_number = _parse_port(port, source)
         if port_number is not None and DEFAULT_PORTS.get(scheme) == port_number:
             port_number = None
         authority = authority or bool(host) or bool(userinfo) or port_number is not None
         userinfo = _quote(userinfo, _USERINFO_RE, "userinfo")
         path = _quote(path, _PATH_RE, "path")
-        if authority and path and not path.startswith("/"):
-            # httpx's words (only copy_with() / keywords can get here: a parsed path after a
-            # host always starts with '/').
-            raise InvalidURL("For absolute URLs, path must be empty or begin with '/'")
-        if not authority and path.startswith("//"):
-            # httpx's words, as below (parsed, '//' would start an authority: only keywords
-            # get here; a leading ':' can be parsed too, as in "::x")
-            raise InvalidURL("Relative URLs cannot have a path starting with '//'")
-        if not scheme and not authority and path.startswith(":"):
-            # RFC 3986 section 4.2: it would read as a scheme once written out
-            raise InvalidURL("Relative URLs cannot have a path starting with ':'")
+        _check_path(scheme, authority, path)
         if scheme and _has_dot_segment(path):
             path = _remove_dot_segments(path)
         if query is not None:
@@ -546,36 +600,9 @@ class URL:
         return self._copy_with("copy_with()", kwargs)
 
     def _copy_with(self, caller: str, kwargs: dict[str, typing.Any]) -> URL:
-        for name in kwargs:
-            if name not in _COMPONENTS:
-                # httpx's words
-                raise TypeError(f"{name!r} is an invalid keyword argument for {caller}")
-        parts: dict[str, typing.Any] = {
-            k: (v.decode("ascii") if isinstance(v, bytes) else v) for k, v in kwargs.items()
-        }
-        for name, value in parts.items():
-            if isinstance(value, str) and len(value) > MAX_URL_LENGTH:
-                raise InvalidURL(f"URL component {name!r} too long")  # httpx's words
-            # As in a parsed URL, control characters are refused, never percent-encoded.
-            control = _CONTROL.search(value) if isinstance(value, str) else None
-            if control is not None:
-                raise InvalidURL(
-                    f"Invalid control character {control.group(0)!r} at position "
-                    f"{control.start()} in URL {name} component {value!r}"
-                )
+        parts = _checked_components(caller, kwargs)
         scheme = parts.get("scheme", self.scheme)
-        userinfo = self.userinfo.decode("ascii")
-        if "userinfo" in parts:
-            userinfo = parts["userinfo"]
-        if "username" in parts or "password" in parts:
-            old_user, _, old_password = userinfo.partition(":")
-            user = _quote(parts.get("username") or "", _USER_RE, "username")
-            if "username" not in parts:
-                user = old_user
-            password = _quote(parts.get("password") or "", _USER_RE, "password")
-            if "password" not in parts:
-                password = old_password
-            userinfo = user + (":" + password if password else "")
+        userinfo = _userinfo_with(self.userinfo.decode("ascii"), parts)
         host = self.raw_host.decode("ascii")
         ipv6 = ":" in host
         if ipv6 and "%" in host:

@@ -695,7 +695,11 @@ class Decoder:
             return value, end
         return raw, end
 
-    def decode(self, data: bytes) -> list[Header]:
+    # noqa below, measured (bench/http2_engine.py's work with header_block_cache=0, CPU us per
+    # response, best of 40 x 10 connections, 3 alternating runs): a trial split reading the two
+    # literal forms' name and value in a method cost "literal" 8.1 -> 8.5 us (+0.4 us, +5%) and
+    # "unique" +0.1 us, and still left 23. The field loop stays inline: it is the hot path.
+    def decode(self, data: bytes) -> list[Header]:  # noqa: C901
         """Decode one complete header block (RFC 7541 section 3.2) to a list of fields.
 
         Raises :class:`HPACKDecodingError` (the connection is unusable: COMPRESSION_ERROR),
@@ -762,17 +766,9 @@ class Decoder:
                 self._insert(field)
                 pure = False
             elif byte & 0x20:  # dynamic table size update (section 6.3)
-                size = byte & 0x1F
-                if size == 0x1F:
-                    size, pos = _decode_int(data, pos, 0x1F)
                 if total:  # only at the start of a block (section 4.2), possibly twice
                     raise HPACKDecodingError("table size update after a field")
-                if size > self.max_allowed_table_size:
-                    raise HPACKDecodingError(
-                        f"table size update to {size} above the limit {self.max_allowed_table_size}"
-                    )
-                self._required_update = None
-                self._resize(size)
+                pos = self._size_update(byte, data, pos)
                 pure = False
                 continue
             else:  # literal without indexing / never indexed (sections 6.2.2, 6.2.3)
@@ -807,6 +803,20 @@ class Decoder:
         if problem is not None:
             raise InvalidHeaderField(problem)
         return out
+
+    def _size_update(self, byte: int, data: bytes, pos: int) -> int:
+        """Apply a dynamic table size update (section 6.3) whose first octet ``byte`` was read;
+        the position after it. ``HPACKDecodingError`` above our SETTINGS_HEADER_TABLE_SIZE."""
+        size = byte & 0x1F
+        if size == 0x1F:
+            size, pos = _decode_int(data, pos, 0x1F)
+        if size > self.max_allowed_table_size:
+            raise HPACKDecodingError(
+                f"table size update to {size} above the limit {self.max_allowed_table_size}"
+            )
+        self._required_update = None
+        self._resize(size)
+        return pos
 
     def _valid_field(self, field: Header) -> None:
         valid = self._valid
