@@ -217,11 +217,6 @@ LONG_FUNCTION_EXCEPTIONS = {
     # measured costs are in the comments above them, with their noqa: C901).
     ("http2/_connection.py", "receive_data"): 128,
     ("http2/_hpack.py", "decode"): 104,
-    # Being reworked by their owner (the "speed" slice) while this check landed: drop each
-    # entry once it is under the limit.
-    ("_async/_client.py", "__init__"): 98,
-    ("_async/_client.py", "send"): 152,
-    ("_backends/sync.py", "_race"): 81,
 }
 
 

@@ -365,6 +365,39 @@ def _connect_one(
     return None
 
 
+def _start_attempt(
+    info: Any,
+    local_address: str | None,
+    socket_options: Iterable[SOCKET_OPTION] | None,
+    errors: list[str],
+) -> tuple[socket.socket, bool] | None:
+    """Start one non-blocking connect to ``info`` (a ``getaddrinfo`` entry): ``(socket, True)``
+    when it connected at once, ``(socket, False)`` while it is in progress, None when it failed
+    (the reason appended to ``errors``, the socket closed)."""
+    family, type_, proto, _canon, addr = info
+    sock = socket.socket(family, type_, proto)
+    try:
+        sock.setblocking(False)
+        apply_socket_options(sock, socket_options)
+        if local_address is not None:
+            bind_local(sock, family, local_address)
+        err = sock.connect_ex(addr)
+    except OSError as exc:
+        sock.close()
+        errors.append(f"{format_addr(addr)}: {exc.strerror or exc}")
+        return None
+    except BaseException:
+        sock.close()
+        raise
+    if err == 0:
+        return sock, True
+    if err not in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY):
+        sock.close()
+        errors.append(f"{format_addr(addr)}: {os.strerror(err)}")
+        return None
+    return sock, False
+
+
 def _race(
     infos: list[Any],
     deadline: float | None,
@@ -391,31 +424,16 @@ def _race(
                     errors.append(f"{format_addr(addr)}: timed out")
                 return None
             if pending and (now >= next_start or not attempts):
-                family, type_, proto, _canon, addr = pending.pop(0)
-                sock = socket.socket(family, type_, proto)
-                try:
-                    sock.setblocking(False)
-                    apply_socket_options(sock, socket_options)
-                    if local_address is not None:
-                        bind_local(sock, family, local_address)
-                    err = sock.connect_ex(addr)
-                except OSError as exc:
-                    sock.close()
-                    errors.append(f"{format_addr(addr)}: {exc.strerror or exc}")
+                info = pending.pop(0)
+                started = _start_attempt(info, local_address, socket_options, errors)
+                if started is None:
                     next_start = 0.0  # start the next attempt at once
                     continue
-                except BaseException:
-                    sock.close()
-                    raise
-                if err == 0:
+                sock, connected = started
+                if connected:
                     winner = sock
                     break
-                if err not in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY):
-                    sock.close()
-                    errors.append(f"{format_addr(addr)}: {os.strerror(err)}")
-                    next_start = 0.0
-                    continue
-                attempts[sock] = addr
+                attempts[sock] = info[4]
                 selector.register(sock, selectors.EVENT_WRITE)
                 next_start = time.monotonic() + HAPPY_EYEBALLS_DELAY
             if not attempts:

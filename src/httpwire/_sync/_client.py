@@ -17,7 +17,7 @@ import time
 import types
 import typing
 import warnings
-from collections.abc import Iterator, Callable, Iterable, Mapping
+from collections.abc import Generator, Iterator, Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -138,6 +138,24 @@ def _warn_per_request_cookies() -> None:
     )
 
 
+def _default_headers(headers: HeaderTypes) -> Headers:
+    """The headers every request of a client carries: httpx's defaults, in httpx's order, then
+    the client's own ``headers=`` (which replace a default of the same name)."""
+    default_headers = Headers(
+        {
+            # "Connection: keep-alive" is redundant in HTTP/1.1 but kept for parity with httpx
+            # (HTTP/2 drops it, RFC 9113 section 8.2.2).
+            "Accept": "*/*",
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "Connection": "keep-alive",
+            "User-Agent": f"python-httpwire/{__version__}",
+        }
+    )
+    if headers is not None:
+        default_headers.update(Headers(headers))
+    return default_headers
+
+
 class Client:
     """An HTTP client: connection pooling, redirects, cookies, auth, hooks, timeouts.
 
@@ -222,19 +240,7 @@ class Client:
     ) -> None:
         self._base_url = self._enforce_trailing_slash(URL(base_url)) if base_url else None
         self._trust_env = bool(trust_env)
-        default_headers = Headers(
-            {
-                # httpx's defaults, in httpx's order; "Connection: keep-alive" is redundant in
-                # HTTP/1.1 but kept for parity (HTTP/2 drops it, RFC 9113 section 8.2.2).
-                "Accept": "*/*",
-                "Accept-Encoding": ACCEPT_ENCODING,
-                "Connection": "keep-alive",
-                "User-Agent": f"python-httpwire/{__version__}",
-            }
-        )
-        if headers is not None:
-            default_headers.update(Headers(headers))
-        self._headers = default_headers
+        self._headers = _default_headers(headers)
         self._params = QueryParams(params) if params is not None else QueryParams()
         self._cookies = cookies if isinstance(cookies, Cookies) else Cookies(cookies)
         self._auth: Auth | None = build_auth(auth)
@@ -249,24 +255,52 @@ class Client:
         self.event_hooks = hooks
         self.default_encoding = default_encoding
         self.max_body_size = _max_body_size(max_body_size)
+        self._setup_transports(
+            transport,
+            mounts,
+            proxy=proxy,
+            trust_env=trust_env,
+            verify=verify,
+            cert=cert,
+            pool_options={
+                "limits": limits,
+                "http1": http1,
+                "http2": http2,
+                "uds": uds,
+                "local_address": local_address,
+                "retries": retries,
+            },
+        )
+        self._closed = False
+        # Parsed absolute URLs by their string, so that a loop of ``client.get(same_url)`` does
+        # not parse the URL again each time. URL objects are immutable, so sharing is safe.
+        self._url_cache: dict[str, URL] = {}
+
+    def _setup_transports(
+        self,
+        transport: TransportTypes | None,
+        mounts: Mapping[str, TransportTypes | None] | None,
+        *,
+        proxy: ProxyTypes | None,
+        trust_env: bool,
+        verify: VerifyTypes,
+        cert: str | tuple[str, str] | None,
+        pool_options: dict[str, Any],
+    ) -> None:
+        """The default transport (a pool made here unless ``transport`` is given, with
+        ``pool_options`` as its arguments and a TLS context from ``verify``/``cert``), the
+        environment's proxies, and the mounts, most specific pattern first."""
         # Proxies from the environment: a pool per proxy URL, made on first use (see _route).
         self._env_proxies: EnvProxies | None = None
         self._proxy_pools: dict[str, Any] = {}
         self._make_proxy_pool: Callable[[str], Any] | None = None
         if transport is None:
-            ssl_context = create_ssl_context(verify, cert=cert, http2=http2, trust_env=trust_env)
+            ssl_context = create_ssl_context(
+                verify, cert=cert, http2=pool_options["http2"], trust_env=trust_env
+            )
 
             def make_pool(proxy: Any) -> HTTPTransport:
-                return HTTPTransport(
-                    verify=ssl_context,
-                    limits=limits,
-                    http1=http1,
-                    http2=http2,
-                    proxy=proxy,
-                    uds=uds,
-                    local_address=local_address,
-                    retries=retries,
-                )
+                return HTTPTransport(verify=ssl_context, proxy=proxy, **pool_options)
 
             transport = make_pool(as_proxy(proxy))
             if proxy is None and trust_env:
@@ -287,10 +321,6 @@ class Client:
             key=lambda entry: entry[0].priority,
         )
         self._routed = bool(self._mounts) or self._env_proxies is not None
-        self._closed = False
-        # Parsed absolute URLs by their string, so that a loop of ``client.get(same_url)`` does
-        # not parse the URL again each time. URL objects are immutable, so sharing is safe.
-        self._url_cache: dict[str, URL] = {}
 
     # -- settings ------------------------------------------------------------------------------
 
@@ -606,60 +636,27 @@ class Client:
         auth: AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
         follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Response:
-        """Send a built :class:`Request`; read the body unless ``stream=True``.
-
-        Applies auth (its flow runs around the redirects: a redirect keeps ``Authorization``
-        only while the origin stays the same; the responses a flow answered, a 401 challenge
-        say, are in ``response.history``), cookies, event hooks and, if enabled, redirects. With
-        ``stream=True`` the caller must close the response (``close()``, or read it to the end).
-        Raises as :meth:`request`, and ``RuntimeError`` for a body of the other flavour (a
-        sync iterator sent by ``httpwire``, an async one by ``httpwire``), as httpx does.
+        """Send a built :class:`Request`; read the body unless ``stream=True`` (then close the
+        response: ``close()``, or read it to the end). Applies auth (its flow runs around the
+        redirects; the responses it answered, a 401 say, are in ``response.history``), cookies,
+        event hooks and, if enabled, redirects (``Authorization`` is kept only while the origin
+        stays the same). Raises as :meth:`request`, and ``RuntimeError`` (as httpx) for a body
+        of the other flavour: a sync iterator sent by ``httpwire``, an async one by ``httpwire``.
         """
-        if self._closed:
-            raise RuntimeError("cannot send a request: the client has been closed")
-        if not isinstance(request.stream, ByteStream):
-            # httpx's exception class: a body iterator of the other flavour cannot be sent.
-            raise RuntimeError(
-                f"cannot send a {type(request.stream).__name__} body with an httpwire client, "
-                f"which sends {ByteStream.__name__} bodies: pass an iterator of the "
-                "client's flavour (or bytes, or a file)"
-            )
-        if "timeout" not in request.extensions:
-            # A request built elsewhere (Request(...)) gets the client's limits, not none at all.
-            request.extensions["timeout"] = self._timeout.copy()
-        follow = (
-            self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
-        )
-        auth_obj = self._auth if auth is USE_CLIENT_DEFAULT else build_auth(auth)
-        if auth_obj is None:
-            if request.url.userinfo:
-                auth_obj = url_auth(request.url.username, request.url.password)
-            elif self._env_netrc is not None:
-                auth_obj = self._env_netrc.auth_for(request.url)
-        flow = None
-        if auth_obj is not None:
-            flow = auth_obj.sync_auth_flow(request)
+        follow = self._check_sendable(request, follow_redirects)
+        flow = self._auth_flow(request, auth)
+        if flow is not None:
             request = flow.__next__()
-
-        # The redirect and auth loops live here rather than in helpers: one call (and, in the
-        # async flavour, one coroutine) fewer on the path every request takes.
+        # The loop over redirects and auth challenges stays here, not in a helper: a coroutine
+        # fewer on every request's path. Its rare branches are methods of their own.
         history: list[Response] = []
-        send = self._send
-        routed = self._routed
-        cookies = self._cookies
+        send, routed, cookies = self._send, self._routed, self._cookies
         started = _perf_counter()
         jar_cookie: str | None = None  # the Cookie value the jar set on ``request``
         try:
             while True:
-                if jar_cookie is not None and request.headers.get("cookie") == jar_cookie:
-                    # An auth flow sends the request again: the jar decides anew (the 401 may
-                    # have set cookies).
-                    del request.headers["cookie"]
-                jar_cookie = None
-                if cookies._maybe_nonempty() and "cookie" not in request.headers:
-                    jar_cookie = cookies.header_for(request.url)
-                    if jar_cookie is not None:
-                        request.headers["Cookie"] = jar_cookie
+                if jar_cookie is not None or cookies._maybe_nonempty():
+                    jar_cookie = self._set_jar_cookie(request, jar_cookie)
                 for hook in self._request_hooks:
                     hook(request)
 
@@ -671,61 +668,22 @@ class Client:
                     _set_request(exc, request)
                     raise
                 try:
-                    response.request = request
-                    if self.default_encoding != "utf-8":
-                        response.default_encoding = self.default_encoding
-                    if history:
-                        response.history = list(history)
-                    if "set-cookie" in response.headers:
-                        cookies.extract(response.headers.get_list("set-cookie"), request.url)
-                    for hook in self._response_hooks:
-                        hook(response)
-
+                    self._received(request, response, history)
                     if (
                         response.status_code not in _REDIRECT_STATUSES
                         or "location" not in response.headers
                     ):
                         if flow is None:
                             break
-                        try:
-                            next_request = flow.send(response)
-                        except StopIteration:
+                        next_request = self._answer_challenge(flow, request, response)
+                        if next_request is None:
                             flow = None
                             break
-                        # The flow answers a challenge: this response goes to the history.
-                        body = next_request.stream
-                        if (
-                            body is request.stream
-                            and not isinstance(body, BytesStream)
-                            and not getattr(body, "replayable", False)
-                        ):
-                            raise StreamConsumed(
-                                "cannot answer the authentication challenge: the request must "
-                                "be sent again and its body was a one-shot stream; send bytes "
-                                "or a seekable file, or set requires_request_body on the Auth"
-                            )
                     elif not follow:
-                        try:
-                            response.next_request = self._build_redirect_request(request, response)
-                        except (RemoteProtocolError, UnsupportedProtocol, StreamConsumed):
-                            pass  # not followed, so a bad Location is the caller's to judge
+                        self._offer_redirect(request, response)
                         break
                     else:
-                        if len(history) >= self.max_redirects:
-                            raise TooManyRedirects(
-                                f"exceeded max_redirects={self.max_redirects} (last: "
-                                f"{response.status_code} to {response.headers['location']!r})"
-                            )
-                        next_request = self._build_redirect_request(request, response)
-                        # Drain the redirect body so the connection goes back to the pool,
-                        # undecoded and dropped: a body that decompresses hugely is never
-                        # decoded or held (so a redirect response in history has no .content).
-                        if not response.is_stream_consumed:  # in memory: nothing to drain
-                            for _ in response.iter_raw():
-                                pass
-                    if not response.is_stream_consumed:
-                        # A challenge answered by the auth flow: read it for the history.
-                        response.read()
+                        next_request = self._follow_redirect(request, response, history)
                     response.elapsed = timedelta(seconds=_perf_counter() - started)
                 except BaseException as exc:
                     _set_request(exc, request)
@@ -750,6 +708,119 @@ class Client:
             raise
         response.elapsed = timedelta(seconds=_perf_counter() - started)
         return response
+
+    # -- the steps of send() -------------------------------------------------------------------
+
+    def _check_sendable(self, request: Request, follow_redirects: bool | UseClientDefault) -> bool:
+        """Refuse a request this client cannot send (``RuntimeError``); give a request built
+        elsewhere (``Request(...)``) the client's limits, not none at all. Returns whether to
+        follow redirects (``follow_redirects``, or the client's setting)."""
+        if self._closed:
+            raise RuntimeError("cannot send a request: the client has been closed")
+        if not isinstance(request.stream, ByteStream):
+            # httpx's exception class: a body iterator of the other flavour cannot be sent.
+            raise RuntimeError(
+                f"cannot send a {type(request.stream).__name__} body with an httpwire client, "
+                f"which sends {ByteStream.__name__} bodies: pass an iterator of the "
+                "client's flavour (or bytes, or a file)"
+            )
+        if "timeout" not in request.extensions:
+            request.extensions["timeout"] = self._timeout.copy()
+        if follow_redirects is USE_CLIENT_DEFAULT:
+            return self.follow_redirects
+        return bool(follow_redirects)
+
+    def _auth_flow(
+        self, request: Request, auth: AuthTypes | UseClientDefault
+    ) -> Generator[Request, Response] | None:
+        """The auth flow of this request (not started), or None for no auth. The auth is
+        ``auth=`` as given, else the client's, else credentials in the URL (Basic), else
+        ``.netrc`` under ``trust_env``."""
+        auth_obj = self._auth if auth is USE_CLIENT_DEFAULT else build_auth(auth)
+        if auth_obj is None:
+            if request.url.userinfo:
+                auth_obj = url_auth(request.url.username, request.url.password)
+            elif self._env_netrc is not None:
+                auth_obj = self._env_netrc.auth_for(request.url)
+        return None if auth_obj is None else auth_obj.sync_auth_flow(request)
+
+    def _set_jar_cookie(self, request: Request, jar_cookie: str | None) -> str | None:
+        """Set the jar's ``Cookie`` on ``request`` unless the caller set one; returns the value
+        set (None for none). ``jar_cookie`` is what the jar set on an earlier send of the same
+        request (an auth flow sends it again): the jar decides anew, the 401 may set cookies."""
+        if jar_cookie is not None and request.headers.get("cookie") == jar_cookie:
+            del request.headers["cookie"]
+        if "cookie" in request.headers:
+            return None
+        value = self._cookies.header_for(request.url)
+        if value is not None:
+            request.headers["Cookie"] = value
+        return value
+
+    def _received(
+        self, request: Request, response: Response, history: list[Response]
+    ) -> None:
+        """What every response gets before anything else looks at it: its request, the
+        client's default encoding, the history so far, the cookies it sets, the hooks."""
+        response.request = request
+        if self.default_encoding != "utf-8":
+            response.default_encoding = self.default_encoding
+        if history:
+            response.history = list(history)
+        if "set-cookie" in response.headers:
+            self._cookies.extract(response.headers.get_list("set-cookie"), request.url)
+        for hook in self._response_hooks:
+            hook(response)
+
+    def _answer_challenge(
+        self, flow: Generator[Request, Response], request: Request, response: Response
+    ) -> Request | None:
+        """The auth flow's next request for ``response`` (its body read for the history), or
+        None when the flow is done. Raises ``StreamConsumed`` when the flow must send a one-shot
+        body again."""
+        try:
+            next_request = flow.send(response)
+        except StopIteration:
+            return None
+        body = next_request.stream
+        if (
+            body is request.stream
+            and not isinstance(body, BytesStream)
+            and not getattr(body, "replayable", False)
+        ):
+            raise StreamConsumed(
+                "cannot answer the authentication challenge: the request must "
+                "be sent again and its body was a one-shot stream; send bytes "
+                "or a seekable file, or set requires_request_body on the Auth"
+            )
+        response.read()
+        return next_request
+
+    def _offer_redirect(self, request: Request, response: Response) -> None:
+        """Redirects not followed: ``response.next_request`` is the request it asks for, when
+        its Location is one we could follow (a bad one is the caller's to judge)."""
+        try:
+            response.next_request = self._build_redirect_request(request, response)
+        except (RemoteProtocolError, UnsupportedProtocol, StreamConsumed):
+            pass
+
+    def _follow_redirect(
+        self, request: Request, response: Response, history: list[Response]
+    ) -> Request:
+        """The request ``response`` redirects to; raises ``TooManyRedirects`` past
+        ``max_redirects``. The redirect's body is drained raw and dropped, so the connection
+        goes back to the pool: a body that decompresses hugely is never decoded or held (a
+        redirect response in the history has no ``.content``)."""
+        if len(history) >= self.max_redirects:
+            raise TooManyRedirects(
+                f"exceeded max_redirects={self.max_redirects} (last: "
+                f"{response.status_code} to {response.headers['location']!r})"
+            )
+        next_request = self._build_redirect_request(request, response)
+        if not response.is_stream_consumed:  # in memory: nothing to drain
+            for _ in response.iter_raw():
+                pass
+        return next_request
 
     def _build_redirect_request(self, request: Request, response: Response) -> Request:
         """The request a 3xx response with a Location asks for (RFC 9110 section 15.4)."""
