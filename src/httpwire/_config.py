@@ -83,6 +83,9 @@ DEFAULT_LIMITS = Limits()
 
 
 def limits_tuple(limits: Any) -> tuple[Any, Any, Any]:
+    """``(max_connections, max_keepalive_connections, keepalive_expiry)`` from a
+    :class:`Limits` or a dict of its keys. Raises ``ValueError`` for an unknown key and
+    ``TypeError`` for anything else."""
     if isinstance(limits, Mapping):
         unknown = set(limits) - set(Limits.__slots__)
         if unknown:

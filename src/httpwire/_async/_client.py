@@ -1154,5 +1154,7 @@ class AsyncElapsedStream(AsyncByteStream):
             raise
 
     async def aclose(self) -> None:
+        """Close the body stream and set ``response.elapsed`` (seconds since the request was
+        sent, as a ``timedelta``)."""
         self._response.elapsed = timedelta(seconds=_perf_counter() - self._started)
         await self._stream.aclose()

@@ -79,6 +79,8 @@ def interleave_addresses(infos: list[Any]) -> list[Any]:
 
 
 def bind_local(sock: socket.socket, family: int, local_address: str) -> None:
+    """Bind ``sock`` to the source IP ``local_address`` (port 0); raises ``OSError`` as
+    ``bind()`` does (an address this host does not have, or of the wrong family)."""
     # Bind the IP only and let connect() pick the port (Linux): binding a port up front would
     # forbid sharing it with connections to other peers and exhaust ports sooner.
     if family in (socket.AF_INET, socket.AF_INET6) and hasattr(socket, "IP_BIND_ADDRESS_NO_PORT"):

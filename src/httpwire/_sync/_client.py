@@ -1155,5 +1155,7 @@ class ElapsedStream(ByteStream):
             raise
 
     def close(self) -> None:
+        """Close the body stream and set ``response.elapsed`` (seconds since the request was
+        sent, as a ``timedelta``)."""
         self._response.elapsed = timedelta(seconds=_perf_counter() - self._started)
         self._stream.close()

@@ -339,6 +339,8 @@ class Connection:
 
     @property
     def max_outbound_frame_size(self) -> int:
+        """The largest frame payload we may send, octets: the peer's SETTINGS_MAX_FRAME_SIZE
+        (16,384 until it sends one; RFC 9113 section 6.5.2)."""
         return self._out_max_frame
 
     @property
@@ -353,6 +355,7 @@ class Connection:
 
     @property
     def goaway_received(self) -> bool:
+        """The peer sent GOAWAY: no new stream may start (RFC 9113 section 6.8)."""
         return self._goaway_received
 
     @property
@@ -364,6 +367,7 @@ class Connection:
 
     @property
     def has_data_to_send(self) -> bool:
+        """Frames are queued: :meth:`data_to_send` returns them."""
         return bool(self._out)
 
     @property
